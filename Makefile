@@ -1,0 +1,133 @@
+# nn.h - build, test, bench, examples, install.
+#   make demo       train a small multi-class net on generated data
+#   make test       every test: native (OpenMP), sanitizers, compile matrix, NEON under qemu
+#   make examples   build examples/ into build/
+#   make bench      kernel benchmarks (OpenBLAS side by side when installed)
+#   make install    headers + nn.pc into $(DESTDIR)$(PREFIX)
+
+CC      ?= cc
+CXX     ?= c++
+PREFIX  ?= /usr/local
+B       := build
+WARN    := -Wall -Wextra -Werror -pedantic
+CSTD    := -std=c99
+OPT     ?= -O2
+OMP     ?= -fopenmp
+CFLAGS_ALL = $(CSTD) $(WARN) $(OPT) -g $(OMP) -I. $(CFLAGS)
+LIBS    := -lm
+SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+
+HEADERS := nn.h nn_simd.h
+TEST_SRC := $(sort $(wildcard tests/test_*.c))
+TESTS   := $(patsubst tests/%.c,$(B)/%,$(TEST_SRC))
+SAN_TESTS := $(patsubst tests/%.c,$(B)/san/%,$(TEST_SRC))
+EX_SRC  := $(sort $(wildcard examples/*.c))
+EXAMPLES := $(patsubst examples/%.c,$(B)/ex_%,$(EX_SRC))
+
+# NEON: cross-compiled kernels tests run under qemu-aarch64.
+AARCH64_CC ?= aarch64-linux-gnu-gcc
+QEMU_AARCH64 ?= qemu-aarch64
+NEON_TEST_SRC := $(filter $(addprefix tests/,test_gemm.c test_kernels.c test_backend.c),$(TEST_SRC))
+NEON_TESTS := $(patsubst tests/%.c,$(B)/neon/%,$(NEON_TEST_SRC))
+
+.PHONY: all test test-native test-san test-compile test-neon demo examples bench clean install uninstall
+all: demo-build examples
+
+$(B) $(B)/san $(B)/neon $(B)/compile:
+	@mkdir -p $@
+
+$(B)/%: tests/%.c $(HEADERS) tests/nn_test.h | $(B)
+	$(CC) $(CFLAGS_ALL) $< -o $@ $(LIBS)
+
+$(B)/san/%: tests/%.c $(HEADERS) tests/nn_test.h | $(B)/san
+	$(CC) $(CSTD) $(WARN) -O1 -g $(SAN) -I. $(CFLAGS) $< -o $@ $(LIBS)
+
+$(B)/neon/%: tests/%.c $(HEADERS) tests/nn_test.h | $(B)/neon
+	$(AARCH64_CC) $(CSTD) $(WARN) -O2 -fopenmp -I. $(CFLAGS) $< -o $@ $(LIBS)
+
+test: test-compile test-native test-san test-neon
+	@echo "make test: all suites passed"
+
+# Runs every test binary; prints a closing "N passed, N failed" line.
+define run_suite
+	@pass=0; fail=0; for t in $(1); do \
+	  echo "== $(2) $$t"; \
+	  if $(3) $$t; then pass=$$((pass+1)); else fail=$$((fail+1)); echo "FAILED: $$t"; fi; \
+	done; echo "$(2): $$pass passed, $$fail failed"; test $$fail -eq 0
+endef
+
+test-native: $(TESTS)
+	$(call run_suite,$(TESTS),native,)
+
+test-san: $(SAN_TESTS)
+	$(call run_suite,$(SAN_TESTS),sanitizers,env ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 NN_TEST_QUICK=1)
+
+test-neon:
+	@if command -v $(AARCH64_CC) >/dev/null 2>&1 && command -v $(QEMU_AARCH64) >/dev/null 2>&1; then \
+	  $(MAKE) --no-print-directory $(NEON_TESTS) && \
+	  pass=0; fail=0; for t in $(NEON_TESTS); do echo "== neon $$t"; \
+	    if $(QEMU_AARCH64) -L /usr/aarch64-linux-gnu $$t; then pass=$$((pass+1)); else fail=$$((fail+1)); echo "FAILED: $$t"; fi; \
+	  done; echo "neon: $$pass passed, $$fail failed"; test $$fail -eq 0; \
+	else echo "test-neon: SKIPPED ($(AARCH64_CC) or $(QEMU_AARCH64) not installed; apt-get install gcc-aarch64-linux-gnu qemu-user libgomp1-arm64-cross)"; fi
+
+# nn.h must compile cleanly as C99 and C++, gcc and clang, with and without OpenMP,
+# and link from two translation units (only one defines NN_IMPLEMENTATION).
+COMPILERS_C   := $(shell for c in gcc clang; do command -v $$c >/dev/null 2>&1 && echo $$c; done)
+COMPILERS_CXX := $(shell for c in g++ clang++; do command -v $$c >/dev/null 2>&1 && echo $$c; done)
+test-compile: tests/compile/impl.c tests/compile/user.c $(HEADERS) | $(B)/compile
+	@set -e; for cc in $(COMPILERS_C); do for omp in "" "-fopenmp"; do for o in -O0 -O3; do \
+	  echo "compile: $$cc -std=c99 -pedantic $$omp $$o"; \
+	  $$cc -std=c99 $(WARN) $$omp $$o -I. -c tests/compile/impl.c -o $(B)/compile/impl.o; \
+	  $$cc -std=c99 $(WARN) $$omp $$o -I. -c tests/compile/user.c -o $(B)/compile/user.o; \
+	  $$cc $$omp $(B)/compile/impl.o $(B)/compile/user.o -o $(B)/compile/two_tu -lm; \
+	  $(B)/compile/two_tu >/dev/null; \
+	  $$cc -std=c99 $(WARN) $$omp $$o -DNN_SIMD_NO_SIMD -I. -c tests/compile/impl.c -o $(B)/compile/impl_nosimd.o; \
+	done; done; done; \
+	for cxx in $(COMPILERS_CXX); do for omp in "" "-fopenmp"; do for o in -O0 -O3; do \
+	  echo "compile: $$cxx -x c++ -std=c++11 -pedantic $$omp $$o"; \
+	  $$cxx -x c++ -std=c++11 $(WARN) $$omp $$o -I. -c tests/compile/impl.c -o $(B)/compile/impl_cxx.o; \
+	  $$cxx -x c++ -std=c++11 $(WARN) $$omp $$o -I. -c tests/compile/user.c -o $(B)/compile/user_cxx.o; \
+	  $$cxx $$omp $(B)/compile/impl_cxx.o $(B)/compile/user_cxx.o -o $(B)/compile/two_tu_cxx -lm; \
+	  $(B)/compile/two_tu_cxx >/dev/null; \
+	done; done; done; \
+	if nm $(B)/compile/impl.o | awk '$$2 ~ /^[TDBR]$$/ {print $$3}' | grep -v '^nn_' ; then \
+	  echo "compile: exported symbols without the nn_ prefix (above)"; exit 1; fi; \
+	echo "compile: all configurations built, linked and ran"
+
+demo-build: $(B)/ex_demo
+demo: $(B)/ex_demo
+	./$(B)/ex_demo
+
+$(B)/ex_%: examples/%.c $(HEADERS) $(wildcard examples/*.h) | $(B)
+	$(CC) $(CSTD) $(WARN) -O3 -march=native -g $(OMP) -I. $(CFLAGS) $< -o $@ $(LIBS)
+
+examples: $(EXAMPLES)
+
+# Benchmarks link the OpenMP build of OpenBLAS explicitly (plain -lopenblas is the
+# pthread build on Debian) when it is installed.
+OPENBLAS_DIR := /usr/lib/x86_64-linux-gnu/openblas-openmp
+HAVE_OPENBLAS := $(shell test -e $(OPENBLAS_DIR)/libopenblas.so && test -e /usr/include/x86_64-linux-gnu/cblas.h -o -e /usr/include/cblas.h && echo 1)
+ifeq ($(HAVE_OPENBLAS),1)
+BENCH_BLAS := -DNN_BENCH_OPENBLAS -L$(OPENBLAS_DIR) -Wl,-rpath,$(OPENBLAS_DIR) -lopenblas
+endif
+BENCH_SRC := $(sort $(wildcard bench/bench_*.c))
+BENCHES := $(patsubst bench/%.c,$(B)/%,$(BENCH_SRC))
+$(B)/bench_%: bench/bench_%.c $(HEADERS) $(wildcard bench/*.h) | $(B)
+	$(CC) $(CSTD) $(WARN) -O3 -g $(OMP) -I. $(CFLAGS) $< -o $@ $(BENCH_BLAS) $(LIBS)
+
+bench: $(BENCHES)
+	@for b in $(BENCHES); do echo "== $$b"; OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} ./$$b || exit 1; done
+
+install: nn.pc
+	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 644 nn.h nn_simd.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 nn.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/nn.pc
+
+nn.pc: Makefile
+	@printf 'prefix=%s\nincludedir=$${prefix}/include\n\nName: nn\nDescription: header-only multilayer perceptron training (define NN_IMPLEMENTATION in one file)\nVersion: 0.1.0\nCflags: -I$${includedir} -fopenmp\nLibs: -fopenmp -lm\n' '$(PREFIX)' > $@
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/include/nn.h $(DESTDIR)$(PREFIX)/include/nn_simd.h $(DESTDIR)$(PREFIX)/lib/pkgconfig/nn.pc
+
+clean:
+	rm -rf $(B) nn.pc

@@ -1,0 +1,45 @@
+/* nn_test.h - the tiny harness every test program uses.
+   NN_CHECK(cond, fmt, ...) records a failure with a message naming what differed;
+   nn_test_done() prints "<name>: N passed, N failed" and returns the exit code. */
+#ifndef NN_TEST_H
+#define NN_TEST_H
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static long nn_test_pass_count, nn_test_fail_count;
+static const char *nn_test_name = "test";
+
+/* Set NN_TEST_QUICK=1 (the sanitizer run does) to shrink the big sweeps. */
+static int nn_test_quick(void)
+{
+    const char *q = getenv("NN_TEST_QUICK");
+    return q && *q && *q != '0';
+}
+
+#define NN_CHECK(cond, ...)                                                         \
+    do {                                                                            \
+        if (cond) {                                                                 \
+            nn_test_pass_count++;                                                   \
+        } else {                                                                    \
+            nn_test_fail_count++;                                                   \
+            if (nn_test_fail_count <= 30) {                                         \
+                fprintf(stderr, "%s:%d: FAIL: ", __FILE__, __LINE__);               \
+                fprintf(stderr, __VA_ARGS__);                                       \
+                fputc('\n', stderr);                                                \
+            }                                                                       \
+        }                                                                           \
+    } while (0)
+
+static void nn_test_begin(const char *name)
+{
+    nn_test_name = name;
+}
+
+static int nn_test_done(void)
+{
+    printf("%s: %ld passed, %ld failed\n", nn_test_name, nn_test_pass_count,
+           nn_test_fail_count);
+    return nn_test_fail_count ? 1 : 0;
+}
+#endif
