@@ -90,7 +90,7 @@ test-compile: tests/compile/impl.c tests/compile/user.c $(HEADERS) | $(B)/compil
 	  $$cxx $$omp $(B)/compile/impl_cxx.o $(B)/compile/user_cxx.o -o $(B)/compile/two_tu_cxx -lm; \
 	  $(B)/compile/two_tu_cxx >/dev/null; \
 	done; done; done; \
-	if nm $(B)/compile/impl.o | awk '$$2 ~ /^[TDBR]$$/ {print $$3}' | grep -v '^nn_' ; then \
+	if nm $(B)/compile/impl.o | awk '$$2 ~ /^[TDBR]$$/ {print $$3}' | grep -v -e '^nn_' -e '^main$$' ; then \
 	  echo "compile: exported symbols without the nn_ prefix (above)"; exit 1; fi; \
 	echo "compile: all configurations built, linked and ran"
 
@@ -99,7 +99,7 @@ demo: $(B)/ex_demo
 	./$(B)/ex_demo
 
 $(B)/ex_%: examples/%.c $(HEADERS) $(wildcard examples/*.h) | $(B)
-	$(CC) $(CSTD) $(WARN) -O3 -march=native -g $(OMP) -I. $(CFLAGS) $< -o $@ $(LIBS)
+	$(CC) $(CSTD) $(WARN) -O2 -g $(OMP) -I. $(CFLAGS) $< -o $@ $(LIBS)
 
 examples: $(EXAMPLES)
 

@@ -1,0 +1,10 @@
+/* Translation unit 1 of the two-TU link test: the only one defining NN_IMPLEMENTATION. */
+#define NN_IMPLEMENTATION
+#include "nn.h"
+
+int nn_compile_test_user(void); /* in user.c */
+
+int main(void)
+{
+    return nn_compile_test_user();
+}
