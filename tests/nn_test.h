@@ -11,7 +11,7 @@ static long nn_test_pass_count, nn_test_fail_count;
 static const char *nn_test_name = "test";
 
 /* Set NN_TEST_QUICK=1 (the sanitizer run does) to shrink the big sweeps. */
-static int nn_test_quick(void)
+static inline int nn_test_quick(void)
 {
     const char *q = getenv("NN_TEST_QUICK");
     return q && *q && *q != '0';
@@ -31,12 +31,12 @@ static int nn_test_quick(void)
         }                                                                           \
     } while (0)
 
-static void nn_test_begin(const char *name)
+static inline void nn_test_begin(const char *name)
 {
     nn_test_name = name;
 }
 
-static int nn_test_done(void)
+static inline int nn_test_done(void)
 {
     printf("%s: %ld passed, %ld failed\n", nn_test_name, nn_test_pass_count,
            nn_test_fail_count);
