@@ -570,6 +570,272 @@ static void nn__backend_init_scalar(nn__backend *b)
     b->optim[NN_SIMD_OPTIM_ADAM] = nn__adam__scalar;
 }
 
+/* >>gemm_driver: ISA-agnostic BLIS-style blocked GEMM ----------------------- */
+/* The loop nest below is shared by the AVX2 and NEON backends. It is written as
+   always-inline functions that each ISA section instantiates inside its own target
+   region with constant geometry (MR, NR, MC, KC, NC), so the packing loops get that
+   ISA's vectorization and the micro-kernel calls become direct calls.
+
+   C = act(alpha*op(A)*op(B) + beta*C + bias), row-major, as nn__gemm__scalar.
+
+       jc: columns of C in blocks of NC        (B block: KC x NC, ends up in L3)
+        pc: the reduction in blocks of KC      (beta applies only at pc == 0)
+         ic: rows of C in blocks of MC         (A block: MC x KC, lives in L2)
+          jr: NR-wide column panels            (B panel: KC x NR, lives in L1)
+           ir: MR-tall row panels              (micro-kernel: MR x NR of C in registers)
+
+   Packing (zero-padded to whole MR / NR panels, so the micro-kernel never needs
+   a k or edge test):
+       A panel  (k columns of MR floats)     B panel  (k rows of NR floats)
+         p=0: a(0,0) a(1,0) .. a(MR-1,0)       p=0: b(0,0) b(0,1) .. b(0,NR-1)
+         p=1: a(0,1) a(1,1) .. a(MR-1,1)       p=1: b(1,0) b(1,1) .. b(1,NR-1)
+         ...                                   ...
+   Packing is skipped where it does not pay:
+     - A is read in place (row pointers a0..a5, or MR contiguous floats per k step when
+       transa) when the A block is reused for few column panels (small n) or is
+       already MR-contiguous per k step (transa, modest m); see nn__gemm_plan.
+     - B is read in place when transb == 0 and there are few row panels to reuse a
+       packed copy (small m: inference batches, weight gradients of narrow layers).
+       Only the last partial NR panel is then packed, so nothing past column n is read.
+     - When all of m fits one MC block, B is packed one KC x NR panel at a time into
+       a small stack buffer right before the micro-kernels use it (hot in L1, no
+       KC x NC buffer).
+   Workspace: the packed A block (and the KC x NC B block when m > MC) come from one
+   NN_MALLOC per call, sized to the problem; a call that fits NN__GEMM_STACK_FLOATS
+   uses a stack buffer instead. Measured on Zen3: a malloc/free pair of the sizes used
+   here costs well under 1 us after glibc has raised its mmap threshold (first call
+   only pays page faults), i.e. < 0.5% of the smallest packed training GEMM; a static
+   buffer would be hidden global state and not thread-safe. If allocation fails the
+   caller falls back to the scalar reference (correct, slower).
+
+   The epilogue (+bias, then the backend's vector activation) runs on each MC x NC
+   block of C right after its last pc block, while it is still in L2. Softmax needs
+   whole rows: it runs there when one NC block spans all of n, otherwise after the
+   jc loop. */
+#if NN__HAS_AVX2 || NN__HAS_NEON
+
+#if defined(__GNUC__) || defined(__clang__)
+#  define NN__GEMM_INLINE static inline __attribute__((always_inline))
+#else
+#  define NN__GEMM_INLINE static inline
+#endif
+#define NN__ALIGNAS64 __attribute__((aligned(64))) /* gcc and clang only, as the ISAs */
+
+/* Micro-kernel: C[m x n] := alpha * A_panel * B_panel + beta * C[m x n], m <= MR,
+   n <= NR, k >= 1. A element (i, p) is a[i*rsa + p*csa]; B element (p, j) is
+   b[p*ldb + j] and the NR floats of every row may be read (packed or in place with
+   n == NR). beta == 0 does not read C. Only the m x n part of C is touched. */
+typedef void (*nn__ukr_fn)(int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa,
+                           const float *b, ptrdiff_t ldb, float *c, ptrdiff_t ldc,
+                           float alpha, float beta, int m, int n);
+
+typedef struct nn__gemm_cfg {
+    int mr, nr;             /* micro-tile */
+    int mc, kc, nc;         /* cache blocks (multiples of mr / nr) */
+    nn__ukr_fn ukr;         /* A packed (rsa = 1, csa = mr) */
+    nn__ukr_fn ukr_rows;    /* A in place, row-major op(A): csa = 1 */
+    nn__ukr_fn ukr_cols;    /* A in place, transposed storage: rsa = 1 */
+    const nn__act_fwd_fn *act;  /* the backend's element-wise activations */
+    nn__softmax_fn softmax;
+} nn__gemm_cfg;
+
+#define NN__GEMM_KC_MAX 512     /* every cfg.kc <= this */
+#define NN__GEMM_NR_MAX 16      /* every cfg.nr <= this */
+#define NN__GEMM_STACK_FLOATS (NN__GEMM_KC_MAX * NN__GEMM_NR_MAX + 2048)
+
+static void *nn__malloc_aligned(size_t size, size_t align); /* >>public */
+static void nn__free_aligned(void *p);
+
+/* Pack op(A)[ic.., pc..] (mc x kc) into MR-row panels, zero-padded. */
+NN__GEMM_INLINE void nn__gemm_pack_a(int mr, int transa, int mc, int kc, const float *A,
+                                     int lda, float *dst)
+{
+    int ir, i, p;
+    for (ir = 0; ir < mc; ir += mr) {
+        int mv = NN__MIN(mr, mc - ir);
+        float *d = dst + (size_t)ir * kc;
+        if (transa) {
+            const float *s = A + ir;
+            for (p = 0; p < kc; p++) {
+                for (i = 0; i < mv; i++) d[(size_t)p * mr + i] = s[(size_t)p * lda + i];
+                for (; i < mr; i++) d[(size_t)p * mr + i] = 0.0f;
+            }
+        } else {
+            for (i = 0; i < mv; i++) {
+                const float *s = A + (size_t)(ir + i) * lda;
+                for (p = 0; p < kc; p++) d[(size_t)p * mr + i] = s[p];
+            }
+            for (; i < mr; i++)
+                for (p = 0; p < kc; p++) d[(size_t)p * mr + i] = 0.0f;
+        }
+    }
+}
+
+/* Pack one panel of op(B) (kc x nv, nv <= NR) starting at B as rows of NR, zero-padded. */
+NN__GEMM_INLINE void nn__gemm_pack_b_panel(int nr, int transb, int kc, int nv,
+                                           const float *B, int ldb, float *d)
+{
+    int j, p;
+    if (!transb) {
+        for (p = 0; p < kc; p++) {
+            const float *s = B + (size_t)p * ldb;
+            for (j = 0; j < nv; j++) d[(size_t)p * nr + j] = s[j];
+            for (; j < nr; j++) d[(size_t)p * nr + j] = 0.0f;
+        }
+    } else {
+        for (j = 0; j < nv; j++) {
+            const float *s = B + (size_t)j * ldb;
+            for (p = 0; p < kc; p++) d[(size_t)p * nr + j] = s[p];
+        }
+        for (; j < nr; j++)
+            for (p = 0; p < kc; p++) d[(size_t)p * nr + j] = 0.0f;
+    }
+}
+
+/* bias + element-wise activation (or softmax when `whole_rows`) on an m x n block */
+NN__GEMM_INLINE void nn__gemm_epilogue(const nn__gemm_cfg *cfg, float *C, int ldc, int m,
+                                       int n, const float *bias, nn_act act, float act_param,
+                                       int whole_rows)
+{
+    int i, j;
+    int ew = act != NN_ACT_DEFAULT && act != NN_ACT_IDENTITY && act != NN_ACT_SOFTMAX;
+    if (!bias && !ew && !(act == NN_ACT_SOFTMAX && whole_rows)) return;
+    for (i = 0; i < m; i++) {
+        float *c = C + (size_t)i * ldc;
+        if (bias)
+            for (j = 0; j < n; j++) c[j] += bias[j];
+        if (ew) cfg->act[act](c, c, (size_t)n, act_param);
+        else if (act == NN_ACT_SOFTMAX && whole_rows) cfg->softmax(c, c, 1, n);
+    }
+}
+
+/* What to pack, decided once per call from the shape (measured on Zen3, see
+   bench/bench_gemm.c): 0 = read in place, 1 = pack. */
+typedef struct nn__gemm_plan { int pack_a, pack_b, panel_b; } nn__gemm_plan;
+
+NN__GEMM_INLINE nn__gemm_plan nn__gemm_plan_for(const nn__gemm_cfg *cfg, int transa,
+                                                 int transb, int m, int n, int k)
+{
+    nn__gemm_plan pl;
+    (void)k;
+    /* A block is reused by ceil(n / NR) column panels: packing pays when that is large */
+    pl.pack_a = n > 4 * cfg->nr;
+    if (transa && m > 4 * cfg->mr) pl.pack_a = 1;
+    /* B panel is reused by ceil(m / MR) row panels */
+    pl.pack_b = transb || m > 2 * cfg->mr;
+    /* single MC block: pack B panel by panel (stack, L1) instead of a KC x NC block */
+    pl.panel_b = pl.pack_b && m <= cfg->mc;
+    return pl;
+}
+
+/* Returns 0 if the workspace could not be allocated (nothing was written to C). */
+NN__GEMM_INLINE int nn__gemm_blocked(const nn__gemm_cfg *cfg, int transa, int transb,
+                                     int m, int n, int k, float alpha, const float *A,
+                                     int lda, const float *B, int ldb, float beta, float *C,
+                                     int ldc, const float *bias, nn_act act, float act_param)
+{
+    const int MR = cfg->mr, NR = cfg->nr, MC = cfg->mc, KC = cfg->kc, NC = cfg->nc;
+    float stackbuf[NN__GEMM_STACK_FLOATS + 16];
+    float *ws, *apack, *bpack, *heap = NULL;
+    size_t na = 0, nb = 0;
+    int jc, pc, ic, jr, ir, i, j;
+    int whole = n <= NC; /* one jc block spans the rows: softmax in the block epilogue */
+    nn__gemm_plan pl;
+
+    if (k == 0) {
+        for (i = 0; i < m; i++) {
+            float *c = C + (size_t)i * ldc;
+            if (beta == 0.0f) for (j = 0; j < n; j++) c[j] = 0.0f;
+            else for (j = 0; j < n; j++) c[j] = beta * c[j];
+        }
+        nn__gemm_epilogue(cfg, C, ldc, m, n, bias, act, act_param, 1);
+        return 1;
+    }
+
+    pl = nn__gemm_plan_for(cfg, transa, transb, m, n, k);
+    {
+        size_t kcm = (size_t)NN__MIN(KC, k);
+        size_t mcm = (size_t)(NN__MIN(MC, m) + MR - 1) / MR * MR;
+        size_t ncm = (size_t)(NN__MIN(NC, n) + NR - 1) / NR * NR;
+        if (pl.pack_a) na = mcm * kcm;
+        nb = (pl.pack_b && !pl.panel_b) ? kcm * ncm : kcm * NR;
+        if (na + nb <= NN__GEMM_STACK_FLOATS) {
+            ws = stackbuf;
+        } else {
+            heap = (float *)nn__malloc_aligned((na + nb) * sizeof(float), NN__ALIGN);
+            if (!heap) return 0;
+            ws = heap;
+        }
+        ws = (float *)(((uintptr_t)ws + 63) & ~(uintptr_t)63);
+        bpack = ws;                 /* nb floats */
+        apack = ws + (nb + 15) / 16 * 16;
+        (void)apack;
+    }
+
+    for (jc = 0; jc < n; jc += NC) {
+        int nc = NN__MIN(NC, n - jc);
+        for (pc = 0; pc < k; pc += KC) {
+            int kc = NN__MIN(KC, k - pc);
+            int last = pc + kc == k;
+            float beta_p = pc == 0 ? beta : 1.0f;
+            const float *Bp = transb ? B + (size_t)jc * ldb + pc : B + (size_t)pc * ldb + jc;
+            int nfull = nc / NR * NR;
+            if (pl.pack_b && !pl.panel_b) {
+                for (jr = 0; jr < nc; jr += NR)
+                    nn__gemm_pack_b_panel(NR, transb, kc, NN__MIN(NR, nc - jr),
+                                          transb ? Bp + (size_t)jr * ldb : Bp + jr, ldb,
+                                          bpack + (size_t)jr * kc);
+            } else if (!pl.pack_b && nfull < nc) {
+                /* B in place: only the partial last panel is copied */
+                nn__gemm_pack_b_panel(NR, 0, kc, nc - nfull, Bp + nfull, ldb, bpack);
+            }
+            for (ic = 0; ic < m; ic += MC) {
+                int mc = NN__MIN(MC, m - ic);
+                const float *Ab = transa ? A + (size_t)pc * lda + ic : A + (size_t)ic * lda + pc;
+                if (pl.pack_a) nn__gemm_pack_a(MR, transa, mc, kc, Ab, lda, apack);
+                for (jr = 0; jr < nc; jr += NR) {
+                    int nv = NN__MIN(NR, nc - jr);
+                    const float *bp;
+                    ptrdiff_t ldbp = NR;
+                    if (pl.pack_b && pl.panel_b) {
+                        nn__gemm_pack_b_panel(NR, transb, kc, nv,
+                                              transb ? Bp + (size_t)jr * ldb : Bp + jr, ldb, bpack);
+                        bp = bpack;
+                    } else if (pl.pack_b) {
+                        bp = bpack + (size_t)jr * kc;
+                    } else if (nv == NR) {
+                        bp = Bp + jr;
+                        ldbp = ldb;
+                    } else {
+                        bp = bpack;
+                    }
+                    for (ir = 0; ir < mc; ir += MR) {
+                        int mv = NN__MIN(MR, mc - ir);
+                        float *c = C + (size_t)(ic + ir) * ldc + jc + jr;
+                        if (pl.pack_a)
+                            cfg->ukr(kc, apack + (size_t)ir * kc, 1, MR, bp, ldbp, c, ldc,
+                                     alpha, beta_p, mv, nv);
+                        else if (transa)
+                            cfg->ukr_cols(kc, Ab + ir, 1, lda, bp, ldbp, c, ldc, alpha,
+                                          beta_p, mv, nv);
+                        else
+                            cfg->ukr_rows(kc, Ab + (size_t)ir * lda, lda, 1, bp, ldbp, c,
+                                          ldc, alpha, beta_p, mv, nv);
+                    }
+                }
+                if (last)
+                    nn__gemm_epilogue(cfg, C + (size_t)ic * ldc + jc, ldc, mc, nc,
+                                      bias ? bias + jc : NULL, act, act_param, whole);
+            }
+        }
+    }
+    if (act == NN_ACT_SOFTMAX && !whole)
+        nn__gemm_epilogue(cfg, C, ldc, m, n, NULL, act, act_param, 1);
+    if (heap) nn__free_aligned(heap);
+    return 1;
+}
+#endif /* NN__HAS_AVX2 || NN__HAS_NEON */
+
 /* >>avx2 -------------------------------------------------------------------- */
 /* Everything between NN__AVX2_BEGIN and NN__AVX2_END is compiled for AVX2+FMA whatever
    the command-line flags, and is only ever reached through the backend table after the
@@ -596,9 +862,165 @@ static void nn__backend_init_avx2_vec(nn__backend *b)
 
 /* >>avx2_gemm: GEMM micro-kernel, packing and driver ------------------------ */
 
+/* nn__sgemm_ukr_6x16__avx2 - the AVX2+FMA micro-kernel (contract: nn__ukr_fn).
+
+     C[m x n] := alpha * A_panel * B_panel + beta * C[m x n]      m <= 6, n <= 16
+
+   Per k step: 2 loads of B (16 floats), 6 broadcasts of A, 12 FMAs; k unrolled by 4.
+   Register map (16 ymm):
+       ymm0, ymm1      b(p, 0..7), b(p, 8..15)
+       ymm2, ymm3      broadcast a(i, p)
+       ymm4  .. ymm15  acc0x0 acc0x8 acc1x0 acc1x8 ... acc5x0 acc5x8  (rows 0..5)
+   12 independent FMA chains cover Zen3's 2 FMA pipes x 4-cycle latency (8 needed).
+   A may be packed (rsa = 1, csa = 6), or read in place: rows of a row-major op(A)
+   (rsa = lda, csa = 1) or MR contiguous floats per k step (rsa = 1, csa = lda). In
+   place, rows i >= m are clamped to row m-1 (read, never stored), so nothing outside
+   the user's A is read. B rows are 16 floats (a packed panel, or the user's B when
+   n == 16). Full 6x16 tiles are stored straight to C; edge tiles go through an aligned
+   stack tile and only the m x n part is written (beta == 0 never reads C). */
+NN__GEMM_INLINE void nn__sgemm_ukr_6x16_body__avx2(int k, const float *a, ptrdiff_t rsa,
+                                                  ptrdiff_t csa, const float *b,
+                                                  ptrdiff_t ldb, float *c, ptrdiff_t ldc,
+                                                  float alpha, float beta, int m, int n)
+{
+    __m256 acc0x0 = _mm256_setzero_ps(), acc0x8 = _mm256_setzero_ps();
+    __m256 acc1x0 = _mm256_setzero_ps(), acc1x8 = _mm256_setzero_ps();
+    __m256 acc2x0 = _mm256_setzero_ps(), acc2x8 = _mm256_setzero_ps();
+    __m256 acc3x0 = _mm256_setzero_ps(), acc3x8 = _mm256_setzero_ps();
+    __m256 acc4x0 = _mm256_setzero_ps(), acc4x8 = _mm256_setzero_ps();
+    __m256 acc5x0 = _mm256_setzero_ps(), acc5x8 = _mm256_setzero_ps();
+    const ptrdiff_t r1 = (m > 1 ? 1 : 0) * rsa, r2 = (m > 2 ? 2 : m - 1) * rsa;
+    const ptrdiff_t r3 = (m > 3 ? 3 : m - 1) * rsa, r4 = (m > 4 ? 4 : m - 1) * rsa;
+    const ptrdiff_t r5 = (m > 5 ? 5 : m - 1) * rsa;
+    int p = 0;
+#define NN__UKR_STEP(q)                                                               \
+    do {                                                                              \
+        const __m256 b0 = _mm256_loadu_ps(b + (q) * ldb);                             \
+        const __m256 b1 = _mm256_loadu_ps(b + (q) * ldb + 8);                         \
+        __m256 x = _mm256_broadcast_ss(a + (q) * csa);                                \
+        __m256 y = _mm256_broadcast_ss(a + (q) * csa + r1);                           \
+        acc0x0 = _mm256_fmadd_ps(x, b0, acc0x0); acc0x8 = _mm256_fmadd_ps(x, b1, acc0x8); \
+        acc1x0 = _mm256_fmadd_ps(y, b0, acc1x0); acc1x8 = _mm256_fmadd_ps(y, b1, acc1x8); \
+        x = _mm256_broadcast_ss(a + (q) * csa + r2);                                  \
+        y = _mm256_broadcast_ss(a + (q) * csa + r3);                                  \
+        acc2x0 = _mm256_fmadd_ps(x, b0, acc2x0); acc2x8 = _mm256_fmadd_ps(x, b1, acc2x8); \
+        acc3x0 = _mm256_fmadd_ps(y, b0, acc3x0); acc3x8 = _mm256_fmadd_ps(y, b1, acc3x8); \
+        x = _mm256_broadcast_ss(a + (q) * csa + r4);                                  \
+        y = _mm256_broadcast_ss(a + (q) * csa + r5);                                  \
+        acc4x0 = _mm256_fmadd_ps(x, b0, acc4x0); acc4x8 = _mm256_fmadd_ps(x, b1, acc4x8); \
+        acc5x0 = _mm256_fmadd_ps(y, b0, acc5x0); acc5x8 = _mm256_fmadd_ps(y, b1, acc5x8); \
+    } while (0)
+    for (; p + 4 <= k; p += 4) {
+        NN__UKR_STEP(0);
+        NN__UKR_STEP(1);
+        NN__UKR_STEP(2);
+        NN__UKR_STEP(3);
+        a += 4 * csa;
+        b += 4 * ldb;
+    }
+    for (; p < k; p++) {
+        NN__UKR_STEP(0);
+        a += csa;
+        b += ldb;
+    }
+#undef NN__UKR_STEP
+    {
+        const __m256 va = _mm256_set1_ps(alpha);
+        if (m == 6 && n == 16) {
+#define NN__UKR_ROW(i)                                                                  \
+    do {                                                                                \
+        float *ci = c + (i) * ldc;                                                      \
+        __m256 v0 = _mm256_mul_ps(va, acc##i##x0), v1 = _mm256_mul_ps(va, acc##i##x8);  \
+        if (beta != 0.0f) {                                                             \
+            const __m256 vb = _mm256_set1_ps(beta);                                     \
+            v0 = _mm256_fmadd_ps(vb, _mm256_loadu_ps(ci), v0);                          \
+            v1 = _mm256_fmadd_ps(vb, _mm256_loadu_ps(ci + 8), v1);                      \
+        }                                                                               \
+        _mm256_storeu_ps(ci, v0);                                                       \
+        _mm256_storeu_ps(ci + 8, v1);                                                   \
+    } while (0)
+            NN__UKR_ROW(0); NN__UKR_ROW(1); NN__UKR_ROW(2);
+            NN__UKR_ROW(3); NN__UKR_ROW(4); NN__UKR_ROW(5);
+#undef NN__UKR_ROW
+        } else {
+            NN__ALIGNAS64 float ct[6 * 16];
+            int i, j;
+            _mm256_store_ps(ct + 0, acc0x0);  _mm256_store_ps(ct + 8, acc0x8);
+            _mm256_store_ps(ct + 16, acc1x0); _mm256_store_ps(ct + 24, acc1x8);
+            _mm256_store_ps(ct + 32, acc2x0); _mm256_store_ps(ct + 40, acc2x8);
+            _mm256_store_ps(ct + 48, acc3x0); _mm256_store_ps(ct + 56, acc3x8);
+            _mm256_store_ps(ct + 64, acc4x0); _mm256_store_ps(ct + 72, acc4x8);
+            _mm256_store_ps(ct + 80, acc5x0); _mm256_store_ps(ct + 88, acc5x8);
+            for (i = 0; i < m; i++) {
+                float *ci = c + i * ldc;
+                const float *t = ct + i * 16;
+                if (beta == 0.0f)
+                    for (j = 0; j < n; j++) ci[j] = alpha * t[j];
+                else
+                    for (j = 0; j < n; j++) ci[j] = alpha * t[j] + beta * ci[j];
+            }
+        }
+    }
+}
+
+static void nn__sgemm_ukr_6x16__avx2(int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa,
+                                     const float *b, ptrdiff_t ldb, float *c, ptrdiff_t ldc,
+                                     float alpha, float beta, int m, int n)
+{
+    (void)rsa; (void)csa;
+    nn__sgemm_ukr_6x16_body__avx2(k, a, 1, 6, b, ldb, c, ldc, alpha, beta, m, n);
+}
+
+static void nn__sgemm_ukr_6x16__avx2_rows(int k, const float *a, ptrdiff_t rsa,
+                                          ptrdiff_t csa, const float *b, ptrdiff_t ldb,
+                                          float *c, ptrdiff_t ldc, float alpha, float beta,
+                                          int m, int n)
+{
+    (void)csa;
+    nn__sgemm_ukr_6x16_body__avx2(k, a, rsa, 1, b, ldb, c, ldc, alpha, beta, m, n);
+}
+
+static void nn__sgemm_ukr_6x16__avx2_cols(int k, const float *a, ptrdiff_t rsa,
+                                          ptrdiff_t csa, const float *b, ptrdiff_t ldb,
+                                          float *c, ptrdiff_t ldc, float alpha, float beta,
+                                          int m, int n)
+{
+    (void)rsa;
+    nn__sgemm_ukr_6x16_body__avx2(k, a, 1, csa, b, ldb, c, ldc, alpha, beta, m, n);
+}
+
+/* The AVX2 backend's element-wise activations and softmax, for the fused epilogue.
+   Copied from the table by nn__backend_init_avx2_gemm (after >>avx2_vec filled it),
+   so the epilogue uses the same kernels as nn_simd_act_forward. */
+static nn__act_fwd_fn nn__avx2_gemm_act[NN_ACT_COUNT];
+static nn__softmax_fn nn__avx2_gemm_softmax;
+
+/* Block sizes for Zen3 (32 KiB L1d, 512 KiB L2), chosen by measurement with
+   bench/bench_gemm.c: KC x NR x 4 B = 16 KiB B panel in L1; MC x KC x 4 B = 144 KiB
+   A block in L2; NC = 4080 (B block in L3). */
+static void nn__gemm__avx2(int transa, int transb, int m, int n, int k, float alpha,
+                           const float *A, int lda, const float *B, int ldb, float beta,
+                           float *C, int ldc, const float *bias, nn_act act, float act_param)
+{
+    nn__gemm_cfg cfg;
+    cfg.mr = 6; cfg.nr = 16; cfg.mc = 144; cfg.kc = 256; cfg.nc = 4080;
+    cfg.ukr = nn__sgemm_ukr_6x16__avx2;
+    cfg.ukr_rows = nn__sgemm_ukr_6x16__avx2_rows;
+    cfg.ukr_cols = nn__sgemm_ukr_6x16__avx2_cols;
+    cfg.act = nn__avx2_gemm_act;
+    cfg.softmax = nn__avx2_gemm_softmax;
+    if (!nn__gemm_blocked(&cfg, transa, transb, m, n, k, alpha, A, lda, B, ldb, beta, C,
+                          ldc, bias, act, act_param))
+        nn__gemm__scalar(transa, transb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, bias,
+                         act, act_param);
+}
+
 static void nn__backend_init_avx2_gemm(nn__backend *b)
 {
-    (void)b;
+    int i;
+    for (i = 0; i < (int)NN_ACT_COUNT; i++) nn__avx2_gemm_act[i] = b->act_fwd[i];
+    nn__avx2_gemm_softmax = b->softmax_rows;
+    b->gemm = nn__gemm__avx2;
 }
 
 NN__AVX2_END

@@ -1,0 +1,378 @@
+/* test_gemm.c - nn_simd_gemm / nn_simd_gemm_ex on every available backend against a
+   naive double-precision oracle written here (not the scalar backend, so that one is
+   tested too).
+
+   Tolerance, per element of C (u = FLT_EPSILON):
+       |c - ref| <= 2*K*u * sum_p |alpha * a_ip * b_pj|      (4x the gamma_K dot bound)
+                  + 2*u * |beta * c0_ij| + 2*u * |bias_j|     (the two extra roundings)
+                  + 1e-30                                      (FLT_MIN-ish floor)
+   then through the activation: every element-wise activation is 1-Lipschitz, so the
+   bound carries over, plus the activation kernel's own error (4e-6 * (1 + |y|) for
+   sigmoid and tanh, whose vector versions are polynomial approximations; exact for
+   the piecewise-linear ones). sign() is only checked where |ref| exceeds the bound.
+   Softmax: a row whose inputs are each within t of the truth gives outputs within
+   y * (e^(2t) - 1) ~ 2t*y, plus 1e-5*y + 1e-7 for exp and the division.
+
+   Every case: C is surrounded by sentinel floats (before, after, and in the ldc
+   padding of each row), which must be untouched; beta == 0 cases pre-fill C with NaN;
+   A and B are allocated to their exact extent (ASan catches any over-read); the
+   "misaligned" cases offset A, B and C by one float from a 64-byte boundary.
+   NN_TEST_QUICK=1 (sanitizer run) and aarch64 (qemu) shrink the sweeps. */
+#define NN_SIMD_IMPLEMENTATION
+#include "nn_simd.h"
+#include "nn_test.h"
+
+#include <float.h>
+#include <math.h>
+
+#define GUARD 32
+#define SENTINEL 1234.5f
+
+static unsigned long long rng_state = 0x9E3779B97F4A7C15ull;
+static unsigned rnd_u32(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return (unsigned)(rng_state >> 32);
+}
+static float rnd_f(void) { return (float)(rnd_u32() >> 8) / 8388608.0f - 1.0f; } /* [-1,1) */
+static int rnd_int(int lo, int hi) { return lo + (int)(rnd_u32() % (unsigned)(hi - lo + 1)); }
+
+static const char *be_name = "?";
+static long n_cases;
+
+typedef struct gcase {
+    int ta, tb, m, n, k;
+    float alpha, beta;
+    int pad_a, pad_b, pad_c; /* extra leading-dimension elements */
+    int misalign;            /* offset pointers by one float */
+    int use_bias;
+    nn_act act;
+    float act_param;
+} gcase;
+
+static double act_ref(nn_act act, double z, double p)
+{
+    switch (act) {
+    case NN_ACT_SIGMOID: return 1.0 / (1.0 + exp(-z));
+    case NN_ACT_TANH: return tanh(z);
+    case NN_ACT_RELU: return z > 0 ? z : 0;
+    case NN_ACT_LEAKY_RELU: return z > 0 ? z : p * z;
+    case NN_ACT_HARDTANH: return z > 1 ? 1 : (z < -1 ? -1 : z);
+    case NN_ACT_SIGN: return z > 0 ? 1 : (z < 0 ? -1 : 0);
+    default: return z;
+    }
+}
+
+/* Allocates n floats (+1 when misaligned) and returns the user pointer; *base gets
+   what to free. The user region ends exactly at the end of the allocation. */
+static float *alloc_f(size_t n, int misalign, void **base)
+{
+    float *p = (float *)malloc((n + (size_t)misalign + 1) * sizeof(float));
+    if (!p) { fprintf(stderr, "out of memory\n"); exit(2); }
+    *base = p;
+    return p + misalign;
+}
+
+static int run_case(const gcase *g)
+{
+    const int m = g->m, n = g->n, k = g->k;
+    const int lda = (g->ta ? m : k) + g->pad_a, ldb = (g->tb ? k : n) + g->pad_b;
+    const int ldc = n + g->pad_c;
+    const size_t a_rows = (size_t)(g->ta ? k : m), b_rows = (size_t)(g->tb ? n : k);
+    const size_t a_len = a_rows ? (a_rows - 1) * lda + (g->ta ? m : k) : 0;
+    const size_t b_len = b_rows ? (b_rows - 1) * ldb + (g->tb ? k : n) : 0;
+    const size_t c_len = (size_t)(m - 1) * ldc + n;
+    void *abase, *bbase, *cbase;
+    float *A = alloc_f(a_len ? a_len : 1, g->misalign, &abase);
+    float *B = alloc_f(b_len ? b_len : 1, g->misalign, &bbase);
+    float *Cg = alloc_f(c_len + 2 * GUARD, g->misalign, &cbase);
+    float *C = Cg + GUARD;
+    float *C0 = (float *)malloc(c_len * sizeof(float));
+    float *bias = NULL;
+    double *ref = (double *)malloc((size_t)m * n * sizeof(double));
+    double *tol = (double *)malloc((size_t)m * n * sizeof(double));
+    const double u = FLT_EPSILON;
+    size_t t;
+    int i, j, p, bad = 0;
+    nn_status st;
+
+    for (t = 0; t < a_len; t++) A[t] = rnd_f();
+    for (t = 0; t < b_len; t++) B[t] = rnd_f();
+    for (t = 0; t < c_len + 2 * GUARD; t++) Cg[t] = SENTINEL;
+    for (i = 0; i < m; i++)
+        for (j = 0; j < n; j++)
+            C[(size_t)i * ldc + j] = g->beta == 0.0f ? NAN : rnd_f();
+    memcpy(C0, C, c_len * sizeof(float));
+    if (g->use_bias) {
+        bias = (float *)malloc((size_t)n * sizeof(float));
+        for (j = 0; j < n; j++) bias[j] = rnd_f();
+    }
+
+    /* oracle */
+    for (i = 0; i < m; i++) {
+        for (j = 0; j < n; j++) {
+            double s = 0, sa = 0, z, e;
+            for (p = 0; p < k; p++) {
+                double a = g->ta ? A[(size_t)p * lda + i] : A[(size_t)i * lda + p];
+                double b = g->tb ? B[(size_t)j * ldb + p] : B[(size_t)p * ldb + j];
+                s += a * b;
+                sa += fabs(a * b);
+            }
+            z = (double)g->alpha * s;
+            e = 2.0 * k * u * fabs((double)g->alpha) * sa + 1e-30;
+            if (g->beta != 0.0f) {
+                double c0 = (double)g->beta * C0[(size_t)i * ldc + j];
+                z += c0;
+                e += 2.0 * u * fabs(c0) + 2.0 * u * fabs(z);
+            }
+            if (bias) {
+                z += bias[j];
+                e += 2.0 * u * (fabs((double)bias[j]) + fabs(z));
+            }
+            ref[(size_t)i * n + j] = z;
+            tol[(size_t)i * n + j] = e;
+        }
+    }
+    if (g->act == NN_ACT_SOFTMAX) {
+        for (i = 0; i < m; i++) {
+            double mx = -INFINITY, sum = 0, tmax = 0;
+            double *r = ref + (size_t)i * n, *tl = tol + (size_t)i * n;
+            for (j = 0; j < n; j++) { mx = r[j] > mx ? r[j] : mx; tmax = tl[j] > tmax ? tl[j] : tmax; }
+            for (j = 0; j < n; j++) { r[j] = exp(r[j] - mx); sum += r[j]; }
+            for (j = 0; j < n; j++) {
+                r[j] /= sum;
+                tl[j] = r[j] * (2.5 * tmax + 1e-5) + 1e-7;
+            }
+        }
+    } else if (g->act != NN_ACT_DEFAULT && g->act != NN_ACT_IDENTITY) {
+        for (t = 0; t < (size_t)m * n; t++) {
+            double z = ref[t];
+            double y = act_ref(g->act, z, g->act_param);
+            if (g->act == NN_ACT_SIGN && fabs(z) <= tol[t]) tol[t] = 2.0; /* either side */
+            if (g->act == NN_ACT_SIGMOID || g->act == NN_ACT_TANH) tol[t] += 4e-6 * (1 + fabs(y));
+            ref[t] = y;
+        }
+    }
+
+    st = nn_simd_gemm_ex(g->ta, g->tb, m, n, k, g->alpha, A, lda, B, ldb, g->beta, C, ldc,
+                         bias, g->act, g->act_param);
+    NN_CHECK(st == NN_OK, "backend=%s op=gemm status %s", be_name, nn_status_str(st));
+
+    for (i = 0; i < m && bad < 3; i++) {
+        for (j = 0; j < n && bad < 3; j++) {
+            double got = C[(size_t)i * ldc + j], want = ref[(size_t)i * n + j];
+            double tl = tol[(size_t)i * n + j];
+            int ok = fabs(got - want) <= tl; /* false for NaN */
+            if (!ok) bad++;
+            NN_CHECK(ok,
+                     "backend=%s op=gemm tA=%d tB=%d m=%d n=%d k=%d alpha=%g beta=%g "
+                     "ld+=(%d,%d,%d) mis=%d bias=%d act=%s at (%d,%d): got %.9g want %.9g tol %.3g",
+                     be_name, g->ta, g->tb, m, n, k, g->alpha, g->beta, g->pad_a, g->pad_b,
+                     g->pad_c, g->misalign, g->use_bias, nn_act_name(g->act), i, j, got, want, tl);
+        }
+    }
+    /* guards: before, after, and the ldc padding of every row */
+    {
+        int gbad = 0;
+        for (t = 0; t < GUARD; t++) {
+            if (Cg[t] != SENTINEL) gbad++;
+            if (C[c_len + t] != SENTINEL) gbad++;
+        }
+        for (i = 0; i + 1 < m; i++)
+            for (j = n; j < ldc; j++)
+                if (C[(size_t)i * ldc + j] != SENTINEL) gbad++;
+        NN_CHECK(gbad == 0,
+                 "backend=%s op=gemm tA=%d tB=%d m=%d n=%d k=%d ldc=%d: %d guard floats overwritten",
+                 be_name, g->ta, g->tb, m, n, k, ldc, gbad);
+        if (gbad) bad++;
+    }
+    n_cases++;
+    free(abase); free(bbase); free(cbase); free(C0); free(bias); free(ref); free(tol);
+    return bad == 0;
+}
+
+static const float alphas[3] = {1.0f, -0.5f, 0.0f};
+static const float betas[3] = {0.0f, 1.0f, -0.5f};
+
+static void plain_case(int ta, int tb, int m, int n, int k, int idx)
+{
+    gcase g;
+    memset(&g, 0, sizeof g);
+    g.ta = ta; g.tb = tb; g.m = m; g.n = n; g.k = k;
+    g.alpha = alphas[idx % 3];
+    g.beta = betas[(idx / 3) % 3];
+    if (g.alpha == 0.0f && idx % 2) g.alpha = 1.0f; /* keep alpha == 0 rarer */
+    g.pad_a = idx % 4 == 1 ? 3 : 0;
+    g.pad_b = idx % 4 == 2 ? 5 : 0;
+    g.pad_c = idx % 4 == 3 ? 2 : (idx % 5 == 0 ? 17 : 0);
+    g.misalign = idx % 7 == 3;
+    g.act = NN_ACT_IDENTITY;
+    run_case(&g);
+}
+
+static void test_sweeps(int level)
+{
+    /* level 2: native; 1: quick (sanitizers); 0: qemu */
+    static const int others_full[] = {1, 5, 16, 33};
+    static const int others_small[] = {3, 17};
+    const int *others = level >= 1 ? others_full : others_small;
+    int no = level >= 1 ? 4 : 2;
+    int step = level == 2 ? 1 : (level == 1 ? 2 : 3);
+    int ta, tb, d, x, y, v, idx = 0;
+    for (ta = 0; ta < 2; ta++)
+        for (tb = 0; tb < 2; tb++)
+            for (d = 0; d < 3; d++)
+                for (v = 1; v <= 67; v += step)
+                    for (x = 0; x < no; x++)
+                        for (y = 0; y < no; y++) {
+                            int s[3];
+                            if (level < 2 && y != x && (x + y + v) % 2) continue;
+                            s[d] = v;
+                            s[(d + 1) % 3] = others[x];
+                            s[(d + 2) % 3] = others[y];
+                            plain_case(ta, tb, s[0], s[1], s[2], idx++);
+                        }
+}
+
+static void test_random(int count, int maxdim)
+{
+    int c;
+    for (c = 0; c < count; c++) {
+        gcase g;
+        memset(&g, 0, sizeof g);
+        g.ta = rnd_int(0, 1); g.tb = rnd_int(0, 1);
+        g.m = rnd_int(1, maxdim); g.n = rnd_int(1, maxdim); g.k = rnd_int(1, maxdim);
+        g.alpha = alphas[rnd_int(0, 2)];
+        g.beta = betas[rnd_int(0, 2)];
+        g.pad_a = rnd_int(0, 1) * rnd_int(1, 9);
+        g.pad_b = rnd_int(0, 1) * rnd_int(1, 9);
+        g.pad_c = rnd_int(0, 1) * rnd_int(1, 9);
+        g.misalign = rnd_int(0, 1);
+        g.use_bias = rnd_int(0, 1);
+        g.act = (nn_act)rnd_int(0, NN_ACT_COUNT - 1);
+        g.act_param = 0.1f;
+        run_case(&g);
+    }
+}
+
+/* Shapes around the cache blocks (KC, MC, NC of both ISAs) and a few big ones. */
+static void test_large(int level)
+{
+    static const int shapes[][3] = {
+        {512, 512, 512}, {513, 515, 600}, {130, 50, 1030}, {300, 40, 257}, {7, 4100, 5},
+        {200, 4097, 3}, {1, 1000, 700}, {8, 784, 256}, {128, 10, 128}, {128, 128, 10},
+        {10, 128, 128}, {250, 33, 520},
+    };
+    int s, ta, tb, ns = (int)(sizeof shapes / sizeof shapes[0]);
+    for (s = 0; s < ns; s++) {
+        for (ta = 0; ta < 2; ta++)
+            for (tb = 0; tb < 2; tb++) {
+                gcase g;
+                if (level == 0 && (s == 0 || s == 1) && (ta || tb)) continue;
+                if (level < 2 && s == 1 && (ta != tb)) continue;
+                memset(&g, 0, sizeof g);
+                g.ta = ta; g.tb = tb;
+                g.m = shapes[s][0]; g.n = shapes[s][1]; g.k = shapes[s][2];
+                g.alpha = (s + ta) % 2 ? 1.0f : -0.5f;
+                g.beta = betas[(s + tb) % 3];
+                g.pad_c = s % 2 ? 3 : 0;
+                g.pad_a = (ta + s) % 3 == 0 ? 1 : 0;
+                g.misalign = s % 3 == 1;
+                g.use_bias = s % 2;
+                g.act = s == 4 || s == 5 ? NN_ACT_SOFTMAX : (nn_act)(s % 5);
+                run_case(&g);
+            }
+    }
+}
+
+/* Every activation (and softmax) with and without bias, on shapes with edge tiles;
+   k == 0 (C = beta*C + bias, then act). */
+static void test_epilogues(void)
+{
+    static const int shapes[][3] = {{1, 1, 1}, {7, 17, 33}, {13, 40, 9}, {6, 16, 4}, {25, 70, 300}, {4, 9, 0}, {9, 31, 0}};
+    int a, s, bi, idx = 0;
+    for (a = 0; a < NN_ACT_COUNT; a++)
+        for (s = 0; s < (int)(sizeof shapes / sizeof shapes[0]); s++)
+            for (bi = 0; bi < 2; bi++) {
+                gcase g;
+                memset(&g, 0, sizeof g);
+                g.ta = idx % 2; g.tb = (idx / 2) % 2;
+                g.m = shapes[s][0]; g.n = shapes[s][1]; g.k = shapes[s][2];
+                g.alpha = 1.0f;
+                g.beta = betas[idx % 3];
+                g.pad_c = idx % 3;
+                g.misalign = idx % 4 == 1;
+                g.use_bias = bi;
+                g.act = (nn_act)a;
+                g.act_param = 0.25f;
+                run_case(&g);
+                idx++;
+            }
+}
+
+static void test_api_errors(void)
+{
+    float A[16], B[16], C[16];
+    int i, untouched = 1;
+    for (i = 0; i < 16; i++) { A[i] = 1; B[i] = 1; C[i] = SENTINEL; }
+#define EXPECT_INVALID(call)                                                                 \
+    do {                                                                                     \
+        nn_status st_ = (call);                                                              \
+        NN_CHECK(st_ == NN_ERR_INVALID, "backend=%s op=gemm %s returned %s, want invalid",   \
+                 be_name, #call, nn_status_str(st_));                                        \
+    } while (0)
+    EXPECT_INVALID(nn_simd_gemm(0, 0, -1, 2, 2, 1, A, 2, B, 2, 0, C, 2));
+    EXPECT_INVALID(nn_simd_gemm(0, 0, 2, -1, 2, 1, A, 2, B, 2, 0, C, 2));
+    EXPECT_INVALID(nn_simd_gemm(0, 0, 2, 2, -1, 1, A, 2, B, 2, 0, C, 2));
+    EXPECT_INVALID(nn_simd_gemm(0, 0, 2, 2, 2, 1, NULL, 2, B, 2, 0, C, 2));
+    EXPECT_INVALID(nn_simd_gemm(0, 0, 2, 2, 2, 1, A, 2, NULL, 2, 0, C, 2));
+    EXPECT_INVALID(nn_simd_gemm(0, 0, 2, 2, 2, 1, A, 2, B, 2, 0, NULL, 2));
+    EXPECT_INVALID(nn_simd_gemm(0, 0, 2, 3, 2, 1, A, 1, B, 3, 0, C, 3));  /* lda < k */
+    EXPECT_INVALID(nn_simd_gemm(1, 0, 3, 2, 2, 1, A, 2, B, 2, 0, C, 2));  /* lda < m */
+    EXPECT_INVALID(nn_simd_gemm(0, 0, 2, 3, 2, 1, A, 2, B, 2, 0, C, 3));  /* ldb < n */
+    EXPECT_INVALID(nn_simd_gemm(0, 1, 2, 2, 3, 1, A, 3, B, 2, 0, C, 2));  /* ldb < k */
+    EXPECT_INVALID(nn_simd_gemm(0, 0, 2, 3, 2, 1, A, 2, B, 3, 0, C, 2));  /* ldc < n */
+    EXPECT_INVALID(nn_simd_gemm_ex(0, 0, 2, 2, 2, 1, A, 2, B, 2, 0, C, 2, NULL, (nn_act)99, 0));
+    EXPECT_INVALID(nn_simd_gemm_ex(0, 0, 2, 2, 2, 1, A, 2, B, 2, 0, C, 2, NULL, (nn_act)-1, 0));
+#undef EXPECT_INVALID
+    for (i = 0; i < 16; i++) untouched &= C[i] == SENTINEL;
+    NN_CHECK(untouched, "backend=%s op=gemm: C written by a call that failed", be_name);
+    /* empty problems succeed and write nothing */
+    NN_CHECK(nn_simd_gemm(0, 0, 0, 2, 2, 1, A, 2, B, 2, 0, C, 2) == NN_OK, "m=0");
+    NN_CHECK(nn_simd_gemm(0, 0, 2, 0, 2, 1, A, 2, B, 2, 0, C, 2) == NN_OK, "n=0");
+    for (i = 0; i < 16; i++) untouched &= C[i] == SENTINEL;
+    NN_CHECK(untouched, "backend=%s op=gemm: C written by an empty problem", be_name);
+}
+
+int main(void)
+{
+    static const nn_simd_backend all[] = {NN_SIMD_BACKEND_SCALAR, NN_SIMD_BACKEND_AVX2,
+                                          NN_SIMD_BACKEND_NEON};
+    int level, b;
+#if defined(__aarch64__)
+    level = 0; /* runs under qemu: keep the sweep modest */
+#else
+    level = nn_test_quick() ? 1 : 2;
+#endif
+    nn_test_begin("test_gemm");
+    for (b = 0; b < 3; b++) {
+        long before = n_cases;
+        if (!nn_simd_backend_available(all[b])) {
+            printf("SKIP %s (not compiled in or the cpu lacks it)\n", nn_simd_backend_str(all[b]));
+            continue;
+        }
+        NN_CHECK(nn_simd_set_backend(all[b]) == NN_OK, "set_backend %s", nn_simd_backend_str(all[b]));
+        be_name = nn_simd_backend_name();
+        printf("backend=%s\n", be_name);
+        test_api_errors();
+        test_epilogues();
+        test_sweeps(level);
+        test_random(level == 2 ? 400 : (level == 1 ? 150 : 60), level == 0 ? 90 : 200);
+        test_large(level);
+        printf("backend=%s: %ld gemm cases\n", be_name, n_cases - before);
+        fflush(stdout);
+    }
+    return nn_test_done();
+}
