@@ -218,6 +218,10 @@ NNDEF uint64_t nn_rng_u64(nn_rng *r);
 NNDEF float    nn_rng_uniform(nn_rng *r);  /* [0, 1), 24 random bits */
 NNDEF float    nn_rng_normal(nn_rng *r);   /* N(0, 1), Box-Muller in double */
 
+/* >>train declarations (fit, schedules, metrics) */
+
+/* >>io declarations (model files) */
+
 NNDEF const char *nn_loss_name(nn_loss l);
 NNDEF const char *nn_optim_name(nn_optim_kind k);
 
@@ -978,6 +982,10 @@ NNDEF nn_status nn_train_step(nn_net *net, nn_optim *opt, const float *x, const 
     if (st != NN_OK) return st;
     return nn_optim_step(opt, net);
 }
+
+/* >>train ------------------------------------------------------------------- */
+
+/* >>io ---------------------------------------------------------------------- */
 
 /* >>names ------------------------------------------------------------------- */
 NNDEF const char *nn_loss_name(nn_loss l)

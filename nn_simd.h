@@ -68,7 +68,13 @@ extern "C" {
     X(ERR_NONFINITE, "non-finite loss or gradient; nothing was changed")            \
     X(ERR_BACKEND,   "requested SIMD backend is unknown or not available here")     \
     X(ERR_IO,        "file could not be opened, read or written")                   \
-    X(ERR_FORMAT,    "data is not in the expected format")
+    X(ERR_FORMAT,    "data is not in the expected format")                          \
+    X(ERR_MAGIC,     "not an nn.h model (bad magic number)")                        \
+    X(ERR_VERSION,   "model format version not supported by this build")            \
+    X(ERR_TRUNCATED, "file or buffer ends too early")                               \
+    X(ERR_CRC,       "checksum mismatch: the data is corrupt")                      \
+    X(ERR_LIMIT,     "sizes beyond the documented limits, or overflowing")          \
+    X(ERR_CORRUPT,   "invalid contents (unknown id or non-finite value)")
 
 typedef enum nn_status {
 #define NN__STATUS_ENUM(name, text) NN_##name,
@@ -619,6 +625,9 @@ static void nn__backend_init_scalar(nn__backend *b)
 #else
 #  define NN__GEMM_INLINE static inline
 #endif
+/* micro-kernels stay out of line: inlined into the driver, gcc keeps driver values in
+   ymm registers and spills an accumulator */
+#define NN__GEMM_NOINLINE static __attribute__((noinline))
 #define NN__ALIGNAS64 __attribute__((aligned(64))) /* gcc and clang only, as the ISAs */
 
 /* Micro-kernel: C[m x n] := alpha * A_panel * B_panel + beta * C[m x n], m <= MR,
@@ -854,10 +863,581 @@ NN__GEMM_INLINE int nn__gemm_blocked(const nn__gemm_cfg *cfg, int transa, int tr
 NN__AVX2_BEGIN
 
 /* >>avx2_vec: element-wise, softmax, reduction and optimizer kernels ------- */
+/* Conventions of this section (>>neon_vec mirrors it lane for lane):
+   - Main loops run on whole vectors with loadu/storeu: no alignment is assumed and no
+     byte past n is read or written.
+   - Tails (n % 8 elements) are copied into a zero-padded stack vector, pushed through the
+     SAME vector code and copied back. Every element thus gets the same instruction
+     sequence wherever it sits in the array: results never depend on n, the offset or
+     the alignment, and the tail is exactly as accurate as the body. (This is the
+     "scalar tail with the same semantics", done by construction instead of by a second
+     copy of each formula.)
+   - Lane semantics equal the scalar reference (>>scalar), including NaN, -0 and +-inf.
+     identity, relu, leaky relu, hardtanh and sign (forward and backward) are
+     bit-identical to it; the transcendental ones use the approximations below (error
+     in the ACCURACY table at the top); sums and optimizer updates use FMA and other
+     summation orders, except col_sums which adds in row order like the reference and
+     so is bit-identical too. */
+
+#define NN__V8_SIGN() _mm256_set1_ps(-0.0f)
+
+/* exp, "rr2_p6". Range reduction x = n*ln2 + r with n = round(x*log2e), |r| <= ~ln2/2,
+   in two FMA steps (Cody-Waite, ln2 = L_hi + L_lo; x - n*L_hi is exact under FMA).
+   e^r = 1 + r + r^2*q(r), q of degree 4 fitted (Lawson minimax) to (e^r-1-r)/r^2 on
+   [-ln2/2, ln2/2] for the relative error of e^r: 4e-9 with the float coefficients, so
+   the result error is dominated by rounding (<= 1 ulp measured).
+   2^n is applied as two factors 2^(n>>1) * 2^(n-(n>>1)): subnormal results are rounded
+   once (no flush), and n = 130 cannot overflow the exponent field. x is clamped to
+   [-110, 90] first (the clamps pass NaN through): exp(x) = +inf for x > 88.7228 like
+   libm, subnormal down to x = -103.97, then +0. exp(-inf) = 0, exp(NaN) = NaN. */
+#define NN__EXP_XMIN   -110.0f
+#define NN__EXP_XMAX     90.0f
+#define NN__EXP_LOG2E  1.442695022e+00f
+#define NN__EXP_LN2HI  6.931471825e-01f
+#define NN__EXP_LN2LO -1.904654212e-09f
+#define NN__EXP_C2     4.999999404e-01f
+#define NN__EXP_C3     1.666652113e-01f
+#define NN__EXP_C4     4.166838899e-02f
+#define NN__EXP_C5     8.368710056e-03f
+#define NN__EXP_C6     1.381461276e-03f
+/* tanh, "p11" part: tanh x = x + x^3*Q(x^2) for |x| < 0.5493 (where tanh = 1/2), Q of
+   degree 4 fitted (Lawson minimax) for relative error 5e-9. Above, 1 - 2/(e^(2|x|)+1)
+   has no cancellation (the subtracted term is <= 1/2). */
+#define NN__TANH_SMALL 5.493000150e-01f
+#define NN__TANH_Q0   -3.333331645e-01f
+#define NN__TANH_Q1    1.333259344e-01f
+#define NN__TANH_Q2   -5.385310203e-02f
+#define NN__TANH_Q3    2.107518166e-02f
+#define NN__TANH_Q4   -6.279515568e-03f
+
+static inline __m256 nn__exp8__avx2_rr2_p6(__m256 x)
+{
+    __m256 n, r, p, s1, s2;
+    __m256i k, k1, k2;
+    /* max/min return their SECOND operand when either is NaN: NaN passes through. */
+    x = _mm256_max_ps(_mm256_set1_ps(NN__EXP_XMIN), x);
+    x = _mm256_min_ps(_mm256_set1_ps(NN__EXP_XMAX), x);
+    n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(NN__EXP_LOG2E)),
+                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(NN__EXP_LN2HI), x);
+    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(NN__EXP_LN2LO), r);
+    p = _mm256_set1_ps(NN__EXP_C6);
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(NN__EXP_C5));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(NN__EXP_C4));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(NN__EXP_C3));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(NN__EXP_C2));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+    k = _mm256_cvtps_epi32(n);                  /* NaN gives garbage here, but p is NaN */
+    k1 = _mm256_srai_epi32(k, 1);
+    k2 = _mm256_sub_epi32(k, k1);
+    s1 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(k1, _mm256_set1_epi32(127)), 23));
+    s2 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(k2, _mm256_set1_epi32(127)), 23));
+    return _mm256_mul_ps(_mm256_mul_ps(p, s1), s2);
+}
+
+/* sigmoid, "rr2_p6_div": e = exp(-|z|) in [0,1] never overflows; y = 1/(1+e) for z >= 0
+   and e/(1+e) otherwise (the reference's two branches), with a true division. Saturates
+   to exactly 1 (z > 17.3) and to subnormals then 0 (z < -103.3). NaN propagates. */
+static inline __m256 nn__sigmoid8__avx2_rr2_p6_div(__m256 z)
+{
+    const __m256 one = _mm256_set1_ps(1.0f);
+    __m256 e = nn__exp8__avx2_rr2_p6(_mm256_or_ps(z, NN__V8_SIGN()));
+    __m256 num = _mm256_blendv_ps(e, one, _mm256_cmp_ps(z, _mm256_setzero_ps(), _CMP_GE_OQ));
+    return _mm256_div_ps(num, _mm256_add_ps(one, e));
+}
+
+/* tanh, "p11_rr2_p6_div": on |x|, then the sign of x is put back (tanh(-0) = -0).
+   Small: |x| + |x|^3*Q(x^2). Large: 1 - 2/(exp(2|x|)+1), exactly 1 from |x| > 9.01
+   (exp overflowing to +inf also gives 1). NaN propagates (it takes the large path). */
+static inline __m256 nn__tanh8__avx2_p11_rr2_p6_div(__m256 x)
+{
+    const __m256 one = _mm256_set1_ps(1.0f);
+    __m256 sign = _mm256_and_ps(x, NN__V8_SIGN());
+    __m256 ax = _mm256_andnot_ps(NN__V8_SIGN(), x);
+    __m256 u = _mm256_mul_ps(ax, ax);
+    __m256 q = _mm256_set1_ps(NN__TANH_Q4), small, large, e;
+    q = _mm256_fmadd_ps(q, u, _mm256_set1_ps(NN__TANH_Q3));
+    q = _mm256_fmadd_ps(q, u, _mm256_set1_ps(NN__TANH_Q2));
+    q = _mm256_fmadd_ps(q, u, _mm256_set1_ps(NN__TANH_Q1));
+    q = _mm256_fmadd_ps(q, u, _mm256_set1_ps(NN__TANH_Q0));
+    small = _mm256_fmadd_ps(_mm256_mul_ps(ax, u), q, ax);
+    e = nn__exp8__avx2_rr2_p6(_mm256_add_ps(ax, ax));
+    large = _mm256_sub_ps(one, _mm256_div_ps(_mm256_set1_ps(2.0f), _mm256_add_ps(e, one)));
+    return _mm256_or_ps(sign, _mm256_blendv_ps(large, small,
+                        _mm256_cmp_ps(ax, _mm256_set1_ps(NN__TANH_SMALL), _CMP_LT_OQ)));
+}
+
+/* Lane functions for the element-wise activations: (input, param) -> output and
+   (y, dy, param) -> dx. The comparisons are the reference's, so NaN and -0 agree. */
+static inline __m256 nn__identity8__avx2(__m256 x, __m256 p) { (void)p; return x; }
+static inline __m256 nn__sigmoid8__avx2(__m256 x, __m256 p) { (void)p; return nn__sigmoid8__avx2_rr2_p6_div(x); }
+static inline __m256 nn__tanh8__avx2(__m256 x, __m256 p) { (void)p; return nn__tanh8__avx2_p11_rr2_p6_div(x); }
+static inline __m256 nn__relu8__avx2(__m256 x, __m256 p)
+{
+    /* z > 0 ? z : (z == z ? 0 : z): keep z where z > 0 or z is NaN, else +0 */
+    __m256 keep = _mm256_or_ps(_mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_GT_OQ),
+                               _mm256_cmp_ps(x, x, _CMP_UNORD_Q));
+    (void)p;
+    return _mm256_and_ps(x, keep);
+}
+static inline __m256 nn__leaky_relu8__avx2(__m256 x, __m256 p)
+{
+    return _mm256_blendv_ps(_mm256_mul_ps(p, x), x,
+                            _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_GT_OQ));
+}
+static inline __m256 nn__hardtanh8__avx2(__m256 x, __m256 p)
+{
+    /* min(a,b) = a < b ? a : b and max(a,b) = a > b ? a : b, so this is exactly
+       z > 1 ? 1 : (z < -1 ? -1 : z), NaN and -0 passing through. */
+    (void)p;
+    return _mm256_max_ps(_mm256_set1_ps(-1.0f), _mm256_min_ps(_mm256_set1_ps(1.0f), x));
+}
+static inline __m256 nn__sign8__avx2(__m256 x, __m256 p)
+{
+    const __m256 zero = _mm256_setzero_ps();
+    __m256 pos = _mm256_and_ps(_mm256_cmp_ps(x, zero, _CMP_GT_OQ), _mm256_set1_ps(1.0f));
+    __m256 neg = _mm256_and_ps(_mm256_cmp_ps(x, zero, _CMP_LT_OQ), _mm256_set1_ps(-1.0f));
+    __m256 nan = _mm256_and_ps(_mm256_cmp_ps(x, x, _CMP_UNORD_Q), x);
+    (void)p;
+    return _mm256_or_ps(_mm256_or_ps(pos, neg), nan);
+}
+
+static inline __m256 nn__identity_d8__avx2(__m256 y, __m256 dy, __m256 p) { (void)y; (void)p; return dy; }
+static inline __m256 nn__sigmoid_d8__avx2(__m256 y, __m256 dy, __m256 p)
+{
+    (void)p;
+    return _mm256_mul_ps(dy, _mm256_mul_ps(y, _mm256_sub_ps(_mm256_set1_ps(1.0f), y)));
+}
+static inline __m256 nn__tanh_d8__avx2(__m256 y, __m256 dy, __m256 p)
+{
+    (void)p;
+    return _mm256_mul_ps(dy, _mm256_sub_ps(_mm256_set1_ps(1.0f), _mm256_mul_ps(y, y)));
+}
+static inline __m256 nn__relu_d8__avx2(__m256 y, __m256 dy, __m256 p)
+{
+    __m256 gt = _mm256_cmp_ps(y, _mm256_setzero_ps(), _CMP_GT_OQ);
+    (void)p;
+    return _mm256_mul_ps(dy, _mm256_and_ps(gt, _mm256_set1_ps(1.0f)));
+}
+static inline __m256 nn__leaky_relu_d8__avx2(__m256 y, __m256 dy, __m256 p)
+{
+    __m256 gt = _mm256_cmp_ps(y, _mm256_setzero_ps(), _CMP_GT_OQ);
+    return _mm256_mul_ps(dy, _mm256_blendv_ps(p, _mm256_set1_ps(1.0f), gt));
+}
+static inline __m256 nn__hardtanh_d8__avx2(__m256 y, __m256 dy, __m256 p)
+{
+    __m256 in = _mm256_and_ps(_mm256_cmp_ps(y, _mm256_set1_ps(-1.0f), _CMP_GT_OQ),
+                              _mm256_cmp_ps(y, _mm256_set1_ps(1.0f), _CMP_LT_OQ));
+    (void)p;
+    return _mm256_mul_ps(dy, _mm256_and_ps(in, _mm256_set1_ps(1.0f)));
+}
+static inline __m256 nn__sign_d8__avx2(__m256 y, __m256 dy, __m256 p)
+{
+    (void)y; (void)p;
+    return _mm256_mul_ps(dy, _mm256_setzero_ps()); /* +-0, NaN for inf/NaN dy */
+}
+
+/* y[i] = OP(x[i]): two vectors per iteration, then one, then the padded tail. */
+#define NN__AVX2_ACT_FWD(name, OP)                                                   \
+    static void name(const float *x, float *y, size_t n, float param)                \
+    {                                                                                \
+        const __m256 vp = _mm256_set1_ps(param);                                     \
+        size_t i = 0;                                                                \
+        for (; i + 16 <= n; i += 16) {                                               \
+            __m256 a = _mm256_loadu_ps(x + i), b = _mm256_loadu_ps(x + i + 8);       \
+            _mm256_storeu_ps(y + i, OP(a, vp));                                      \
+            _mm256_storeu_ps(y + i + 8, OP(b, vp));                                  \
+        }                                                                            \
+        for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, OP(_mm256_loadu_ps(x + i), vp)); \
+        if (i < n) {                                                                 \
+            float buf[8] = {0};                                                      \
+            memcpy(buf, x + i, (n - i) * sizeof(float));                             \
+            _mm256_storeu_ps(buf, OP(_mm256_loadu_ps(buf), vp));                     \
+            memcpy(y + i, buf, (n - i) * sizeof(float));                             \
+        }                                                                            \
+    }
+/* dx[i] = OP(y[i], dy[i]) (dx may equal dy). */
+#define NN__AVX2_ACT_BWD(name, OP)                                                   \
+    static void name(const float *y, const float *dy, float *dx, size_t n, float param) \
+    {                                                                                \
+        const __m256 vp = _mm256_set1_ps(param);                                     \
+        size_t i = 0;                                                                \
+        for (; i + 8 <= n; i += 8)                                                   \
+            _mm256_storeu_ps(dx + i, OP(_mm256_loadu_ps(y + i), _mm256_loadu_ps(dy + i), vp)); \
+        if (i < n) {                                                                 \
+            float by[8] = {0}, bd[8] = {0};                                          \
+            memcpy(by, y + i, (n - i) * sizeof(float));                              \
+            memcpy(bd, dy + i, (n - i) * sizeof(float));                             \
+            _mm256_storeu_ps(bd, OP(_mm256_loadu_ps(by), _mm256_loadu_ps(bd), vp));  \
+            memcpy(dx + i, bd, (n - i) * sizeof(float));                             \
+        }                                                                            \
+    }
+NN__AVX2_ACT_FWD(nn__identity_fwd__avx2, nn__identity8__avx2)
+NN__AVX2_ACT_FWD(nn__sigmoid_fwd__avx2_rr2_p6_div, nn__sigmoid8__avx2)
+NN__AVX2_ACT_FWD(nn__tanh_fwd__avx2_p11_rr2_p6_div, nn__tanh8__avx2)
+NN__AVX2_ACT_FWD(nn__relu_fwd__avx2, nn__relu8__avx2)
+NN__AVX2_ACT_FWD(nn__leaky_relu_fwd__avx2, nn__leaky_relu8__avx2)
+NN__AVX2_ACT_FWD(nn__hardtanh_fwd__avx2, nn__hardtanh8__avx2)
+NN__AVX2_ACT_FWD(nn__sign_fwd__avx2, nn__sign8__avx2)
+NN__AVX2_ACT_BWD(nn__identity_bwd__avx2, nn__identity_d8__avx2)
+NN__AVX2_ACT_BWD(nn__sigmoid_bwd__avx2, nn__sigmoid_d8__avx2)
+NN__AVX2_ACT_BWD(nn__tanh_bwd__avx2, nn__tanh_d8__avx2)
+NN__AVX2_ACT_BWD(nn__relu_bwd__avx2, nn__relu_d8__avx2)
+NN__AVX2_ACT_BWD(nn__leaky_relu_bwd__avx2, nn__leaky_relu_d8__avx2)
+NN__AVX2_ACT_BWD(nn__hardtanh_bwd__avx2, nn__hardtanh_d8__avx2)
+NN__AVX2_ACT_BWD(nn__sign_bwd__avx2, nn__sign_d8__avx2)
+#undef NN__AVX2_ACT_FWD
+#undef NN__AVX2_ACT_BWD
+
+/* y[i] = e^x[i]. Not in the backend table (nothing outside needs a bare exp); kept as
+   an array kernel so tests/test_kernels.c can measure the approximation directly. */
+static void nn__exp__avx2_rr2_p6(const float *x, float *y, size_t n)
+{
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, nn__exp8__avx2_rr2_p6(_mm256_loadu_ps(x + i)));
+    if (i < n) {
+        float buf[8] = {0};
+        memcpy(buf, x + i, (n - i) * sizeof(float));
+        _mm256_storeu_ps(buf, nn__exp8__avx2_rr2_p6(_mm256_loadu_ps(buf)));
+        memcpy(y + i, buf, (n - i) * sizeof(float));
+    }
+}
+
+static inline float nn__hsum8__avx2(__m256 v)
+{
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+static inline float nn__hmax8__avx2(__m256 v)
+{
+    __m128 s = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_max_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_max_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+/* All-ones in the first `count` lanes (0 <= count <= 8). */
+static inline __m256 nn__lanes8__avx2(size_t count)
+{
+    return _mm256_castsi256_ps(_mm256_cmpgt_epi32(_mm256_set1_epi32((int)count),
+                                                  _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)));
+}
+
+/* Softmax of each row with the rr2_p6 exp. x, y: [rows][cols], y may equal x.
+   The max is exact whatever the order; a NaN anywhere in a row makes the whole row NaN
+   (as in the reference). The sum is accumulated per lane, then reduced. */
+static void nn__softmax_rows__avx2_rr2_p6(const float *x, float *y, int rows, int cols)
+{
+    const size_t n = (size_t)cols;
+    int i;
+    for (i = 0; i < rows; i++) {
+        const float *xr = x + (size_t)i * n;
+        float *yr = y + (size_t)i * n;
+        float mx = xr[0], inv;
+        __m256 vmx, vsum = _mm256_setzero_ps(), vinv;
+        size_t j = 0;
+        if (n >= 8) {
+            vmx = _mm256_loadu_ps(xr);
+            for (j = 8; j + 8 <= n; j += 8) vmx = _mm256_max_ps(vmx, _mm256_loadu_ps(xr + j));
+            mx = nn__hmax8__avx2(vmx);
+        }
+        for (; j < n; j++) mx = xr[j] > mx ? xr[j] : mx;
+        vmx = _mm256_set1_ps(mx);
+        for (j = 0; j + 8 <= n; j += 8) {
+            __m256 e = nn__exp8__avx2_rr2_p6(_mm256_sub_ps(_mm256_loadu_ps(xr + j), vmx));
+            _mm256_storeu_ps(yr + j, e);
+            vsum = _mm256_add_ps(vsum, e);
+        }
+        if (j < n) {
+            float buf[8] = {0};
+            __m256 e;
+            memcpy(buf, xr + j, (n - j) * sizeof(float));
+            e = nn__exp8__avx2_rr2_p6(_mm256_sub_ps(_mm256_loadu_ps(buf), vmx));
+            e = _mm256_and_ps(e, nn__lanes8__avx2(n - j));
+            _mm256_storeu_ps(buf, e);
+            memcpy(yr + j, buf, (n - j) * sizeof(float));
+            vsum = _mm256_add_ps(vsum, e);
+        }
+        inv = 1.0f / nn__hsum8__avx2(vsum);
+        vinv = _mm256_set1_ps(inv);
+        for (j = 0; j + 8 <= n; j += 8) _mm256_storeu_ps(yr + j, _mm256_mul_ps(_mm256_loadu_ps(yr + j), vinv));
+        for (; j < n; j++) yr[j] *= inv;
+    }
+}
+
+/* dx = y * (dy - dot(dy, y)) per row; dx may equal dy. */
+static void nn__softmax_bwd_rows__avx2(const float *y, const float *dy, float *dx,
+                                       int rows, int cols)
+{
+    const size_t n = (size_t)cols;
+    int i;
+    for (i = 0; i < rows; i++) {
+        const float *yr = y + (size_t)i * n, *dyr = dy + (size_t)i * n;
+        float *dxr = dx + (size_t)i * n;
+        __m256 acc = _mm256_setzero_ps(), vdot;
+        float dot;
+        size_t j = 0;
+        for (; j + 8 <= n; j += 8)
+            acc = _mm256_fmadd_ps(_mm256_loadu_ps(dyr + j), _mm256_loadu_ps(yr + j), acc);
+        dot = nn__hsum8__avx2(acc);
+        for (; j < n; j++) dot += dyr[j] * yr[j];
+        vdot = _mm256_set1_ps(dot);
+        for (j = 0; j + 8 <= n; j += 8)
+            _mm256_storeu_ps(dxr + j, _mm256_mul_ps(_mm256_loadu_ps(yr + j),
+                                                    _mm256_sub_ps(_mm256_loadu_ps(dyr + j), vdot)));
+        for (; j < n; j++) dxr[j] = yr[j] * (dyr[j] - dot);
+    }
+}
+
+/* out[j] = sum_i x[i*ldx + j]: each column is summed in row order from 0.0f, exactly as
+   the reference, so the result is bit-identical to it and independent of the blocking.
+   Columns go 32 (4 accumulators), then 8 at a time; the rest one by one. */
+static void nn__col_sums__avx2(const float *x, int rows, int cols, int ldx, float *out)
+{
+    const size_t ld = (size_t)ldx;
+    int i, j = 0;
+    for (; j + 32 <= cols; j += 32) {
+        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+        for (i = 0; i < rows; i++) {
+            const float *r = x + (size_t)i * ld + j;
+            a0 = _mm256_add_ps(a0, _mm256_loadu_ps(r));
+            a1 = _mm256_add_ps(a1, _mm256_loadu_ps(r + 8));
+            a2 = _mm256_add_ps(a2, _mm256_loadu_ps(r + 16));
+            a3 = _mm256_add_ps(a3, _mm256_loadu_ps(r + 24));
+        }
+        _mm256_storeu_ps(out + j, a0);
+        _mm256_storeu_ps(out + j + 8, a1);
+        _mm256_storeu_ps(out + j + 16, a2);
+        _mm256_storeu_ps(out + j + 24, a3);
+    }
+    for (; j + 8 <= cols; j += 8) {
+        __m256 a0 = _mm256_setzero_ps();
+        for (i = 0; i < rows; i++) a0 = _mm256_add_ps(a0, _mm256_loadu_ps(x + (size_t)i * ld + j));
+        _mm256_storeu_ps(out + j, a0);
+    }
+    for (; j < cols; j++) {
+        float s = 0.0f;
+        for (i = 0; i < rows; i++) s += x[(size_t)i * ld + j];
+        out[j] = s;
+    }
+}
+
+/* y += a*x with FMA */
+static void nn__axpy__avx2(size_t n, float a, const float *x, float *y)
+{
+    const __m256 va = _mm256_set1_ps(a);
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        _mm256_storeu_ps(y + i, _mm256_fmadd_ps(va, _mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i)));
+        _mm256_storeu_ps(y + i + 8, _mm256_fmadd_ps(va, _mm256_loadu_ps(x + i + 8),
+                                                    _mm256_loadu_ps(y + i + 8)));
+    }
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(y + i, _mm256_fmadd_ps(va, _mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i)));
+    if (i < n) {
+        float bx[8] = {0}, by[8] = {0};
+        memcpy(bx, x + i, (n - i) * sizeof(float));
+        memcpy(by, y + i, (n - i) * sizeof(float));
+        _mm256_storeu_ps(by, _mm256_fmadd_ps(va, _mm256_loadu_ps(bx), _mm256_loadu_ps(by)));
+        memcpy(y + i, by, (n - i) * sizeof(float));
+    }
+}
+
+/* sum x^2 in double: 4 accumulators of 4 doubles over blocks of 16, combined in a fixed
+   order, then the tail in order. Deterministic for a given n. */
+static double nn__sumsq__avx2(const float *x, size_t n)
+{
+    __m256d a0 = _mm256_setzero_pd(), a1 = a0, a2 = a0, a3 = a0;
+    __m128d h;
+    double s;
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m256 v0 = _mm256_loadu_ps(x + i), v1 = _mm256_loadu_ps(x + i + 8);
+        __m256d d0 = _mm256_cvtps_pd(_mm256_castps256_ps128(v0));
+        __m256d d1 = _mm256_cvtps_pd(_mm256_extractf128_ps(v0, 1));
+        __m256d d2 = _mm256_cvtps_pd(_mm256_castps256_ps128(v1));
+        __m256d d3 = _mm256_cvtps_pd(_mm256_extractf128_ps(v1, 1));
+        a0 = _mm256_fmadd_pd(d0, d0, a0);
+        a1 = _mm256_fmadd_pd(d1, d1, a1);
+        a2 = _mm256_fmadd_pd(d2, d2, a2);
+        a3 = _mm256_fmadd_pd(d3, d3, a3);
+    }
+    a0 = _mm256_add_pd(_mm256_add_pd(a0, a1), _mm256_add_pd(a2, a3));
+    h = _mm_add_pd(_mm256_castpd256_pd128(a0), _mm256_extractf128_pd(a0, 1));
+    s = _mm_cvtsd_f64(_mm_add_sd(h, _mm_unpackhi_pd(h, h)));
+    for (; i < n; i++) s += (double)x[i] * (double)x[i];
+    return s;
+}
+
+/* 1 iff no element has the all-ones exponent (inf or NaN). */
+static int nn__all_finite__avx2(const float *x, size_t n)
+{
+    const __m256i em = _mm256_set1_epi32(0x7f800000);
+    size_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        __m256i e0 = _mm256_and_si256(_mm256_loadu_si256((const __m256i *)(const void *)(x + i)), em);
+        __m256i e1 = _mm256_and_si256(_mm256_loadu_si256((const __m256i *)(const void *)(x + i + 8)), em);
+        __m256i e2 = _mm256_and_si256(_mm256_loadu_si256((const __m256i *)(const void *)(x + i + 16)), em);
+        __m256i e3 = _mm256_and_si256(_mm256_loadu_si256((const __m256i *)(const void *)(x + i + 24)), em);
+        __m256i bad = _mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi32(e0, em), _mm256_cmpeq_epi32(e1, em)),
+                                      _mm256_or_si256(_mm256_cmpeq_epi32(e2, em), _mm256_cmpeq_epi32(e3, em)));
+        if (!_mm256_testz_si256(bad, bad)) return 0;
+    }
+    for (; i + 8 <= n; i += 8) {
+        __m256i e0 = _mm256_and_si256(_mm256_loadu_si256((const __m256i *)(const void *)(x + i)), em);
+        __m256i bad = _mm256_cmpeq_epi32(e0, em);
+        if (!_mm256_testz_si256(bad, bad)) return 0;
+    }
+    for (; i < n; i++)
+        if (x[i] - x[i] != 0.0f) return 0; /* NaN for inf and NaN, 0 otherwise */
+    return 1;
+}
+
+/* Optimizer updates: one lane function per rule working on 8-float blocks, and one
+   driver (loop + padded tail). Formulas are the reference's, with FMA where a
+   multiply feeds an add; the decoupled decay w -= lr*wd*w comes first. */
+typedef struct nn__optk__avx2 {
+    __m256 lr, lrwd, mu, b1, omb1, b2, omb2, eps, bc1, bc2;
+} nn__optk__avx2;
+
+static void nn__optk_init__avx2(nn__optk__avx2 *k, const nn_simd_optim_args *p)
+{
+    k->lr = _mm256_set1_ps(p->lr);
+    k->lrwd = _mm256_set1_ps(p->lr * p->wd);
+    k->mu = _mm256_set1_ps(p->mu);
+    k->b1 = _mm256_set1_ps(p->beta1);
+    k->omb1 = _mm256_set1_ps(1.0f - p->beta1);
+    k->b2 = _mm256_set1_ps(p->beta2);
+    k->omb2 = _mm256_set1_ps(1.0f - p->beta2);
+    k->eps = _mm256_set1_ps(p->eps);
+    k->bc1 = _mm256_set1_ps(p->bc1);
+    k->bc2 = _mm256_set1_ps(p->bc2);
+}
+
+static inline void nn__sgd8__avx2(const nn__optk__avx2 *k, float *w, const float *g, float *s1, float *s2)
+{
+    __m256 vw = _mm256_loadu_ps(w);
+    (void)s1; (void)s2;
+    vw = _mm256_fnmadd_ps(k->lrwd, vw, vw);
+    _mm256_storeu_ps(w, _mm256_fnmadd_ps(k->lr, _mm256_loadu_ps(g), vw));
+}
+static inline void nn__momentum8__avx2(const nn__optk__avx2 *k, float *w, const float *g, float *v, float *s2)
+{
+    __m256 vw = _mm256_loadu_ps(w);
+    __m256 vv = _mm256_fmadd_ps(k->mu, _mm256_loadu_ps(v), _mm256_mul_ps(k->lr, _mm256_loadu_ps(g)));
+    (void)s2;
+    vw = _mm256_fnmadd_ps(k->lrwd, vw, vw);
+    _mm256_storeu_ps(v, vv);
+    _mm256_storeu_ps(w, _mm256_sub_ps(vw, vv));
+}
+static inline void nn__nesterov8__avx2(const nn__optk__avx2 *k, float *w, const float *g, float *v, float *s2)
+{
+    __m256 vw = _mm256_loadu_ps(w);
+    __m256 lrg = _mm256_mul_ps(k->lr, _mm256_loadu_ps(g));
+    __m256 vv = _mm256_fmadd_ps(k->mu, _mm256_loadu_ps(v), lrg);
+    (void)s2;
+    vw = _mm256_fnmadd_ps(k->lrwd, vw, vw);
+    _mm256_storeu_ps(v, vv);
+    _mm256_storeu_ps(w, _mm256_sub_ps(vw, _mm256_fmadd_ps(k->mu, vv, lrg)));
+}
+static inline void nn__adagrad8__avx2(const nn__optk__avx2 *k, float *w, const float *g, float *s, float *s2)
+{
+    __m256 vw = _mm256_loadu_ps(w), vg = _mm256_loadu_ps(g);
+    __m256 vs = _mm256_fmadd_ps(vg, vg, _mm256_loadu_ps(s));
+    (void)s2;
+    vw = _mm256_fnmadd_ps(k->lrwd, vw, vw);
+    _mm256_storeu_ps(s, vs);
+    _mm256_storeu_ps(w, _mm256_sub_ps(vw, _mm256_div_ps(_mm256_mul_ps(k->lr, vg),
+                                                        _mm256_add_ps(_mm256_sqrt_ps(vs), k->eps))));
+}
+static inline void nn__rmsprop8__avx2(const nn__optk__avx2 *k, float *w, const float *g, float *s, float *s2)
+{
+    __m256 vw = _mm256_loadu_ps(w), vg = _mm256_loadu_ps(g);
+    __m256 vs = _mm256_fmadd_ps(k->b2, _mm256_loadu_ps(s), _mm256_mul_ps(_mm256_mul_ps(k->omb2, vg), vg));
+    (void)s2;
+    vw = _mm256_fnmadd_ps(k->lrwd, vw, vw);
+    _mm256_storeu_ps(s, vs);
+    _mm256_storeu_ps(w, _mm256_sub_ps(vw, _mm256_div_ps(_mm256_mul_ps(k->lr, vg),
+                                                        _mm256_add_ps(_mm256_sqrt_ps(vs), k->eps))));
+}
+static inline void nn__adam8__avx2(const nn__optk__avx2 *k, float *w, const float *g, float *m, float *v)
+{
+    __m256 vw = _mm256_loadu_ps(w), vg = _mm256_loadu_ps(g);
+    __m256 vm = _mm256_fmadd_ps(k->b1, _mm256_loadu_ps(m), _mm256_mul_ps(k->omb1, vg));
+    __m256 vv = _mm256_fmadd_ps(k->b2, _mm256_loadu_ps(v), _mm256_mul_ps(_mm256_mul_ps(k->omb2, vg), vg));
+    __m256 num = _mm256_mul_ps(k->lr, _mm256_mul_ps(vm, k->bc1));
+    __m256 den = _mm256_add_ps(_mm256_sqrt_ps(_mm256_mul_ps(vv, k->bc2)), k->eps);
+    vw = _mm256_fnmadd_ps(k->lrwd, vw, vw);
+    _mm256_storeu_ps(m, vm);
+    _mm256_storeu_ps(v, vv);
+    _mm256_storeu_ps(w, _mm256_sub_ps(vw, _mm256_div_ps(num, den)));
+}
+
+#define NN__AVX2_OPTIM(name, STEP)                                                   \
+    static void name(const nn_simd_optim_args *p, float *w, const float *g,          \
+                     float *s1, float *s2, size_t n)                                 \
+    {                                                                                \
+        nn__optk__avx2 k;                                                            \
+        size_t i = 0, r;                                                             \
+        nn__optk_init__avx2(&k, p);                                                  \
+        for (; i + 8 <= n; i += 8)                                                   \
+            STEP(&k, w + i, g + i, s1 ? s1 + i : NULL, s2 ? s2 + i : NULL);          \
+        r = n - i;                                                                   \
+        if (r) {                                                                     \
+            float bw[8] = {0}, bg[8] = {0}, b1[8] = {0}, b2[8] = {0};                \
+            memcpy(bw, w + i, r * sizeof(float));                                    \
+            memcpy(bg, g + i, r * sizeof(float));                                    \
+            if (s1) memcpy(b1, s1 + i, r * sizeof(float));                           \
+            if (s2) memcpy(b2, s2 + i, r * sizeof(float));                           \
+            STEP(&k, bw, bg, s1 ? b1 : NULL, s2 ? b2 : NULL);                        \
+            memcpy(w + i, bw, r * sizeof(float));                                    \
+            if (s1) memcpy(s1 + i, b1, r * sizeof(float));                           \
+            if (s2) memcpy(s2 + i, b2, r * sizeof(float));                           \
+        }                                                                            \
+    }
+NN__AVX2_OPTIM(nn__sgd__avx2, nn__sgd8__avx2)
+NN__AVX2_OPTIM(nn__momentum__avx2, nn__momentum8__avx2)
+NN__AVX2_OPTIM(nn__nesterov__avx2, nn__nesterov8__avx2)
+NN__AVX2_OPTIM(nn__adagrad__avx2, nn__adagrad8__avx2)
+NN__AVX2_OPTIM(nn__rmsprop__avx2, nn__rmsprop8__avx2)
+NN__AVX2_OPTIM(nn__adam__avx2, nn__adam8__avx2)
+#undef NN__AVX2_OPTIM
 
 static void nn__backend_init_avx2_vec(nn__backend *b)
 {
-    (void)b;
+    b->act_fwd[NN_ACT_DEFAULT] = nn__identity_fwd__avx2;
+    b->act_bwd[NN_ACT_DEFAULT] = nn__identity_bwd__avx2;
+    b->act_fwd[NN_ACT_IDENTITY] = nn__identity_fwd__avx2;
+    b->act_bwd[NN_ACT_IDENTITY] = nn__identity_bwd__avx2;
+    b->act_fwd[NN_ACT_SIGMOID] = nn__sigmoid_fwd__avx2_rr2_p6_div;
+    b->act_bwd[NN_ACT_SIGMOID] = nn__sigmoid_bwd__avx2;
+    b->act_fwd[NN_ACT_TANH] = nn__tanh_fwd__avx2_p11_rr2_p6_div;
+    b->act_bwd[NN_ACT_TANH] = nn__tanh_bwd__avx2;
+    b->act_fwd[NN_ACT_RELU] = nn__relu_fwd__avx2;
+    b->act_bwd[NN_ACT_RELU] = nn__relu_bwd__avx2;
+    b->act_fwd[NN_ACT_LEAKY_RELU] = nn__leaky_relu_fwd__avx2;
+    b->act_bwd[NN_ACT_LEAKY_RELU] = nn__leaky_relu_bwd__avx2;
+    b->act_fwd[NN_ACT_HARDTANH] = nn__hardtanh_fwd__avx2;
+    b->act_bwd[NN_ACT_HARDTANH] = nn__hardtanh_bwd__avx2;
+    b->act_fwd[NN_ACT_SIGN] = nn__sign_fwd__avx2;
+    b->act_bwd[NN_ACT_SIGN] = nn__sign_bwd__avx2;
+    b->softmax_rows = nn__softmax_rows__avx2_rr2_p6;
+    b->softmax_bwd_rows = nn__softmax_bwd_rows__avx2;
+    b->col_sums = nn__col_sums__avx2;
+    b->axpy = nn__axpy__avx2;
+    b->sumsq = nn__sumsq__avx2;
+    b->all_finite = nn__all_finite__avx2;
+    b->optim[NN_SIMD_OPTIM_SGD] = nn__sgd__avx2;
+    b->optim[NN_SIMD_OPTIM_MOMENTUM] = nn__momentum__avx2;
+    b->optim[NN_SIMD_OPTIM_NESTEROV] = nn__nesterov__avx2;
+    b->optim[NN_SIMD_OPTIM_ADAGRAD] = nn__adagrad__avx2;
+    b->optim[NN_SIMD_OPTIM_RMSPROP] = nn__rmsprop__avx2;
+    b->optim[NN_SIMD_OPTIM_ADAM] = nn__adam__avx2;
+    (void)nn__exp__avx2_rr2_p6; /* reached by the tests only */
 }
 
 /* >>avx2_gemm: GEMM micro-kernel, packing and driver ------------------------ */
@@ -963,7 +1543,7 @@ NN__GEMM_INLINE void nn__sgemm_ukr_6x16_body__avx2(int k, const float *a, ptrdif
     }
 }
 
-static void nn__sgemm_ukr_6x16__avx2(int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa,
+NN__GEMM_NOINLINE void nn__sgemm_ukr_6x16__avx2(int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa,
                                      const float *b, ptrdiff_t ldb, float *c, ptrdiff_t ldc,
                                      float alpha, float beta, int m, int n)
 {
@@ -971,7 +1551,7 @@ static void nn__sgemm_ukr_6x16__avx2(int k, const float *a, ptrdiff_t rsa, ptrdi
     nn__sgemm_ukr_6x16_body__avx2(k, a, 1, 6, b, ldb, c, ldc, alpha, beta, m, n);
 }
 
-static void nn__sgemm_ukr_6x16__avx2_rows(int k, const float *a, ptrdiff_t rsa,
+NN__GEMM_NOINLINE void nn__sgemm_ukr_6x16__avx2_rows(int k, const float *a, ptrdiff_t rsa,
                                           ptrdiff_t csa, const float *b, ptrdiff_t ldb,
                                           float *c, ptrdiff_t ldc, float alpha, float beta,
                                           int m, int n)
@@ -980,7 +1560,7 @@ static void nn__sgemm_ukr_6x16__avx2_rows(int k, const float *a, ptrdiff_t rsa,
     nn__sgemm_ukr_6x16_body__avx2(k, a, rsa, 1, b, ldb, c, ldc, alpha, beta, m, n);
 }
 
-static void nn__sgemm_ukr_6x16__avx2_cols(int k, const float *a, ptrdiff_t rsa,
+NN__GEMM_NOINLINE void nn__sgemm_ukr_6x16__avx2_cols(int k, const float *a, ptrdiff_t rsa,
                                           ptrdiff_t csa, const float *b, ptrdiff_t ldb,
                                           float *c, ptrdiff_t ldc, float alpha, float beta,
                                           int m, int n)
