@@ -599,7 +599,9 @@ static void nn__backend_init_scalar(nn__backend *b)
    Packing is skipped where it does not pay:
      - A is read in place (row pointers a0..a5, or MR contiguous floats per k step when
        transa) when the A block is reused for few column panels (small n) or is
-       already MR-contiguous per k step (transa, modest m); see nn__gemm_plan.
+       already MR-contiguous per k step (transa, modest m); see nn__gemm_plan_for.
+       A partial last MR panel is then still packed (once per ic block), so the
+       micro-kernel never reads rows past m.
      - B is read in place when transb == 0 and there are few row panels to reuse a
        packed copy (small m: inference batches, weight gradients of narrow layers).
        Only the last partial NR panel is then packed, so nothing past column n is read.
@@ -641,9 +643,9 @@ typedef void (*nn__ukr_fn)(int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa,
 typedef struct nn__gemm_cfg {
     int mr, nr;             /* micro-tile */
     int mc, kc, nc;         /* cache blocks (multiples of mr / nr) */
-    nn__ukr_fn ukr;         /* A packed (rsa = 1, csa = mr) */
-    nn__ukr_fn ukr_rows;    /* A in place, row-major op(A): csa = 1 */
-    nn__ukr_fn ukr_cols;    /* A in place, transposed storage: rsa = 1 */
+    /* micro-kernels [A: 0 packed (rsa = 1, csa = MR), 1 row-major in place (csa = 1),
+       2 transposed storage in place (rsa = 1)][B: 0 packed (ldb = NR), 1 in place] */
+    nn__ukr_fn ukr[3][2];
     const nn__act_fwd_fn *act;  /* the backend's element-wise activations */
     nn__softmax_fn softmax;
 } nn__gemm_cfg;
@@ -766,7 +768,7 @@ NN__GEMM_INLINE int nn__gemm_blocked(const nn__gemm_cfg *cfg, int transa, int tr
         size_t kcm = (size_t)NN__MIN(KC, k);
         size_t mcm = (size_t)(NN__MIN(MC, m) + MR - 1) / MR * MR;
         size_t ncm = (size_t)(NN__MIN(NC, n) + NR - 1) / NR * NR;
-        if (pl.pack_a) na = mcm * kcm;
+        na = pl.pack_a ? mcm * kcm : kcm * MR; /* A block, or one edge A panel */
         nb = (pl.pack_b && !pl.panel_b) ? kcm * ncm : kcm * NR;
         if (na + nb <= NN__GEMM_STACK_FLOATS) {
             ws = stackbuf;
@@ -801,11 +803,16 @@ NN__GEMM_INLINE int nn__gemm_blocked(const nn__gemm_cfg *cfg, int transa, int tr
             for (ic = 0; ic < m; ic += MC) {
                 int mc = NN__MIN(MC, m - ic);
                 const float *Ab = transa ? A + (size_t)pc * lda + ic : A + (size_t)ic * lda + pc;
+                int mfull = pl.pack_a ? mc : mc / MR * MR;
                 if (pl.pack_a) nn__gemm_pack_a(MR, transa, mc, kc, Ab, lda, apack);
+                else if (mfull < mc)
+                    nn__gemm_pack_a(MR, transa, mc - mfull, kc,
+                                    transa ? Ab + mfull : Ab + (size_t)mfull * lda, lda, apack);
                 for (jr = 0; jr < nc; jr += NR) {
                     int nv = NN__MIN(NR, nc - jr);
                     const float *bp;
                     ptrdiff_t ldbp = NR;
+                    int bd = 0;
                     if (pl.pack_b && pl.panel_b) {
                         nn__gemm_pack_b_panel(NR, transb, kc, nv,
                                               transb ? Bp + (size_t)jr * ldb : Bp + jr, ldb, bpack);
@@ -815,6 +822,7 @@ NN__GEMM_INLINE int nn__gemm_blocked(const nn__gemm_cfg *cfg, int transa, int tr
                     } else if (nv == NR) {
                         bp = Bp + jr;
                         ldbp = ldb;
+                        bd = 1;
                     } else {
                         bp = bpack;
                     }
@@ -822,14 +830,17 @@ NN__GEMM_INLINE int nn__gemm_blocked(const nn__gemm_cfg *cfg, int transa, int tr
                         int mv = NN__MIN(MR, mc - ir);
                         float *c = C + (size_t)(ic + ir) * ldc + jc + jr;
                         if (pl.pack_a)
-                            cfg->ukr(kc, apack + (size_t)ir * kc, 1, MR, bp, ldbp, c, ldc,
-                                     alpha, beta_p, mv, nv);
+                            cfg->ukr[0][bd](kc, apack + (size_t)ir * kc, 1, MR, bp, ldbp, c,
+                                            ldc, alpha, beta_p, mv, nv);
+                        else if (ir >= mfull)
+                            cfg->ukr[0][bd](kc, apack, 1, MR, bp, ldbp, c, ldc, alpha,
+                                            beta_p, mv, nv);
                         else if (transa)
-                            cfg->ukr_cols(kc, Ab + ir, 1, lda, bp, ldbp, c, ldc, alpha,
-                                          beta_p, mv, nv);
+                            cfg->ukr[2][bd](kc, Ab + ir, 1, lda, bp, ldbp, c, ldc, alpha,
+                                            beta_p, mv, nv);
                         else
-                            cfg->ukr_rows(kc, Ab + (size_t)ir * lda, lda, 1, bp, ldbp, c,
-                                          ldc, alpha, beta_p, mv, nv);
+                            cfg->ukr[1][bd](kc, Ab + (size_t)ir * lda, lda, 1, bp, ldbp, c,
+                                            ldc, alpha, beta_p, mv, nv);
                     }
                 }
                 if (last)
@@ -1454,8 +1465,8 @@ static void nn__backend_init_avx2_vec(nn__backend *b)
    12 independent FMA chains cover Zen3's 2 FMA pipes x 4-cycle latency (8 needed).
    A may be packed (rsa = 1, csa = 6), or read in place: rows of a row-major op(A)
    (rsa = lda, csa = 1) or MR contiguous floats per k step (rsa = 1, csa = lda). In
-   place, rows i >= m are clamped to row m-1 (read, never stored), so nothing outside
-   the user's A is read. B rows are 16 floats (a packed panel, or the user's B when
+   place, the driver only passes full 6-row panels (a partial one is packed), so
+   nothing outside the user's A is read. B rows are 16 floats (a packed panel, or the user's B when
    n == 16). Full 6x16 tiles are stored straight to C; edge tiles go through an aligned
    stack tile and only the m x n part is written (beta == 0 never reads C). */
 NN__GEMM_INLINE void nn__sgemm_ukr_6x16_body__avx2(int k, const float *a, ptrdiff_t rsa,
@@ -1469,24 +1480,23 @@ NN__GEMM_INLINE void nn__sgemm_ukr_6x16_body__avx2(int k, const float *a, ptrdif
     __m256 acc3x0 = _mm256_setzero_ps(), acc3x8 = _mm256_setzero_ps();
     __m256 acc4x0 = _mm256_setzero_ps(), acc4x8 = _mm256_setzero_ps();
     __m256 acc5x0 = _mm256_setzero_ps(), acc5x8 = _mm256_setzero_ps();
-    const ptrdiff_t r1 = (m > 1 ? 1 : 0) * rsa, r2 = (m > 2 ? 2 : m - 1) * rsa;
-    const ptrdiff_t r3 = (m > 3 ? 3 : m - 1) * rsa, r4 = (m > 4 ? 4 : m - 1) * rsa;
-    const ptrdiff_t r5 = (m > 5 ? 5 : m - 1) * rsa;
+    const float *a0 = a, *a1 = a + rsa, *a2 = a + 2 * rsa, *a3 = a + 3 * rsa;
+    const float *a4 = a + 4 * rsa, *a5 = a + 5 * rsa;
     int p = 0;
 #define NN__UKR_STEP(q)                                                               \
     do {                                                                              \
         const __m256 b0 = _mm256_loadu_ps(b + (q) * ldb);                             \
         const __m256 b1 = _mm256_loadu_ps(b + (q) * ldb + 8);                         \
-        __m256 x = _mm256_broadcast_ss(a + (q) * csa);                                \
-        __m256 y = _mm256_broadcast_ss(a + (q) * csa + r1);                           \
+        __m256 x = _mm256_broadcast_ss(a0 + (q) * csa);                                \
+        __m256 y = _mm256_broadcast_ss(a1 + (q) * csa);                           \
         acc0x0 = _mm256_fmadd_ps(x, b0, acc0x0); acc0x8 = _mm256_fmadd_ps(x, b1, acc0x8); \
         acc1x0 = _mm256_fmadd_ps(y, b0, acc1x0); acc1x8 = _mm256_fmadd_ps(y, b1, acc1x8); \
-        x = _mm256_broadcast_ss(a + (q) * csa + r2);                                  \
-        y = _mm256_broadcast_ss(a + (q) * csa + r3);                                  \
+        x = _mm256_broadcast_ss(a2 + (q) * csa);                                  \
+        y = _mm256_broadcast_ss(a3 + (q) * csa);                                  \
         acc2x0 = _mm256_fmadd_ps(x, b0, acc2x0); acc2x8 = _mm256_fmadd_ps(x, b1, acc2x8); \
         acc3x0 = _mm256_fmadd_ps(y, b0, acc3x0); acc3x8 = _mm256_fmadd_ps(y, b1, acc3x8); \
-        x = _mm256_broadcast_ss(a + (q) * csa + r4);                                  \
-        y = _mm256_broadcast_ss(a + (q) * csa + r5);                                  \
+        x = _mm256_broadcast_ss(a4 + (q) * csa);                                  \
+        y = _mm256_broadcast_ss(a5 + (q) * csa);                                  \
         acc4x0 = _mm256_fmadd_ps(x, b0, acc4x0); acc4x8 = _mm256_fmadd_ps(x, b1, acc4x8); \
         acc5x0 = _mm256_fmadd_ps(y, b0, acc5x0); acc5x8 = _mm256_fmadd_ps(y, b1, acc5x8); \
     } while (0)
@@ -1495,12 +1505,13 @@ NN__GEMM_INLINE void nn__sgemm_ukr_6x16_body__avx2(int k, const float *a, ptrdif
         NN__UKR_STEP(1);
         NN__UKR_STEP(2);
         NN__UKR_STEP(3);
-        a += 4 * csa;
+        a0 += 4 * csa; a1 += 4 * csa; a2 += 4 * csa;
+        a3 += 4 * csa; a4 += 4 * csa; a5 += 4 * csa;
         b += 4 * ldb;
     }
     for (; p < k; p++) {
         NN__UKR_STEP(0);
-        a += csa;
+        a0 += csa; a1 += csa; a2 += csa; a3 += csa; a4 += csa; a5 += csa;
         b += ldb;
     }
 #undef NN__UKR_STEP
@@ -1543,31 +1554,23 @@ NN__GEMM_INLINE void nn__sgemm_ukr_6x16_body__avx2(int k, const float *a, ptrdif
     }
 }
 
-NN__GEMM_NOINLINE void nn__sgemm_ukr_6x16__avx2(int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa,
-                                     const float *b, ptrdiff_t ldb, float *c, ptrdiff_t ldc,
-                                     float alpha, float beta, int m, int n)
-{
-    (void)rsa; (void)csa;
-    nn__sgemm_ukr_6x16_body__avx2(k, a, 1, 6, b, ldb, c, ldc, alpha, beta, m, n);
-}
-
-NN__GEMM_NOINLINE void nn__sgemm_ukr_6x16__avx2_rows(int k, const float *a, ptrdiff_t rsa,
-                                          ptrdiff_t csa, const float *b, ptrdiff_t ldb,
-                                          float *c, ptrdiff_t ldc, float alpha, float beta,
-                                          int m, int n)
-{
-    (void)csa;
-    nn__sgemm_ukr_6x16_body__avx2(k, a, rsa, 1, b, ldb, c, ldc, alpha, beta, m, n);
-}
-
-NN__GEMM_NOINLINE void nn__sgemm_ukr_6x16__avx2_cols(int k, const float *a, ptrdiff_t rsa,
-                                          ptrdiff_t csa, const float *b, ptrdiff_t ldb,
-                                          float *c, ptrdiff_t ldc, float alpha, float beta,
-                                          int m, int n)
-{
-    (void)rsa;
-    nn__sgemm_ukr_6x16_body__avx2(k, a, 1, csa, b, ldb, c, ldc, alpha, beta, m, n);
-}
+/* The six instances: A packed / rows in place / columns in place, times B packed
+   (ldb = 16, a constant) / B in place. */
+#define NN__UKR_AVX2(suffix, RSA, CSA, LDB)                                                 \
+    NN__GEMM_NOINLINE void nn__sgemm_ukr_6x16__avx2##suffix(                                 \
+        int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,  \
+        float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)                      \
+    {                                                                                        \
+        (void)rsa; (void)csa; (void)ldb;                                                     \
+        nn__sgemm_ukr_6x16_body__avx2(k, a, RSA, CSA, b, LDB, c, ldc, alpha, beta, m, n);    \
+    }
+NN__UKR_AVX2(, 1, 6, 16)
+NN__UKR_AVX2(_rows, rsa, 1, 16)
+NN__UKR_AVX2(_cols, 1, csa, 16)
+NN__UKR_AVX2(_bdirect, 1, 6, ldb)
+NN__UKR_AVX2(_rows_bdirect, rsa, 1, ldb)
+NN__UKR_AVX2(_cols_bdirect, 1, csa, ldb)
+#undef NN__UKR_AVX2
 
 /* The AVX2 backend's element-wise activations and softmax, for the fused epilogue.
    Copied from the table by nn__backend_init_avx2_gemm (after >>avx2_vec filled it),
@@ -1584,9 +1587,12 @@ static void nn__gemm__avx2(int transa, int transb, int m, int n, int k, float al
 {
     nn__gemm_cfg cfg;
     cfg.mr = 6; cfg.nr = 16; cfg.mc = 144; cfg.kc = 256; cfg.nc = 4080;
-    cfg.ukr = nn__sgemm_ukr_6x16__avx2;
-    cfg.ukr_rows = nn__sgemm_ukr_6x16__avx2_rows;
-    cfg.ukr_cols = nn__sgemm_ukr_6x16__avx2_cols;
+    cfg.ukr[0][0] = nn__sgemm_ukr_6x16__avx2;
+    cfg.ukr[1][0] = nn__sgemm_ukr_6x16__avx2_rows;
+    cfg.ukr[2][0] = nn__sgemm_ukr_6x16__avx2_cols;
+    cfg.ukr[0][1] = nn__sgemm_ukr_6x16__avx2_bdirect;
+    cfg.ukr[1][1] = nn__sgemm_ukr_6x16__avx2_rows_bdirect;
+    cfg.ukr[2][1] = nn__sgemm_ukr_6x16__avx2_cols_bdirect;
     cfg.act = nn__avx2_gemm_act;
     cfg.softmax = nn__avx2_gemm_softmax;
     if (!nn__gemm_blocked(&cfg, transa, transb, m, n, k, alpha, A, lda, B, ldb, beta, C,
