@@ -1,0 +1,229 @@
+#define _POSIX_C_SOURCE 199309L /* clock_gettime under -std=c99 */
+/* bench_gemm.c - nn_simd_gemm against OpenBLAS cblas_sgemm in the same run.
+
+   For every shape: validate nn's C against a double-precision reference (sampled
+   entries for the big ones) and refuse to time a wrong kernel; then time nn and
+   OpenBLAS alternately, many repetitions, and print best and median GFLOP/s
+   (2*m*n*k / t) and the ratio, as a Markdown table on stdout.
+
+   Shapes: squares 64..2048 and the nine GEMMs of a 784-256-128-10 training step at
+   batch 32, 128 and 256 (fwd NT: M=B, N=out, K=in; bwd-data NN: M=B, N=in, K=out;
+   weight-grad TN: M=out, N=in, K=B).
+
+   usage: bench_gemm [--quick] [--shape SUBSTRING] [--reps N]
+   Single thread unless OMP_NUM_THREADS says otherwise (make bench sets 1). */
+#define NN_SIMD_IMPLEMENTATION
+#include "nn_simd.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#ifdef NN_BENCH_OPENBLAS
+#  include <cblas.h>
+#endif
+
+typedef struct shape { char name[48]; int ta, tb, m, n, k; } shape;
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static unsigned long long rs = 88172645463325252ull;
+static float rnd_f(void)
+{
+    rs ^= rs << 13; rs ^= rs >> 7; rs ^= rs << 17;
+    return (float)((rs >> 40) & 0xFFFFFF) / 8388608.0f - 1.0f;
+}
+
+static void cpu_model(char *out, size_t cap)
+{
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    char line[512];
+    snprintf(out, cap, "unknown");
+    if (!f) return;
+    while (fgets(line, sizeof line, f)) {
+        if (!strncmp(line, "model name", 10)) {
+            char *p = strchr(line, ':');
+            if (p) {
+                p += 2;
+                p[strcspn(p, "\n")] = 0;
+                snprintf(out, cap, "%s", p);
+            }
+            break;
+        }
+    }
+    fclose(f);
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void run_nn(const shape *s, const float *A, const float *B, float *C)
+{
+    nn_simd_gemm(s->ta, s->tb, s->m, s->n, s->k, 1.0f, A, s->ta ? s->m : s->k, B,
+                 s->tb ? s->k : s->n, 0.0f, C, s->n);
+}
+
+#ifdef NN_BENCH_OPENBLAS
+static void run_blas(const shape *s, const float *A, const float *B, float *C)
+{
+    cblas_sgemm(CblasRowMajor, s->ta ? CblasTrans : CblasNoTrans,
+                s->tb ? CblasTrans : CblasNoTrans, s->m, s->n, s->k, 1.0f, A,
+                s->ta ? s->m : s->k, B, s->tb ? s->k : s->n, 0.0f, C, s->n);
+}
+#endif
+
+/* |c - ref| <= 2*K*eps*sum|a*b| + tiny, on all entries (small) or a sample (big). */
+static int validate(const shape *s, const float *A, const float *B, const float *C)
+{
+    const int lda = s->ta ? s->m : s->k, ldb = s->tb ? s->k : s->n;
+    long total = (long)s->m * s->n, step = total > 20000 ? total / 2000 + 1 : 1, t;
+    for (t = 0; t < total; t += step) {
+        int i = (int)(t / s->n), j = (int)(t % s->n), p;
+        double acc = 0, aab = 0;
+        for (p = 0; p < s->k; p++) {
+            double a = s->ta ? A[(size_t)p * lda + i] : A[(size_t)i * lda + p];
+            double b = s->tb ? B[(size_t)j * ldb + p] : B[(size_t)p * ldb + j];
+            acc += a * b;
+            aab += fabs(a * b);
+        }
+        if (!(fabs(C[(size_t)i * s->n + j] - acc) <= 2.0 * s->k * FLT_EPSILON * aab + 1e-30)) {
+            fprintf(stderr, "bench_gemm: %s WRONG at (%d,%d): got %g want %g; not timing\n",
+                    s->name, i, j, C[(size_t)i * s->n + j], acc);
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Seconds per call, best and median over `reps` samples of `iters` calls each;
+   the two libraries alternate sample by sample. */
+static void time_shape(const shape *s, const float *A, const float *B, float *C, int reps,
+                       double *nn_best, double *nn_med, double *bl_best, double *bl_med)
+{
+    double flops = 2.0 * s->m * s->n * s->k;
+    int iters = (int)(2e-3 * 60e9 / flops) + 1; /* ~2 ms per sample */
+    double *tn = (double *)malloc(sizeof(double) * reps), *tb = (double *)malloc(sizeof(double) * reps);
+    int r, it;
+    run_nn(s, A, B, C);
+#ifdef NN_BENCH_OPENBLAS
+    run_blas(s, A, B, C);
+#endif
+    for (r = 0; r < reps; r++) {
+        double t0 = now_s();
+        for (it = 0; it < iters; it++) run_nn(s, A, B, C);
+        tn[r] = (now_s() - t0) / iters;
+#ifdef NN_BENCH_OPENBLAS
+        t0 = now_s();
+        for (it = 0; it < iters; it++) run_blas(s, A, B, C);
+        tb[r] = (now_s() - t0) / iters;
+#else
+        tb[r] = 0;
+#endif
+    }
+    qsort(tn, reps, sizeof(double), cmp_d);
+    qsort(tb, reps, sizeof(double), cmp_d);
+    *nn_best = tn[0]; *nn_med = tn[reps / 2];
+    *bl_best = tb[0]; *bl_med = tb[reps / 2];
+    free(tn); free(tb);
+}
+
+int main(int argc, char **argv)
+{
+    static const int sq[] = {64, 128, 256, 512, 1024, 2048};
+    static const int batches[] = {32, 128, 256};
+    static const int layers[][2] = {{784, 256}, {256, 128}, {128, 10}};
+    shape shapes[64];
+    int ns = 0, quick = 0, reps = 0, i, b, l, failed = 0;
+    const char *filter = NULL;
+    char cpu[256];
+    int threads = 1;
+
+    for (i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--quick")) quick = 1;
+        else if (!strcmp(argv[i], "--shape") && i + 1 < argc) filter = argv[++i];
+        else if (!strcmp(argv[i], "--reps") && i + 1 < argc) reps = atoi(argv[++i]);
+        else { fprintf(stderr, "usage: %s [--quick] [--shape SUBSTRING] [--reps N]\n", argv[0]); return 2; }
+    }
+    if (reps <= 0) reps = quick ? 7 : 31;
+
+    for (i = 0; i < 6; i++) {
+        shape *s = &shapes[ns++];
+        snprintf(s->name, sizeof s->name, "square %d", sq[i]);
+        s->ta = 0; s->tb = 0; s->m = s->n = s->k = sq[i];
+    }
+    for (b = 0; b < 3; b++)
+        for (l = 0; l < 3; l++) {
+            int in = layers[l][0], out = layers[l][1], B = batches[b];
+            shape *s = &shapes[ns++];
+            snprintf(s->name, sizeof s->name, "b%d fwd %d->%d", B, in, out);
+            s->ta = 0; s->tb = 1; s->m = B; s->n = out; s->k = in;
+            s = &shapes[ns++];
+            snprintf(s->name, sizeof s->name, "b%d bwd-data %d->%d", B, in, out);
+            s->ta = 0; s->tb = 0; s->m = B; s->n = in; s->k = out;
+            s = &shapes[ns++];
+            snprintf(s->name, sizeof s->name, "b%d weight-grad %d->%d", B, in, out);
+            s->ta = 1; s->tb = 0; s->m = out; s->n = in; s->k = B;
+        }
+
+    if (nn_simd_init() != NN_OK) { fprintf(stderr, "bench_gemm: bad NN_BACKEND\n"); return 1; }
+#ifdef _OPENMP
+    threads = omp_get_max_threads();
+#endif
+#ifdef NN_BENCH_OPENBLAS
+    openblas_set_num_threads(threads);
+#endif
+    cpu_model(cpu, sizeof cpu);
+    printf("backend=%s cpu=\"%s\" threads=%d reps=%d%s\n\n", nn_simd_backend_name(), cpu,
+           threads, reps,
+#ifdef NN_BENCH_OPENBLAS
+           ""
+#else
+           " (OpenBLAS not linked)"
+#endif
+    );
+    printf("| shape | op | m | n | k | nn best GF/s | nn median | OpenBLAS best | OpenBLAS median | ratio best | ratio median |\n");
+    printf("|---|---|---|---|---|---|---|---|---|---|---|\n");
+    fflush(stdout);
+
+    for (i = 0; i < ns; i++) {
+        const shape *s = &shapes[i];
+        size_t na = (size_t)s->m * s->k, nb = (size_t)s->k * s->n, nc = (size_t)s->m * s->n, t;
+        float *A, *B, *C;
+        double nb_, nm, bb, bm, fl = 2.0 * s->m * s->n * s->k * 1e-9;
+        if (filter && !strstr(s->name, filter)) continue;
+        if (quick && s->m * (double)s->n * s->k > 600e6) continue;
+        A = (float *)nn_simd_alloc(NULL, na * sizeof(float));
+        B = (float *)nn_simd_alloc(NULL, nb * sizeof(float));
+        C = (float *)nn_simd_alloc(NULL, nc * sizeof(float));
+        for (t = 0; t < na; t++) A[t] = rnd_f();
+        for (t = 0; t < nb; t++) B[t] = rnd_f();
+        for (t = 0; t < nc; t++) C[t] = NAN;
+        run_nn(s, A, B, C);
+        if (!validate(s, A, B, C)) {
+            failed = 1;
+        } else {
+            time_shape(s, A, B, C, reps, &nb_, &nm, &bb, &bm);
+            printf("| %s | %s%s | %d | %d | %d | %.1f | %.1f |", s->name, s->ta ? "T" : "N",
+                   s->tb ? "T" : "N", s->m, s->n, s->k, fl / nb_, fl / nm);
+#ifdef NN_BENCH_OPENBLAS
+            printf(" %.1f | %.1f | %.2f | %.2f |\n", fl / bb, fl / bm, bb / nb_, bm / nm);
+#else
+            (void)bb; (void)bm;
+            printf(" - | - | - | - |\n");
+#endif
+            fflush(stdout);
+        }
+        nn_simd_free(NULL, A); nn_simd_free(NULL, B); nn_simd_free(NULL, C);
+    }
+    return failed;
+}
