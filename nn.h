@@ -102,6 +102,9 @@ typedef struct nn_layer_desc {
     float   act_param;   /* LEAKY_RELU slope in (0,1): 0 -> 0.01 */
     nn_init init;        /* weight initialization; biases always start at 0 */
     float   init_scale;  /* NN_INIT_UNIFORM only: a of U(-a,a); 0 -> 1/sqrt(fan_in) */
+    float   dropout;     /* fraction of this layer's outputs zeroed while training (inverted
+                            dropout: kept ones scaled by 1/(1-p)), in [0,1); hidden layers
+                            only; applied by nn_net_backprop, never by forward/predict */
 } nn_layer_desc;
 
 typedef struct nn_net_desc {
@@ -255,6 +258,9 @@ typedef struct nn__layer {
     float *W, *b;      /* into net->params: W [out][in], b [out] */
     float *dW, *db;    /* same offsets into net->grads */
     float *A;          /* arena: outputs [max_batch][out] */
+    float  drop;       /* dropout rate; 0 = none */
+    float *mask;       /* arena, dropout only: 0 or 1/(1-p) per output [max_batch][out] */
+    float *D;          /* arena, dropout only: A * mask, the next layer's input */
 } nn__layer;
 
 struct nn_net {
@@ -267,6 +273,7 @@ struct nn_net {
     float       *arena;
     float       *z_out;           /* output-layer logits [max_batch][K] */
     float       *delta[2];        /* ping-pong [max_batch][max_width] */
+    nn_rng       drop_rng;        /* dropout masks; seeded from desc.seed */
     nn_allocator alloc;
 };
 
@@ -340,6 +347,8 @@ static nn_status nn__validate_desc(const nn_net_desc *d)
         if (ld->act == NN_ACT_LEAKY_RELU && !(ld->act_param > 0.0f && ld->act_param < 1.0f))
             return NN_ERR_INVALID;
         if (!(ld->init_scale >= 0.0f && ld->init_scale < INFINITY)) return NN_ERR_INVALID;
+        if (!(ld->dropout >= 0.0f && ld->dropout < 1.0f)) return NN_ERR_INVALID;
+        if (l == L - 1 && ld->dropout != 0.0f) return NN_ERR_INVALID;
     }
     /* A negative units value ends nn__n_layers' count only at 0, so check the rest. */
     for (l = L; l < NN_MAX_LAYERS; l++)
@@ -460,7 +469,9 @@ NNDEF nn_status nn_net_create(const nn_net_desc *desc, nn_net **out)
         ly->out = d.layers[l].units;
         ly->act = d.layers[l].act;
         ly->act_param = d.layers[l].act_param;
+        ly->drop = d.layers[l].dropout;
         if (!nn__size_mad((size_t)ly->out, (size_t)ly->in, 0, &sz) ||
+            !nn__size_mad(ly->drop > 0 ? 2 * mb : 0, nn__pad((size_t)ly->out), arena, &arena) ||
             !nn__size_mad(1, nn__pad(sz), off_w, &off_w) ||
             !nn__size_mad(1, nn__pad((size_t)ly->out), off_b, &off_b) ||
             !nn__size_mad(mb, nn__pad((size_t)ly->out), arena, &arena)) {
@@ -499,6 +510,12 @@ NNDEF nn_status nn_net_create(const nn_net_desc *desc, nn_net **out)
         off_w += nn__pad((size_t)ly->out * ly->in);
         off_b += nn__pad((size_t)ly->out);
         arena += mb * nn__pad((size_t)ly->out);
+        if (ly->drop > 0) {
+            ly->mask = net->arena + arena;
+            arena += mb * nn__pad((size_t)ly->out);
+            ly->D = net->arena + arena;
+            arena += mb * nn__pad((size_t)ly->out);
+        }
     }
     net->z_out = net->arena + arena;
     arena += mb * nn__pad((size_t)in);
@@ -507,6 +524,7 @@ NNDEF nn_status nn_net_create(const nn_net_desc *desc, nn_net **out)
     net->delta[1] = net->arena + arena;
 
     nn_net_init_params(net, d.seed);
+    nn_rng_seed(&net->drop_rng, d.seed ^ 0x64726f706f7574ull);
     *out = net;
     return NN_OK;
 }
@@ -575,8 +593,30 @@ NNDEF nn_status nn_net_copy_params(nn_net *dst, const nn_net *src)
 /* >>forward ----------------------------------------------------------------- */
 /* Z = A_prev W^T + b (GEMM NT: M=B, N=OUT, K=IN) with bias and activation fused into
    the GEMM epilogue. The output layer keeps its logits Z (the stable losses need them)
-   and applies its activation separately. */
-static void nn__forward(nn_net *net, const float *x, int B)
+   and applies its activation separately. In training (train != 0) a layer with dropout
+   also draws its mask and hands D = A * mask to the next layer. */
+static void nn__dropout(nn_net *net, nn__layer *ly, int B)
+{
+    /* 16 random bits per unit: unit kept iff bits >= p * 65536 (p resolved to 1/65536) */
+    size_t i, n = (size_t)B * ly->out;
+    uint32_t thr = (uint32_t)(ly->drop * 65536.0f);
+    float keep = 1.0f / (1.0f - ly->drop);
+    uint64_t bits = 0;
+    for (i = 0; i < n; i++) {
+        if ((i & 3) == 0) bits = nn_rng_u64(&net->drop_rng);
+        ly->mask[i] = ((uint32_t)(bits & 0xffff) >= thr) ? keep : 0.0f;
+        ly->D[i] = ly->A[i] * ly->mask[i];
+        bits >>= 16;
+    }
+}
+
+/* The input the layer after ly sees. */
+static const float *nn__layer_output(const nn__layer *ly, int train)
+{
+    return (train && ly->drop > 0) ? ly->D : ly->A;
+}
+
+static void nn__forward(nn_net *net, const float *x, int B, int train)
 {
     const nn__backend *be = nn__active;
     const float *a_prev = x;
@@ -593,7 +633,8 @@ static void nn__forward(nn_net *net, const float *x, int B)
             if (ly->act == NN_ACT_SOFTMAX) be->softmax_rows(net->z_out, ly->A, B, ly->out);
             else be->act_fwd[ly->act](net->z_out, ly->A, n, ly->act_param);
         }
-        a_prev = ly->A;
+        if (train && ly->drop > 0) nn__dropout(net, ly, B);
+        a_prev = nn__layer_output(ly, train);
     }
 }
 
@@ -611,7 +652,7 @@ NNDEF nn_status nn_net_forward(nn_net *net, const float *x, int batch, const flo
     nn_status st = nn__check_batch(net, x, batch);
     if (st != NN_OK) return st;
     if (!y) return NN_ERR_INVALID;
-    nn__forward(net, x, batch);
+    nn__forward(net, x, batch, 0);
     *y = net->layer[net->n_layers - 1].A;
     return NN_OK;
 }
@@ -717,7 +758,7 @@ NNDEF nn_status nn_net_loss(nn_net *net, const float *x, const float *y, const i
     if (st != NN_OK) return st;
     if (!loss) return NN_ERR_INVALID;
     if ((st = nn__check_targets(net, y, labels, batch)) != NN_OK) return st;
-    nn__forward(net, x, batch);
+    nn__forward(net, x, batch, 0);
     v = nn__loss(net, y, labels, batch, NULL) + nn__l2_term(net);
     *loss = (float)v;
     return isfinite(*loss) ? NN_OK : NN_ERR_NONFINITE;
@@ -728,7 +769,9 @@ NNDEF nn_status nn_net_loss(nn_net *net, const float *x, const float *y, const i
      dW_l = dZ_l^T A_{l-1}        GEMM TN: M=OUT, N=IN, K=B
      db_l = column sums of dZ_l
      dA_{l-1} = dZ_l W_l          GEMM NN: M=B, N=IN, K=OUT   (not for l = 0)
-     dZ_{l-1} = dA_{l-1} * g'(A_{l-1})  from the stored outputs                      */
+     dZ_{l-1} = dA_{l-1} * mask_{l-1} * g'(A_{l-1})  from the stored outputs
+   where A_{l-1} is replaced by the dropped-out D_{l-1} in dW_l, and mask = 1 without
+   dropout. Dropout is on here: this is the training path.                          */
 NNDEF nn_status nn_net_backprop(nn_net *net, const float *x, const float *y,
                                 const int *labels, int batch, float *loss)
 {
@@ -741,12 +784,12 @@ NNDEF nn_status nn_net_backprop(nn_net *net, const float *x, const float *y,
     if ((st = nn__check_targets(net, y, labels, batch)) != NN_OK) return st;
     be = nn__active;
 
-    nn__forward(net, x, B);
+    nn__forward(net, x, B, 1);
     dz = net->delta[cur];
     v = nn__loss(net, y, labels, B, dz);
     for (l = net->n_layers - 1; l >= 0; l--) {
         nn__layer *ly = &net->layer[l];
-        const float *a_prev = l > 0 ? net->layer[l - 1].A : x;
+        const float *a_prev = l > 0 ? nn__layer_output(&net->layer[l - 1], 1) : x;
         be->gemm(1, 0, ly->out, ly->in, B, 1.0f, dz, ly->out, a_prev, ly->in, 0.0f,
                  ly->dW, ly->in, NULL, NN_ACT_IDENTITY, 0.0f);
         be->col_sums(dz, B, ly->out, ly->out, ly->db);
@@ -755,6 +798,10 @@ NNDEF nn_status nn_net_backprop(nn_net *net, const float *x, const float *y,
             float *da = net->delta[cur ^ 1];
             be->gemm(0, 0, B, ly->in, ly->out, 1.0f, dz, ly->out, ly->W, ly->in, 0.0f,
                      da, ly->in, NULL, NN_ACT_IDENTITY, 0.0f);
+            if (prev->drop > 0) { /* d/dA of D = A * mask */
+                size_t i, n = (size_t)B * prev->out;
+                for (i = 0; i < n; i++) da[i] *= prev->mask[i];
+            }
             if (prev->act == NN_ACT_SOFTMAX) be->softmax_bwd_rows(prev->A, da, da, B, prev->out);
             else be->act_bwd[prev->act](prev->A, da, da, (size_t)B * prev->out, prev->act_param);
             cur ^= 1;
@@ -779,7 +826,7 @@ NNDEF nn_status nn_net_predict(nn_net *net, const float *x, int n, float *out)
     D = net->desc.n_inputs;
     for (i = 0; i < n; i += net->desc.max_batch) {
         int b = NN__MIN(net->desc.max_batch, n - i);
-        nn__forward(net, x + (size_t)i * D, b);
+        nn__forward(net, x + (size_t)i * D, b, 0);
         memcpy(out + (size_t)i * K, net->layer[net->n_layers - 1].A, sizeof(float) * (size_t)b * K);
     }
     return NN_OK;
@@ -797,7 +844,7 @@ NNDEF nn_status nn_net_accuracy(nn_net *net, const float *x, const int *labels, 
     ly = &net->layer[net->n_layers - 1];
     for (i = 0; i < n; i += net->desc.max_batch) {
         int b = NN__MIN(net->desc.max_batch, n - i);
-        nn__forward(net, x + (size_t)i * D, b);
+        nn__forward(net, x + (size_t)i * D, b, 0);
         for (r = 0; r < b; r++) {
             const float *o = ly->A + (size_t)r * K;
             int pred = 0;

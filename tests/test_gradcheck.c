@@ -16,7 +16,9 @@
      relative errors and fails.
    Kinks: ReLU, leaky ReLU, hardtanh and sign are not differentiable at their corners.
    The oracle records which piece each unit is on; a parameter whose +-h perturbation
-   moves any unit to another piece is skipped (counted and printed), as kann does. */
+   moves any unit to another piece is skipped (counted and printed), as kann does.
+   Dropout: backprop draws a mask per hidden unit; the oracle reads that mask from the
+   network and applies it, so the check covers the masked backward pass too. */
 #define NN_IMPLEMENTATION
 #include "nn.h"
 #include "nn_test.h"
@@ -36,6 +38,7 @@ typedef struct oracle {
     double W[MAXL][MAXW * MAXW], b[MAXL][MAXW];
     double x[MAXB * MAXW], y[MAXB * MAXW];
     const int *labels;
+    const float *mask[MAXL]; /* dropout masks drawn by the library's backprop, or NULL */
 } oracle;
 
 static double act_d(nn_act a, double z, double slope, int *piece)
@@ -76,7 +79,9 @@ static double oracle_loss(const oracle *o, int *pieces)
                     next[i * o->out[l] + j] = act_d(o->act[l], z[i * o->out[l] + j], o->slope[l], &pieces[np++]);
             }
         }
-        if (l < o->L - 1) memcpy(a, next, sizeof(double) * (size_t)o->B * o->out[l]);
+        if (l < o->L - 1) {
+            for (i = 0; i < o->B * o->out[l]; i++) a[i] = next[i] * (o->mask[l] ? o->mask[l][i] : 1.0f);
+        }
     }
     /* z: output logits, next: output activations */
     for (i = 0; i < o->B; i++) {
@@ -110,7 +115,7 @@ typedef struct combo {
 static long n_checked, n_skipped;
 
 static void check_one(nn_act hidden, const combo *c, int depth, int batch, float l2,
-                      uint64_t seed)
+                      float dropout, uint64_t seed)
 {
     nn_net_desc d;
     nn_net *net = NULL;
@@ -131,6 +136,7 @@ static void check_one(nn_act hidden, const combo *c, int depth, int batch, float
         d.layers[l].units = 1 + (int)(nn_rng_u64(&r) % 6);
         d.layers[l].act = hidden;
         if (hidden == NN_ACT_LEAKY_RELU) d.layers[l].act_param = 0.1f;
+        d.layers[l].dropout = l < depth - 1 ? dropout : 0.0f;
     }
     /* output layer */
     d.layers[depth - 1].act = c->out_act;
@@ -180,6 +186,7 @@ static void check_one(nn_act hidden, const combo *c, int depth, int batch, float
         nn_net_layer(net, l, &o.in[l], &o.out[l], &W, &b, NULL, NULL);
         o.act[l] = nn_net_get_desc(net)->layers[l].act;
         o.slope[l] = nn_net_get_desc(net)->layers[l].act_param;
+        o.mask[l] = net->layer[l].mask; /* internal: this file includes the implementation */
         for (k = 0; k < o.out[l] * o.in[l]; k++) o.W[l][k] = W[k];
         for (k = 0; k < o.out[l]; k++) o.b[l][k] = b[k];
     }
@@ -259,7 +266,9 @@ int main(void)
                     int batch = 2 + (int)(seed % 5);
                     float l2 = (seed % 3 == 0) ? 0.05f : 0.0f;
                     if (depth == 1 && h > 0) continue; /* no hidden layer: one case per combo */
-                    check_one(hidden[h], &combos[c], depth, batch, l2, seed);
+                    check_one(hidden[h], &combos[c], depth, batch, l2, 0.0f, seed);
+                    if (depth > 1 && h < 6) /* dropout on the hidden layers */
+                        check_one(hidden[h], &combos[c], depth, batch, l2, 0.4f, seed + 77);
                 }
     }
     printf("gradients compared: %ld, skipped at kinks: %ld\n", n_checked, n_skipped);
