@@ -1618,17 +1618,635 @@ NN__AVX2_END
 #  include <arm_neon.h>
 
 /* >>neon_vec ---------------------------------------------------------------- */
+/* The same kernels as >>avx2_vec on 4 lanes, with the same approximations, constants,
+   padded-tail scheme and lane semantics (see the conventions there). aarch64 FMAX/FMIN
+   return NaN when either operand is NaN, so the exp clamps pass NaN in either order. */
+#ifndef NN__EXP_XMIN
+#  define NN__EXP_XMIN   -110.0f
+#  define NN__EXP_XMAX     90.0f
+#  define NN__EXP_LOG2E  1.442695022e+00f
+#  define NN__EXP_LN2HI  6.931471825e-01f
+#  define NN__EXP_LN2LO -1.904654212e-09f
+#  define NN__EXP_C2     4.999999404e-01f
+#  define NN__EXP_C3     1.666652113e-01f
+#  define NN__EXP_C4     4.166838899e-02f
+#  define NN__EXP_C5     8.368710056e-03f
+#  define NN__EXP_C6     1.381461276e-03f
+#  define NN__TANH_SMALL 5.493000150e-01f
+#  define NN__TANH_Q0   -3.333331645e-01f
+#  define NN__TANH_Q1    1.333259344e-01f
+#  define NN__TANH_Q2   -5.385310203e-02f
+#  define NN__TANH_Q3    2.107518166e-02f
+#  define NN__TANH_Q4   -6.279515568e-03f
+#endif
+
+/* exp, "rr2_p6" (see the AVX2 version for the derivation and the special values). */
+static inline float32x4_t nn__exp4__neon_rr2_p6(float32x4_t x)
+{
+    float32x4_t n, r, p, s1, s2;
+    int32x4_t k, k1, k2;
+    x = vmaxq_f32(x, vdupq_n_f32(NN__EXP_XMIN));
+    x = vminq_f32(x, vdupq_n_f32(NN__EXP_XMAX));
+    n = vrndnq_f32(vmulq_f32(x, vdupq_n_f32(NN__EXP_LOG2E)));
+    r = vfmsq_f32(x, n, vdupq_n_f32(NN__EXP_LN2HI));
+    r = vfmsq_f32(r, n, vdupq_n_f32(NN__EXP_LN2LO));
+    p = vdupq_n_f32(NN__EXP_C6);
+    p = vfmaq_f32(vdupq_n_f32(NN__EXP_C5), p, r);
+    p = vfmaq_f32(vdupq_n_f32(NN__EXP_C4), p, r);
+    p = vfmaq_f32(vdupq_n_f32(NN__EXP_C3), p, r);
+    p = vfmaq_f32(vdupq_n_f32(NN__EXP_C2), p, r);
+    p = vfmaq_f32(vdupq_n_f32(1.0f), p, r);
+    p = vfmaq_f32(vdupq_n_f32(1.0f), p, r);
+    k = vcvtq_s32_f32(n);                       /* n is integral; NaN gives 0, p is NaN */
+    k1 = vshrq_n_s32(k, 1);
+    k2 = vsubq_s32(k, k1);
+    s1 = vreinterpretq_f32_s32(vshlq_n_s32(vaddq_s32(k1, vdupq_n_s32(127)), 23));
+    s2 = vreinterpretq_f32_s32(vshlq_n_s32(vaddq_s32(k2, vdupq_n_s32(127)), 23));
+    return vmulq_f32(vmulq_f32(p, s1), s2);
+}
+
+/* sigmoid, "rr2_p6_div" */
+static inline float32x4_t nn__sigmoid4__neon_rr2_p6_div(float32x4_t z)
+{
+    const float32x4_t one = vdupq_n_f32(1.0f);
+    float32x4_t e = nn__exp4__neon_rr2_p6(vnegq_f32(vabsq_f32(z)));
+    float32x4_t num = vbslq_f32(vcgeq_f32(z, vdupq_n_f32(0.0f)), one, e);
+    return vdivq_f32(num, vaddq_f32(one, e));
+}
+
+/* tanh, "p11_rr2_p6_div" */
+static inline float32x4_t nn__tanh4__neon_p11_rr2_p6_div(float32x4_t x)
+{
+    const float32x4_t one = vdupq_n_f32(1.0f);
+    uint32x4_t sign = vandq_u32(vreinterpretq_u32_f32(x), vdupq_n_u32(0x80000000u));
+    float32x4_t ax = vabsq_f32(x);
+    float32x4_t u = vmulq_f32(ax, ax);
+    float32x4_t q = vdupq_n_f32(NN__TANH_Q4), small, large, e, t;
+    q = vfmaq_f32(vdupq_n_f32(NN__TANH_Q3), q, u);
+    q = vfmaq_f32(vdupq_n_f32(NN__TANH_Q2), q, u);
+    q = vfmaq_f32(vdupq_n_f32(NN__TANH_Q1), q, u);
+    q = vfmaq_f32(vdupq_n_f32(NN__TANH_Q0), q, u);
+    small = vfmaq_f32(ax, vmulq_f32(ax, u), q);
+    e = nn__exp4__neon_rr2_p6(vaddq_f32(ax, ax));
+    large = vsubq_f32(one, vdivq_f32(vdupq_n_f32(2.0f), vaddq_f32(e, one)));
+    t = vbslq_f32(vcltq_f32(ax, vdupq_n_f32(NN__TANH_SMALL)), small, large);
+    return vreinterpretq_f32_u32(vorrq_u32(vreinterpretq_u32_f32(t), sign));
+}
+
+static inline float32x4_t nn__identity4__neon(float32x4_t x, float32x4_t p) { (void)p; return x; }
+static inline float32x4_t nn__sigmoid4__neon(float32x4_t x, float32x4_t p) { (void)p; return nn__sigmoid4__neon_rr2_p6_div(x); }
+static inline float32x4_t nn__tanh4__neon(float32x4_t x, float32x4_t p) { (void)p; return nn__tanh4__neon_p11_rr2_p6_div(x); }
+static inline float32x4_t nn__relu4__neon(float32x4_t x, float32x4_t p)
+{
+    /* keep z where z > 0 or z is NaN, else +0 */
+    uint32x4_t keep = vorrq_u32(vcgtq_f32(x, vdupq_n_f32(0.0f)), vmvnq_u32(vceqq_f32(x, x)));
+    (void)p;
+    return vreinterpretq_f32_u32(vandq_u32(vreinterpretq_u32_f32(x), keep));
+}
+static inline float32x4_t nn__leaky_relu4__neon(float32x4_t x, float32x4_t p)
+{
+    return vbslq_f32(vcgtq_f32(x, vdupq_n_f32(0.0f)), x, vmulq_f32(p, x));
+}
+static inline float32x4_t nn__hardtanh4__neon(float32x4_t x, float32x4_t p)
+{
+    (void)p;
+    return vbslq_f32(vcgtq_f32(x, vdupq_n_f32(1.0f)), vdupq_n_f32(1.0f),
+                     vbslq_f32(vcltq_f32(x, vdupq_n_f32(-1.0f)), vdupq_n_f32(-1.0f), x));
+}
+static inline float32x4_t nn__sign4__neon(float32x4_t x, float32x4_t p)
+{
+    const float32x4_t zero = vdupq_n_f32(0.0f);
+    float32x4_t r = vbslq_f32(vceqq_f32(x, x), zero, x);            /* 0, or NaN */
+    r = vbslq_f32(vcltq_f32(x, zero), vdupq_n_f32(-1.0f), r);
+    (void)p;
+    return vbslq_f32(vcgtq_f32(x, zero), vdupq_n_f32(1.0f), r);
+}
+
+static inline float32x4_t nn__identity_d4__neon(float32x4_t y, float32x4_t dy, float32x4_t p) { (void)y; (void)p; return dy; }
+static inline float32x4_t nn__sigmoid_d4__neon(float32x4_t y, float32x4_t dy, float32x4_t p)
+{
+    (void)p;
+    return vmulq_f32(dy, vmulq_f32(y, vsubq_f32(vdupq_n_f32(1.0f), y)));
+}
+static inline float32x4_t nn__tanh_d4__neon(float32x4_t y, float32x4_t dy, float32x4_t p)
+{
+    (void)p;
+    return vmulq_f32(dy, vsubq_f32(vdupq_n_f32(1.0f), vmulq_f32(y, y)));
+}
+static inline float32x4_t nn__relu_d4__neon(float32x4_t y, float32x4_t dy, float32x4_t p)
+{
+    (void)p;
+    return vmulq_f32(dy, vbslq_f32(vcgtq_f32(y, vdupq_n_f32(0.0f)), vdupq_n_f32(1.0f), vdupq_n_f32(0.0f)));
+}
+static inline float32x4_t nn__leaky_relu_d4__neon(float32x4_t y, float32x4_t dy, float32x4_t p)
+{
+    return vmulq_f32(dy, vbslq_f32(vcgtq_f32(y, vdupq_n_f32(0.0f)), vdupq_n_f32(1.0f), p));
+}
+static inline float32x4_t nn__hardtanh_d4__neon(float32x4_t y, float32x4_t dy, float32x4_t p)
+{
+    uint32x4_t in = vandq_u32(vcgtq_f32(y, vdupq_n_f32(-1.0f)), vcltq_f32(y, vdupq_n_f32(1.0f)));
+    (void)p;
+    return vmulq_f32(dy, vbslq_f32(in, vdupq_n_f32(1.0f), vdupq_n_f32(0.0f)));
+}
+static inline float32x4_t nn__sign_d4__neon(float32x4_t y, float32x4_t dy, float32x4_t p)
+{
+    (void)y; (void)p;
+    return vmulq_f32(dy, vdupq_n_f32(0.0f));
+}
+
+#define NN__NEON_ACT_FWD(name, OP)                                                   \
+    static void name(const float *x, float *y, size_t n, float param)                \
+    {                                                                                \
+        const float32x4_t vp = vdupq_n_f32(param);                                   \
+        size_t i = 0;                                                                \
+        for (; i + 8 <= n; i += 8) {                                                 \
+            float32x4_t a = vld1q_f32(x + i), b = vld1q_f32(x + i + 4);              \
+            vst1q_f32(y + i, OP(a, vp));                                             \
+            vst1q_f32(y + i + 4, OP(b, vp));                                         \
+        }                                                                            \
+        for (; i + 4 <= n; i += 4) vst1q_f32(y + i, OP(vld1q_f32(x + i), vp));       \
+        if (i < n) {                                                                 \
+            float buf[4] = {0};                                                      \
+            memcpy(buf, x + i, (n - i) * sizeof(float));                             \
+            vst1q_f32(buf, OP(vld1q_f32(buf), vp));                                  \
+            memcpy(y + i, buf, (n - i) * sizeof(float));                             \
+        }                                                                            \
+    }
+#define NN__NEON_ACT_BWD(name, OP)                                                   \
+    static void name(const float *y, const float *dy, float *dx, size_t n, float param) \
+    {                                                                                \
+        const float32x4_t vp = vdupq_n_f32(param);                                   \
+        size_t i = 0;                                                                \
+        for (; i + 4 <= n; i += 4)                                                   \
+            vst1q_f32(dx + i, OP(vld1q_f32(y + i), vld1q_f32(dy + i), vp));          \
+        if (i < n) {                                                                 \
+            float by[4] = {0}, bd[4] = {0};                                          \
+            memcpy(by, y + i, (n - i) * sizeof(float));                              \
+            memcpy(bd, dy + i, (n - i) * sizeof(float));                             \
+            vst1q_f32(bd, OP(vld1q_f32(by), vld1q_f32(bd), vp));                     \
+            memcpy(dx + i, bd, (n - i) * sizeof(float));                             \
+        }                                                                            \
+    }
+NN__NEON_ACT_FWD(nn__identity_fwd__neon, nn__identity4__neon)
+NN__NEON_ACT_FWD(nn__sigmoid_fwd__neon_rr2_p6_div, nn__sigmoid4__neon)
+NN__NEON_ACT_FWD(nn__tanh_fwd__neon_p11_rr2_p6_div, nn__tanh4__neon)
+NN__NEON_ACT_FWD(nn__relu_fwd__neon, nn__relu4__neon)
+NN__NEON_ACT_FWD(nn__leaky_relu_fwd__neon, nn__leaky_relu4__neon)
+NN__NEON_ACT_FWD(nn__hardtanh_fwd__neon, nn__hardtanh4__neon)
+NN__NEON_ACT_FWD(nn__sign_fwd__neon, nn__sign4__neon)
+NN__NEON_ACT_BWD(nn__identity_bwd__neon, nn__identity_d4__neon)
+NN__NEON_ACT_BWD(nn__sigmoid_bwd__neon, nn__sigmoid_d4__neon)
+NN__NEON_ACT_BWD(nn__tanh_bwd__neon, nn__tanh_d4__neon)
+NN__NEON_ACT_BWD(nn__relu_bwd__neon, nn__relu_d4__neon)
+NN__NEON_ACT_BWD(nn__leaky_relu_bwd__neon, nn__leaky_relu_d4__neon)
+NN__NEON_ACT_BWD(nn__hardtanh_bwd__neon, nn__hardtanh_d4__neon)
+NN__NEON_ACT_BWD(nn__sign_bwd__neon, nn__sign_d4__neon)
+#undef NN__NEON_ACT_FWD
+#undef NN__NEON_ACT_BWD
+
+/* y[i] = e^x[i]; reached by the tests only (see nn__exp__avx2_rr2_p6). */
+static void nn__exp__neon_rr2_p6(const float *x, float *y, size_t n)
+{
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) vst1q_f32(y + i, nn__exp4__neon_rr2_p6(vld1q_f32(x + i)));
+    if (i < n) {
+        float buf[4] = {0};
+        memcpy(buf, x + i, (n - i) * sizeof(float));
+        vst1q_f32(buf, nn__exp4__neon_rr2_p6(vld1q_f32(buf)));
+        memcpy(y + i, buf, (n - i) * sizeof(float));
+    }
+}
+
+/* All-ones in the first `count` lanes (0 <= count <= 4). */
+static inline uint32x4_t nn__lanes4__neon(size_t count)
+{
+    static const int32_t iota[4] = { 0, 1, 2, 3 };
+    return vcgtq_s32(vdupq_n_s32((int32_t)count), vld1q_s32(iota));
+}
+
+static void nn__softmax_rows__neon_rr2_p6(const float *x, float *y, int rows, int cols)
+{
+    const size_t n = (size_t)cols;
+    int i;
+    for (i = 0; i < rows; i++) {
+        const float *xr = x + (size_t)i * n;
+        float *yr = y + (size_t)i * n;
+        float mx = xr[0], inv;
+        float32x4_t vmx, vsum = vdupq_n_f32(0.0f), vinv;
+        size_t j = 0;
+        if (n >= 4) {
+            vmx = vld1q_f32(xr);
+            for (j = 4; j + 4 <= n; j += 4) vmx = vmaxq_f32(vmx, vld1q_f32(xr + j));
+            mx = vmaxvq_f32(vmx);
+        }
+        for (; j < n; j++) mx = xr[j] > mx ? xr[j] : mx;
+        vmx = vdupq_n_f32(mx);
+        for (j = 0; j + 4 <= n; j += 4) {
+            float32x4_t e = nn__exp4__neon_rr2_p6(vsubq_f32(vld1q_f32(xr + j), vmx));
+            vst1q_f32(yr + j, e);
+            vsum = vaddq_f32(vsum, e);
+        }
+        if (j < n) {
+            float buf[4] = {0};
+            float32x4_t e;
+            memcpy(buf, xr + j, (n - j) * sizeof(float));
+            e = nn__exp4__neon_rr2_p6(vsubq_f32(vld1q_f32(buf), vmx));
+            e = vreinterpretq_f32_u32(vandq_u32(vreinterpretq_u32_f32(e), nn__lanes4__neon(n - j)));
+            vst1q_f32(buf, e);
+            memcpy(yr + j, buf, (n - j) * sizeof(float));
+            vsum = vaddq_f32(vsum, e);
+        }
+        inv = 1.0f / vaddvq_f32(vsum);
+        vinv = vdupq_n_f32(inv);
+        for (j = 0; j + 4 <= n; j += 4) vst1q_f32(yr + j, vmulq_f32(vld1q_f32(yr + j), vinv));
+        for (; j < n; j++) yr[j] *= inv;
+    }
+}
+
+static void nn__softmax_bwd_rows__neon(const float *y, const float *dy, float *dx,
+                                       int rows, int cols)
+{
+    const size_t n = (size_t)cols;
+    int i;
+    for (i = 0; i < rows; i++) {
+        const float *yr = y + (size_t)i * n, *dyr = dy + (size_t)i * n;
+        float *dxr = dx + (size_t)i * n;
+        float32x4_t acc = vdupq_n_f32(0.0f), vdot;
+        float dot;
+        size_t j = 0;
+        for (; j + 4 <= n; j += 4) acc = vfmaq_f32(acc, vld1q_f32(dyr + j), vld1q_f32(yr + j));
+        dot = vaddvq_f32(acc);
+        for (; j < n; j++) dot += dyr[j] * yr[j];
+        vdot = vdupq_n_f32(dot);
+        for (j = 0; j + 4 <= n; j += 4)
+            vst1q_f32(dxr + j, vmulq_f32(vld1q_f32(yr + j), vsubq_f32(vld1q_f32(dyr + j), vdot)));
+        for (; j < n; j++) dxr[j] = yr[j] * (dyr[j] - dot);
+    }
+}
+
+/* Row-order column sums, bit-identical to the reference (see the AVX2 version). */
+static void nn__col_sums__neon(const float *x, int rows, int cols, int ldx, float *out)
+{
+    const size_t ld = (size_t)ldx;
+    int i, j = 0;
+    for (; j + 16 <= cols; j += 16) {
+        float32x4_t a0 = vdupq_n_f32(0.0f), a1 = a0, a2 = a0, a3 = a0;
+        for (i = 0; i < rows; i++) {
+            const float *r = x + (size_t)i * ld + j;
+            a0 = vaddq_f32(a0, vld1q_f32(r));
+            a1 = vaddq_f32(a1, vld1q_f32(r + 4));
+            a2 = vaddq_f32(a2, vld1q_f32(r + 8));
+            a3 = vaddq_f32(a3, vld1q_f32(r + 12));
+        }
+        vst1q_f32(out + j, a0);
+        vst1q_f32(out + j + 4, a1);
+        vst1q_f32(out + j + 8, a2);
+        vst1q_f32(out + j + 12, a3);
+    }
+    for (; j + 4 <= cols; j += 4) {
+        float32x4_t a0 = vdupq_n_f32(0.0f);
+        for (i = 0; i < rows; i++) a0 = vaddq_f32(a0, vld1q_f32(x + (size_t)i * ld + j));
+        vst1q_f32(out + j, a0);
+    }
+    for (; j < cols; j++) {
+        float s = 0.0f;
+        for (i = 0; i < rows; i++) s += x[(size_t)i * ld + j];
+        out[j] = s;
+    }
+}
+
+static void nn__axpy__neon(size_t n, float a, const float *x, float *y)
+{
+    const float32x4_t va = vdupq_n_f32(a);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        vst1q_f32(y + i, vfmaq_f32(vld1q_f32(y + i), va, vld1q_f32(x + i)));
+        vst1q_f32(y + i + 4, vfmaq_f32(vld1q_f32(y + i + 4), va, vld1q_f32(x + i + 4)));
+    }
+    for (; i + 4 <= n; i += 4) vst1q_f32(y + i, vfmaq_f32(vld1q_f32(y + i), va, vld1q_f32(x + i)));
+    if (i < n) {
+        float bx[4] = {0}, by[4] = {0};
+        memcpy(bx, x + i, (n - i) * sizeof(float));
+        memcpy(by, y + i, (n - i) * sizeof(float));
+        vst1q_f32(by, vfmaq_f32(vld1q_f32(by), va, vld1q_f32(bx)));
+        memcpy(y + i, by, (n - i) * sizeof(float));
+    }
+}
+
+/* sum x^2 in double: 4 accumulators of 2 doubles over blocks of 8, fixed order. */
+static double nn__sumsq__neon(const float *x, size_t n)
+{
+    float64x2_t a0 = vdupq_n_f64(0.0), a1 = a0, a2 = a0, a3 = a0;
+    double s;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        float32x4_t v0 = vld1q_f32(x + i), v1 = vld1q_f32(x + i + 4);
+        float64x2_t d0 = vcvt_f64_f32(vget_low_f32(v0)), d1 = vcvt_high_f64_f32(v0);
+        float64x2_t d2 = vcvt_f64_f32(vget_low_f32(v1)), d3 = vcvt_high_f64_f32(v1);
+        a0 = vfmaq_f64(a0, d0, d0);
+        a1 = vfmaq_f64(a1, d1, d1);
+        a2 = vfmaq_f64(a2, d2, d2);
+        a3 = vfmaq_f64(a3, d3, d3);
+    }
+    s = vaddvq_f64(vaddq_f64(vaddq_f64(a0, a1), vaddq_f64(a2, a3)));
+    for (; i < n; i++) s += (double)x[i] * (double)x[i];
+    return s;
+}
+
+static int nn__all_finite__neon(const float *x, size_t n)
+{
+    const uint32x4_t em = vdupq_n_u32(0x7f800000u);
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        uint32x4_t b0 = vceqq_u32(vandq_u32(vreinterpretq_u32_f32(vld1q_f32(x + i)), em), em);
+        uint32x4_t b1 = vceqq_u32(vandq_u32(vreinterpretq_u32_f32(vld1q_f32(x + i + 4)), em), em);
+        uint32x4_t b2 = vceqq_u32(vandq_u32(vreinterpretq_u32_f32(vld1q_f32(x + i + 8)), em), em);
+        uint32x4_t b3 = vceqq_u32(vandq_u32(vreinterpretq_u32_f32(vld1q_f32(x + i + 12)), em), em);
+        if (vmaxvq_u32(vorrq_u32(vorrq_u32(b0, b1), vorrq_u32(b2, b3)))) return 0;
+    }
+    for (; i + 4 <= n; i += 4)
+        if (vmaxvq_u32(vceqq_u32(vandq_u32(vreinterpretq_u32_f32(vld1q_f32(x + i)), em), em))) return 0;
+    for (; i < n; i++)
+        if (x[i] - x[i] != 0.0f) return 0;
+    return 1;
+}
+
+typedef struct nn__optk__neon {
+    float32x4_t lr, lrwd, mu, b1, omb1, b2, omb2, eps, bc1, bc2;
+} nn__optk__neon;
+
+static void nn__optk_init__neon(nn__optk__neon *k, const nn_simd_optim_args *p)
+{
+    k->lr = vdupq_n_f32(p->lr);
+    k->lrwd = vdupq_n_f32(p->lr * p->wd);
+    k->mu = vdupq_n_f32(p->mu);
+    k->b1 = vdupq_n_f32(p->beta1);
+    k->omb1 = vdupq_n_f32(1.0f - p->beta1);
+    k->b2 = vdupq_n_f32(p->beta2);
+    k->omb2 = vdupq_n_f32(1.0f - p->beta2);
+    k->eps = vdupq_n_f32(p->eps);
+    k->bc1 = vdupq_n_f32(p->bc1);
+    k->bc2 = vdupq_n_f32(p->bc2);
+}
+
+static inline void nn__sgd4__neon(const nn__optk__neon *k, float *w, const float *g, float *s1, float *s2)
+{
+    float32x4_t vw = vld1q_f32(w);
+    (void)s1; (void)s2;
+    vw = vfmsq_f32(vw, k->lrwd, vw);
+    vst1q_f32(w, vfmsq_f32(vw, k->lr, vld1q_f32(g)));
+}
+static inline void nn__momentum4__neon(const nn__optk__neon *k, float *w, const float *g, float *v, float *s2)
+{
+    float32x4_t vw = vld1q_f32(w);
+    float32x4_t vv = vfmaq_f32(vmulq_f32(k->lr, vld1q_f32(g)), k->mu, vld1q_f32(v));
+    (void)s2;
+    vw = vfmsq_f32(vw, k->lrwd, vw);
+    vst1q_f32(v, vv);
+    vst1q_f32(w, vsubq_f32(vw, vv));
+}
+static inline void nn__nesterov4__neon(const nn__optk__neon *k, float *w, const float *g, float *v, float *s2)
+{
+    float32x4_t vw = vld1q_f32(w);
+    float32x4_t lrg = vmulq_f32(k->lr, vld1q_f32(g));
+    float32x4_t vv = vfmaq_f32(lrg, k->mu, vld1q_f32(v));
+    (void)s2;
+    vw = vfmsq_f32(vw, k->lrwd, vw);
+    vst1q_f32(v, vv);
+    vst1q_f32(w, vsubq_f32(vw, vfmaq_f32(lrg, k->mu, vv)));
+}
+static inline void nn__adagrad4__neon(const nn__optk__neon *k, float *w, const float *g, float *s, float *s2)
+{
+    float32x4_t vw = vld1q_f32(w), vg = vld1q_f32(g);
+    float32x4_t vs = vfmaq_f32(vld1q_f32(s), vg, vg);
+    (void)s2;
+    vw = vfmsq_f32(vw, k->lrwd, vw);
+    vst1q_f32(s, vs);
+    vst1q_f32(w, vsubq_f32(vw, vdivq_f32(vmulq_f32(k->lr, vg), vaddq_f32(vsqrtq_f32(vs), k->eps))));
+}
+static inline void nn__rmsprop4__neon(const nn__optk__neon *k, float *w, const float *g, float *s, float *s2)
+{
+    float32x4_t vw = vld1q_f32(w), vg = vld1q_f32(g);
+    float32x4_t vs = vfmaq_f32(vmulq_f32(vmulq_f32(k->omb2, vg), vg), k->b2, vld1q_f32(s));
+    (void)s2;
+    vw = vfmsq_f32(vw, k->lrwd, vw);
+    vst1q_f32(s, vs);
+    vst1q_f32(w, vsubq_f32(vw, vdivq_f32(vmulq_f32(k->lr, vg), vaddq_f32(vsqrtq_f32(vs), k->eps))));
+}
+static inline void nn__adam4__neon(const nn__optk__neon *k, float *w, const float *g, float *m, float *v)
+{
+    float32x4_t vw = vld1q_f32(w), vg = vld1q_f32(g);
+    float32x4_t vm = vfmaq_f32(vmulq_f32(k->omb1, vg), k->b1, vld1q_f32(m));
+    float32x4_t vv = vfmaq_f32(vmulq_f32(vmulq_f32(k->omb2, vg), vg), k->b2, vld1q_f32(v));
+    float32x4_t num = vmulq_f32(k->lr, vmulq_f32(vm, k->bc1));
+    float32x4_t den = vaddq_f32(vsqrtq_f32(vmulq_f32(vv, k->bc2)), k->eps);
+    vw = vfmsq_f32(vw, k->lrwd, vw);
+    vst1q_f32(m, vm);
+    vst1q_f32(v, vv);
+    vst1q_f32(w, vsubq_f32(vw, vdivq_f32(num, den)));
+}
+
+#define NN__NEON_OPTIM(name, STEP)                                                   \
+    static void name(const nn_simd_optim_args *p, float *w, const float *g,          \
+                     float *s1, float *s2, size_t n)                                 \
+    {                                                                                \
+        nn__optk__neon k;                                                            \
+        size_t i = 0, r;                                                             \
+        nn__optk_init__neon(&k, p);                                                  \
+        for (; i + 4 <= n; i += 4)                                                   \
+            STEP(&k, w + i, g + i, s1 ? s1 + i : NULL, s2 ? s2 + i : NULL);          \
+        r = n - i;                                                                   \
+        if (r) {                                                                     \
+            float bw[4] = {0}, bg[4] = {0}, b1[4] = {0}, b2[4] = {0};                \
+            memcpy(bw, w + i, r * sizeof(float));                                    \
+            memcpy(bg, g + i, r * sizeof(float));                                    \
+            if (s1) memcpy(b1, s1 + i, r * sizeof(float));                           \
+            if (s2) memcpy(b2, s2 + i, r * sizeof(float));                           \
+            STEP(&k, bw, bg, s1 ? b1 : NULL, s2 ? b2 : NULL);                        \
+            memcpy(w + i, bw, r * sizeof(float));                                    \
+            if (s1) memcpy(s1 + i, b1, r * sizeof(float));                           \
+            if (s2) memcpy(s2 + i, b2, r * sizeof(float));                           \
+        }                                                                            \
+    }
+NN__NEON_OPTIM(nn__sgd__neon, nn__sgd4__neon)
+NN__NEON_OPTIM(nn__momentum__neon, nn__momentum4__neon)
+NN__NEON_OPTIM(nn__nesterov__neon, nn__nesterov4__neon)
+NN__NEON_OPTIM(nn__adagrad__neon, nn__adagrad4__neon)
+NN__NEON_OPTIM(nn__rmsprop__neon, nn__rmsprop4__neon)
+NN__NEON_OPTIM(nn__adam__neon, nn__adam4__neon)
+#undef NN__NEON_OPTIM
 
 static void nn__backend_init_neon_vec(nn__backend *b)
 {
-    (void)b;
+    b->act_fwd[NN_ACT_DEFAULT] = nn__identity_fwd__neon;
+    b->act_bwd[NN_ACT_DEFAULT] = nn__identity_bwd__neon;
+    b->act_fwd[NN_ACT_IDENTITY] = nn__identity_fwd__neon;
+    b->act_bwd[NN_ACT_IDENTITY] = nn__identity_bwd__neon;
+    b->act_fwd[NN_ACT_SIGMOID] = nn__sigmoid_fwd__neon_rr2_p6_div;
+    b->act_bwd[NN_ACT_SIGMOID] = nn__sigmoid_bwd__neon;
+    b->act_fwd[NN_ACT_TANH] = nn__tanh_fwd__neon_p11_rr2_p6_div;
+    b->act_bwd[NN_ACT_TANH] = nn__tanh_bwd__neon;
+    b->act_fwd[NN_ACT_RELU] = nn__relu_fwd__neon;
+    b->act_bwd[NN_ACT_RELU] = nn__relu_bwd__neon;
+    b->act_fwd[NN_ACT_LEAKY_RELU] = nn__leaky_relu_fwd__neon;
+    b->act_bwd[NN_ACT_LEAKY_RELU] = nn__leaky_relu_bwd__neon;
+    b->act_fwd[NN_ACT_HARDTANH] = nn__hardtanh_fwd__neon;
+    b->act_bwd[NN_ACT_HARDTANH] = nn__hardtanh_bwd__neon;
+    b->act_fwd[NN_ACT_SIGN] = nn__sign_fwd__neon;
+    b->act_bwd[NN_ACT_SIGN] = nn__sign_bwd__neon;
+    b->softmax_rows = nn__softmax_rows__neon_rr2_p6;
+    b->softmax_bwd_rows = nn__softmax_bwd_rows__neon;
+    b->col_sums = nn__col_sums__neon;
+    b->axpy = nn__axpy__neon;
+    b->sumsq = nn__sumsq__neon;
+    b->all_finite = nn__all_finite__neon;
+    b->optim[NN_SIMD_OPTIM_SGD] = nn__sgd__neon;
+    b->optim[NN_SIMD_OPTIM_MOMENTUM] = nn__momentum__neon;
+    b->optim[NN_SIMD_OPTIM_NESTEROV] = nn__nesterov__neon;
+    b->optim[NN_SIMD_OPTIM_ADAGRAD] = nn__adagrad__neon;
+    b->optim[NN_SIMD_OPTIM_RMSPROP] = nn__rmsprop__neon;
+    b->optim[NN_SIMD_OPTIM_ADAM] = nn__adam__neon;
+    (void)nn__exp__neon_rr2_p6; /* reached by the tests only */
 }
 
 /* >>neon_gemm --------------------------------------------------------------- */
 
+/* nn__sgemm_ukr_8x12__neon - the NEON micro-kernel (contract: nn__ukr_fn), same
+   driver as AVX2 (>>gemm_driver).
+
+     C[m x n] := alpha * A_panel * B_panel + beta * C[m x n]      m <= 8, n <= 12
+
+   Register map (32 q registers): acc<i>x0/x4/x8 = 24 accumulators (rows 0..7, 12
+   columns as 3 x float32x4), b0..b2 = one row of B, va0/va1 = 8 floats of A (packed A:
+   one vld1q pair per k step, then FMA by lane); 29 live. k unrolled by 2 (the loop body
+   is already 24 FMAs). A read in place (rows or transposed storage) uses scalar
+   broadcasts (vfmaq_n_f32). Edge tiles go through a stack tile; beta == 0 never reads C. */
+NN__GEMM_INLINE void nn__sgemm_ukr_8x12_body__neon(int k, const float *a, ptrdiff_t rsa,
+                                                   ptrdiff_t csa, const float *b,
+                                                   ptrdiff_t ldb, float *c, ptrdiff_t ldc,
+                                                   float alpha, float beta, int m, int n,
+                                                   int packed)
+{
+    float32x4_t acc0x0 = vdupq_n_f32(0), acc0x4 = acc0x0, acc0x8 = acc0x0;
+    float32x4_t acc1x0 = acc0x0, acc1x4 = acc0x0, acc1x8 = acc0x0;
+    float32x4_t acc2x0 = acc0x0, acc2x4 = acc0x0, acc2x8 = acc0x0;
+    float32x4_t acc3x0 = acc0x0, acc3x4 = acc0x0, acc3x8 = acc0x0;
+    float32x4_t acc4x0 = acc0x0, acc4x4 = acc0x0, acc4x8 = acc0x0;
+    float32x4_t acc5x0 = acc0x0, acc5x4 = acc0x0, acc5x8 = acc0x0;
+    float32x4_t acc6x0 = acc0x0, acc6x4 = acc0x0, acc6x8 = acc0x0;
+    float32x4_t acc7x0 = acc0x0, acc7x4 = acc0x0, acc7x8 = acc0x0;
+    int p;
+#define NN__NEON_ROW(i, s)                                                \
+    acc##i##x0 = vfmaq_n_f32(acc##i##x0, b0, s);                          \
+    acc##i##x4 = vfmaq_n_f32(acc##i##x4, b1, s);                          \
+    acc##i##x8 = vfmaq_n_f32(acc##i##x8, b2, s)
+#define NN__NEON_ROWL(i, v, l)                                            \
+    acc##i##x0 = vfmaq_laneq_f32(acc##i##x0, b0, v, l);                   \
+    acc##i##x4 = vfmaq_laneq_f32(acc##i##x4, b1, v, l);                   \
+    acc##i##x8 = vfmaq_laneq_f32(acc##i##x8, b2, v, l)
+    for (p = 0; p < k; p++) {
+        const float32x4_t b0 = vld1q_f32(b), b1 = vld1q_f32(b + 4), b2 = vld1q_f32(b + 8);
+        if (packed) {
+            const float32x4_t va0 = vld1q_f32(a), va1 = vld1q_f32(a + 4);
+            NN__NEON_ROWL(0, va0, 0); NN__NEON_ROWL(1, va0, 1);
+            NN__NEON_ROWL(2, va0, 2); NN__NEON_ROWL(3, va0, 3);
+            NN__NEON_ROWL(4, va1, 0); NN__NEON_ROWL(5, va1, 1);
+            NN__NEON_ROWL(6, va1, 2); NN__NEON_ROWL(7, va1, 3);
+        } else {
+            NN__NEON_ROW(0, a[0]);       NN__NEON_ROW(1, a[rsa]);
+            NN__NEON_ROW(2, a[2 * rsa]); NN__NEON_ROW(3, a[3 * rsa]);
+            NN__NEON_ROW(4, a[4 * rsa]); NN__NEON_ROW(5, a[5 * rsa]);
+            NN__NEON_ROW(6, a[6 * rsa]); NN__NEON_ROW(7, a[7 * rsa]);
+        }
+        a += csa;
+        b += ldb;
+    }
+#undef NN__NEON_ROW
+#undef NN__NEON_ROWL
+    {
+        float ct[8 * 12];
+        const int full = m == 8 && n == 12;
+        float *t = full ? c : ct;
+        ptrdiff_t ldt = full ? ldc : 12;
+        int i, j;
+        const float32x4_t va = vdupq_n_f32(alpha), vb = vdupq_n_f32(beta);
+#define NN__NEON_STORE(i)                                                                  \
+    do {                                                                                   \
+        float *ti = t + (i) * ldt;                                                         \
+        float32x4_t v0 = vmulq_f32(va, acc##i##x0), v1 = vmulq_f32(va, acc##i##x4);        \
+        float32x4_t v2 = vmulq_f32(va, acc##i##x8);                                        \
+        if (full && beta != 0.0f) {                                                        \
+            v0 = vfmaq_f32(v0, vb, vld1q_f32(ti));                                         \
+            v1 = vfmaq_f32(v1, vb, vld1q_f32(ti + 4));                                     \
+            v2 = vfmaq_f32(v2, vb, vld1q_f32(ti + 8));                                     \
+        }                                                                                  \
+        vst1q_f32(ti, v0); vst1q_f32(ti + 4, v1); vst1q_f32(ti + 8, v2);                   \
+    } while (0)
+        NN__NEON_STORE(0); NN__NEON_STORE(1); NN__NEON_STORE(2); NN__NEON_STORE(3);
+        NN__NEON_STORE(4); NN__NEON_STORE(5); NN__NEON_STORE(6); NN__NEON_STORE(7);
+#undef NN__NEON_STORE
+        if (!full) {
+            for (i = 0; i < m; i++) {
+                float *ci = c + i * ldc;
+                const float *ti = ct + i * 12;
+                if (beta == 0.0f)
+                    for (j = 0; j < n; j++) ci[j] = ti[j];
+                else
+                    for (j = 0; j < n; j++) ci[j] = ti[j] + beta * ci[j];
+            }
+        }
+    }
+}
+
+#define NN__UKR_NEON(suffix, RSA, CSA, LDB, PACKED)                                          \
+    NN__GEMM_NOINLINE void nn__sgemm_ukr_8x12__neon##suffix(                                 \
+        int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,  \
+        float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)                      \
+    {                                                                                        \
+        (void)rsa; (void)csa; (void)ldb;                                                     \
+        nn__sgemm_ukr_8x12_body__neon(k, a, RSA, CSA, b, LDB, c, ldc, alpha, beta, m, n,     \
+                                      PACKED);                                               \
+    }
+NN__UKR_NEON(, 1, 8, 12, 1)
+NN__UKR_NEON(_rows, rsa, 1, 12, 0)
+NN__UKR_NEON(_cols, 1, csa, 12, 0)
+NN__UKR_NEON(_bdirect, 1, 8, ldb, 1)
+NN__UKR_NEON(_rows_bdirect, rsa, 1, ldb, 0)
+NN__UKR_NEON(_cols_bdirect, 1, csa, ldb, 0)
+#undef NN__UKR_NEON
+
+static nn__act_fwd_fn nn__neon_gemm_act[NN_ACT_COUNT];
+static nn__softmax_fn nn__neon_gemm_softmax;
+
+/* Block sizes: KC x NR x 4 B = 12 KiB B panel for a 32-64 KiB L1; MC x KC = 128 KiB
+   A block for a >= 256 KiB L2 (typical Cortex-A7x / Neoverse); not tuned on hardware
+   (this project only runs NEON under qemu). */
+static void nn__gemm__neon(int transa, int transb, int m, int n, int k, float alpha,
+                           const float *A, int lda, const float *B, int ldb, float beta,
+                           float *C, int ldc, const float *bias, nn_act act, float act_param)
+{
+    nn__gemm_cfg cfg;
+    cfg.mr = 8; cfg.nr = 12; cfg.mc = 128; cfg.kc = 256; cfg.nc = 4080;
+    cfg.ukr[0][0] = nn__sgemm_ukr_8x12__neon;
+    cfg.ukr[1][0] = nn__sgemm_ukr_8x12__neon_rows;
+    cfg.ukr[2][0] = nn__sgemm_ukr_8x12__neon_cols;
+    cfg.ukr[0][1] = nn__sgemm_ukr_8x12__neon_bdirect;
+    cfg.ukr[1][1] = nn__sgemm_ukr_8x12__neon_rows_bdirect;
+    cfg.ukr[2][1] = nn__sgemm_ukr_8x12__neon_cols_bdirect;
+    cfg.act = nn__neon_gemm_act;
+    cfg.softmax = nn__neon_gemm_softmax;
+    if (!nn__gemm_blocked(&cfg, transa, transb, m, n, k, alpha, A, lda, B, ldb, beta, C,
+                          ldc, bias, act, act_param))
+        nn__gemm__scalar(transa, transb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, bias,
+                         act, act_param);
+}
+
 static void nn__backend_init_neon_gemm(nn__backend *b)
 {
-    (void)b;
+    int i;
+    for (i = 0; i < (int)NN_ACT_COUNT; i++) nn__neon_gemm_act[i] = b->act_fwd[i];
+    nn__neon_gemm_softmax = b->softmax_rows;
+    b->gemm = nn__gemm__neon;
 }
 #endif /* NN__HAS_NEON */
 

@@ -403,7 +403,7 @@ static void test_accuracy(void)
     vec_fn fns[3];
     if (nn_test_quick()) stride *= 16;
 #if !(defined(__x86_64__) || defined(__i386__))
-    stride *= 48; /* emulated (qemu): keep the run short */
+    stride *= 8; /* emulated (qemu): keep the run short */
 #endif
     fns[0] = exp_kernel(g_cur);
     fns[1] = sigmoid_active;
