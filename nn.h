@@ -222,8 +222,146 @@ NNDEF float    nn_rng_uniform(nn_rng *r);  /* [0, 1), 24 random bits */
 NNDEF float    nn_rng_normal(nn_rng *r);   /* N(0, 1), Box-Muller in double */
 
 /* >>train declarations (fit, schedules, metrics) */
+/* Scales the gradient buffer so its global L2 norm is at most max_norm (> 0). *norm
+   (may be NULL) receives the norm before clipping. */
+NNDEF nn_status nn_net_clip_grads(nn_net *net, float max_norm, float *norm);
+
+typedef enum nn_schedule {
+    NN_SCHEDULE_DEFAULT = 0, /* -> CONSTANT */
+    NN_SCHEDULE_CONSTANT,
+    NN_SCHEDULE_STEP,        /* lr * gamma^floor(epoch / step_epochs) */
+    NN_SCHEDULE_EXP,         /* lr * gamma^epoch  (epoch counted fractionally, per step) */
+    NN_SCHEDULE_COSINE,      /* lr_min + (lr - lr_min) (1 + cos(pi t / T)) / 2 over the run */
+    NN_SCHEDULE_COUNT
+} nn_schedule;
+
+typedef enum nn_monitor {
+    NN_MONITOR_DEFAULT = 0,  /* -> VAL_LOSS */
+    NN_MONITOR_VAL_LOSS,     /* lower is better */
+    NN_MONITOR_VAL_ACCURACY, /* higher is better */
+    NN_MONITOR_COUNT
+} nn_monitor;
+
+/* One epoch of training, as reported to the callback and in the report. */
+typedef struct nn_epoch_stats {
+    int    epoch;            /* 1-based */
+    float  train_loss;       /* mean over the epoch's batches (dropout on) */
+    float  train_accuracy;   /* from the same forward passes; NaN for 1-output regression */
+    float  val_loss;         /* NaN without a validation set */
+    float  val_accuracy;     /* NaN without a validation set or for 1-output regression */
+    float  lr;               /* learning rate at the epoch's last step */
+    double seconds;          /* wall time of the epoch, validation included */
+    double samples_per_sec;  /* training samples / training time */
+    int    skipped_steps;    /* steps refused for non-finite gradients */
+} nn_epoch_stats;
+
+typedef struct nn_fit_desc {
+    int   epochs;            /* 0 -> 10 */
+    int   batch;             /* 0 -> min(32, max_batch); must be <= the net's max_batch */
+    int   no_shuffle;        /* 0: reshuffle the training order every epoch (seeded) */
+    uint64_t seed;           /* shuffling and validation split: 0 -> the net's seed + 1 */
+    /* validation: either an explicit set or a held-out fraction of the training data */
+    const float *val_x;      /* [val_n][n_inputs] */
+    const float *val_y;      /* targets, or NULL when val_labels is given */
+    const int   *val_labels;
+    int   val_n;
+    float val_fraction;      /* without val_x: hold out this fraction, chosen at random
+                                (seeded) before training; 0 -> none */
+    /* early stopping */
+    int   patience;          /* stop after this many epochs without improvement: 0 -> never */
+    nn_monitor monitor;      /* what improves: 0 -> validation loss */
+    float min_delta;         /* smallest change that counts as improvement (>= 0) */
+    int   keep_last;         /* 0: on an early stop, restore the best epoch's weights */
+    /* learning rate: the optimizer's lr is the base; restored after fit */
+    nn_schedule schedule;    /* 0 -> constant */
+    float gamma;             /* STEP / EXP factor: 0 -> 0.1 (STEP), 0.95 (EXP) */
+    int   step_epochs;       /* STEP period: 0 -> 10 */
+    float lr_min;            /* COSINE floor: default 0 */
+    int   warmup_epochs;     /* linear warm-up from lr/warmup_steps to lr: 0 -> none */
+    float clip_norm;         /* clip gradients to this global norm: 0 -> no clipping */
+    int   max_bad_steps;     /* consecutive non-finite steps before giving up: 0 -> 20 */
+    /* reporting */
+    int   quiet;             /* 0: progress on stderr (one line per epoch; refreshed in
+                                place within an epoch when stderr is a terminal) */
+    int (*on_epoch)(const nn_epoch_stats *stats, void *user); /* nonzero return stops */
+    void *user;
+} nn_fit_desc;
+
+typedef struct nn_fit_report {
+    int   epochs_run;
+    int   best_epoch;        /* by the monitor (train loss without validation) */
+    int   stopped_early;     /* patience ran out or on_epoch asked to stop */
+    nn_epoch_stats *history; /* epochs_run entries; free with nn_fit_report_free */
+    nn_allocator alloc;
+} nn_fit_report;
+
+NNDEF nn_fit_desc nn_fit_desc_defaults(const nn_fit_desc *desc, const nn_net *net);
+/* Trains net with opt on n samples x [n][n_inputs] with targets y [n][n_outputs] or
+   labels [n] (exactly one). Allocates its index and batch buffers (and a copy of the
+   best weights when early stopping) at the start, none per step. report may be NULL.
+   Steps with non-finite gradients are skipped (weights untouched) and counted; after
+   max_bad_steps in a row fit stops with NN_ERR_NONFINITE (the report is still filled). */
+NNDEF nn_status nn_fit(nn_net *net, nn_optim *opt, const float *x, const float *y,
+                       const int *labels, int n, const nn_fit_desc *desc,
+                       nn_fit_report *report);
+NNDEF void nn_fit_report_free(nn_fit_report *report);
+/* The learning rate fit uses at a global step (0-based) of a run with steps_per_epoch. */
+NNDEF float nn_schedule_lr(const nn_fit_desc *desc, float base_lr, long long step,
+                           long long steps_per_epoch);
+
+/* Confusion matrix of n samples: m[true][predicted], classes x classes ints (classes is
+   the output count, or 2 for a single sigmoid output). Also per-class precision and recall
+   (may be NULL; NaN where undefined) and overall accuracy (may be NULL). */
+NNDEF nn_status nn_net_confusion(nn_net *net, const float *x, const int *labels, int n,
+                                 int *matrix, float *precision, float *recall,
+                                 float *accuracy);
 
 /* >>io declarations (model files) */
+/* Model files: the network description, its parameters and optionally the optimizer
+   state, in a fixed little-endian binary format with a CRC-32 (layout in >>io of the
+   implementation, and in the README). A file written on any platform loads to the same
+   network, bit for bit.
+   Loading validates everything before it allocates or touches anything: the errors are
+   NN_ERR_MAGIC (not a model file), NN_ERR_VERSION (format version unknown to this build),
+   NN_ERR_TRUNCATED (the data ends before the size the header states), NN_ERR_CRC,
+   NN_ERR_LIMIT (sizes beyond NN_MAX_LAYERS/UNITS/BATCH or the two limits below),
+   NN_ERR_CORRUPT (unknown id, invalid or non-finite value, bytes after the end), and
+   NN_ERR_NOMEM / NN_ERR_IO. On any error *net_out and *opt_out are left untouched and
+   nothing is leaked. The limits below may be defined before the implementing include. */
+#ifndef NN_MAX_PARAMS
+#  define NN_MAX_PARAMS (1L << 28)  /* real parameters (weights + biases) of a model file */
+#endif
+#ifndef NN_MAX_ARENA
+#  define NN_MAX_ARENA  (1L << 30)  /* floats of activations a loaded net may reserve:
+                                       max_batch x (padded widths + output + 2 x widest) */
+#endif
+
+/* Writes net (and opt's state, when opt is not NULL) to `path` atomically: a temporary
+   file in the same directory is written, flushed (and fsync'ed where POSIX is
+   available), closed and renamed over `path`. On any failure the temporary file is
+   removed and a previous `path` is left as it was (NN_ERR_IO). NN_ERR_NONFINITE if a
+   parameter or state value is NaN/Inf (such a file could not be loaded), NN_ERR_SHAPE if
+   opt was made for another layout, NN_ERR_LIMIT beyond the load limits. */
+#ifndef NN_NO_STDIO
+NNDEF nn_status nn_net_save(const nn_net *net, const nn_optim *opt, const char *path);
+#endif
+/* The same bytes into memory. *size receives the bytes needed; buf NULL only asks for
+   that size. NN_ERR_INVALID (and *size set) when cap is smaller. */
+NNDEF nn_status nn_net_save_mem(const nn_net *net, const nn_optim *opt, void *buf,
+                                size_t cap, size_t *size);
+/* Reads a whole model file (NN_ERR_LIMIT without reading if it is larger than any valid
+   model can be) and parses it as nn_net_load_mem does. */
+#ifndef NN_NO_STDIO
+NNDEF nn_status nn_net_load(const char *path, const nn_allocator *alloc, nn_net **net_out,
+                            nn_optim **opt_out);
+#endif
+/* Builds a network (with nn_net_create, through `alloc`, NULL for the default) from the
+   `size` bytes at buf, which must be exactly one model: trailing bytes are NN_ERR_CORRUPT.
+   opt_out NULL ignores any optimizer state; otherwise *opt_out receives an optimizer with
+   the saved hyperparameters, step count and state (training resumes bit-identically), or
+   NULL (and NN_OK) when the file has no optimizer state. buf is not retained. */
+NNDEF nn_status nn_net_load_mem(const void *buf, size_t size, const nn_allocator *alloc,
+                                nn_net **net_out, nn_optim **opt_out);
 
 NNDEF const char *nn_loss_name(nn_loss l);
 NNDEF const char *nn_optim_name(nn_optim_kind k);
@@ -280,6 +418,8 @@ struct nn_net {
 struct nn_optim {
     nn_optim_desc desc;           /* resolved */
     size_t        n, n_weights;   /* layout it was made for */
+    int           n_layers;
+    int           shape[NN_MAX_LAYERS][2]; /* in, out of every layer */
     float        *s1, *s2;        /* state; NULL when unused */
     long long     t;              /* steps applied */
 };
@@ -896,6 +1036,17 @@ NNDEF nn_optim_desc nn_optim_desc_defaults(const nn_optim_desc *desc)
     return d;
 }
 
+/* Whether opt was created for a network of net's exact layer shapes. */
+static int nn__same_layout(const nn_optim *opt, const nn_net *net)
+{
+    int l;
+    if (opt->n != net->n_params || opt->n_weights != net->n_weights || opt->n_layers != net->n_layers)
+        return 0;
+    for (l = 0; l < net->n_layers; l++)
+        if (opt->shape[l][0] != net->layer[l].in || opt->shape[l][1] != net->layer[l].out) return 0;
+    return 1;
+}
+
 static int nn__in01(float v)
 {
     return v >= 0.0f && v < 1.0f;
@@ -923,6 +1074,14 @@ NNDEF nn_status nn_optim_create(const nn_net *net, const nn_optim_desc *desc, nn
     o->desc = d;
     o->n = net->n_params;
     o->n_weights = net->n_weights;
+    o->n_layers = net->n_layers;
+    {
+        int l;
+        for (l = 0; l < net->n_layers; l++) {
+            o->shape[l][0] = net->layer[l].in;
+            o->shape[l][1] = net->layer[l].out;
+        }
+    }
     one = d.kind != NN_OPTIM_SGD;
     two = d.kind == NN_OPTIM_ADAM || d.kind == NN_OPTIM_ADAMW;
     if (one) o->s1 = (float *)nn_simd_alloc(a, o->n * sizeof(float));
@@ -962,7 +1121,7 @@ NNDEF nn_status nn_optim_step(nn_optim *opt, nn_net *net)
     const nn_optim_desc *d;
     size_t nw;
     if (!opt || !net) return NN_ERR_INVALID;
-    if (opt->n != net->n_params || opt->n_weights != net->n_weights) return NN_ERR_SHAPE;
+    if (!nn__same_layout(opt, net)) return NN_ERR_SHAPE;
     if (!be) return NN_ERR_BACKEND;
     if (!be->all_finite(net->grads, net->n_params)) return NN_ERR_NONFINITE;
     d = &opt->desc;
@@ -1024,15 +1183,1068 @@ NNDEF nn_status nn_train_step(nn_net *net, nn_optim *opt, const float *x, const 
 {
     nn_status st;
     if (!opt) return NN_ERR_INVALID;
-    if (net && (opt->n != net->n_params || opt->n_weights != net->n_weights)) return NN_ERR_SHAPE;
+    if (net && !nn__same_layout(opt, net)) return NN_ERR_SHAPE;
     st = nn_net_backprop(net, x, y, labels, batch, loss);
     if (st != NN_OK) return st;
     return nn_optim_step(opt, net);
 }
 
 /* >>train ------------------------------------------------------------------- */
+#if !defined(NN_NO_STDIO)
+#  include <stdio.h>
+#endif
+#if defined(__unix__) || defined(__APPLE__)
+#  include <sys/time.h>
+#  include <unistd.h>
+#  define NN__POSIX 1
+#else
+#  include <time.h>
+#  define NN__POSIX 0
+#endif
+
+static double nn__now(void)
+{
+#if defined(_OPENMP)
+    return omp_get_wtime();
+#elif NN__POSIX
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    return (double)tv.tv_sec + 1e-6 * (double)tv.tv_usec;
+#else
+    return (double)clock() / CLOCKS_PER_SEC; /* CPU time: the best plain C offers */
+#endif
+}
+
+NNDEF nn_status nn_net_clip_grads(nn_net *net, float max_norm, float *norm)
+{
+    double nrm;
+    if (!net || !(max_norm > 0.0f && max_norm < INFINITY)) return NN_ERR_INVALID;
+    if (!nn__active) return NN_ERR_BACKEND;
+    nrm = sqrt(nn__active->sumsq(net->grads, net->n_params));
+    if (norm) *norm = (float)nrm;
+    if (!isfinite(nrm)) return NN_ERR_NONFINITE;
+    if (nrm > max_norm) /* g <- g + (s - 1) g = s g */
+        nn__active->axpy(net->n_params, (float)(max_norm / nrm) - 1.0f, net->grads, net->grads);
+    return NN_OK;
+}
+
+NNDEF nn_fit_desc nn_fit_desc_defaults(const nn_fit_desc *desc, const nn_net *net)
+{
+    nn_fit_desc d;
+    memset(&d, 0, sizeof d);
+    if (!desc) return d;
+    d = *desc;
+    d.epochs = NN__DEF(d.epochs, 10);
+    if (d.batch == 0) d.batch = net ? NN__MIN(32, net->desc.max_batch) : 32;
+    if (d.seed == 0) d.seed = (net ? net->desc.seed : 0) + 1;
+    d.monitor = NN__DEF(d.monitor, NN_MONITOR_VAL_LOSS);
+    d.schedule = NN__DEF(d.schedule, NN_SCHEDULE_CONSTANT);
+    if (d.gamma == 0.0f) d.gamma = d.schedule == NN_SCHEDULE_EXP ? 0.95f : 0.1f;
+    d.step_epochs = NN__DEF(d.step_epochs, 10);
+    d.max_bad_steps = NN__DEF(d.max_bad_steps, 20);
+    return d;
+}
+
+NNDEF float nn_schedule_lr(const nn_fit_desc *desc, float base_lr, long long step,
+                           long long steps_per_epoch)
+{
+    nn_fit_desc d = nn_fit_desc_defaults(desc, NULL);
+    long long spe = steps_per_epoch > 0 ? steps_per_epoch : 1;
+    long long warm = (long long)d.warmup_epochs * spe, total = (long long)d.epochs * spe;
+    double lr = base_lr;
+    if (step < warm) {
+        lr = base_lr * (double)(step + 1) / (double)warm;
+    } else {
+        switch (d.schedule) {
+        case NN_SCHEDULE_STEP: lr = base_lr * pow(d.gamma, (double)(step / spe / d.step_epochs)); break;
+        case NN_SCHEDULE_EXP: lr = base_lr * pow(d.gamma, (double)step / (double)spe); break;
+        case NN_SCHEDULE_COSINE: {
+            double t = (double)(step - warm), T = (double)(total - warm);
+            if (T < 1) T = 1;
+            if (t > T) t = T;
+            lr = d.lr_min + (base_lr - d.lr_min) * 0.5 * (1.0 + cos(3.141592653589793 * t / T));
+            break;
+        }
+        default: break;
+        }
+    }
+    if (!(lr >= 1e-30)) lr = 1e-30; /* optimizers need lr > 0 */
+    return (float)lr;
+}
+
+/* Rows of a batch pulled from the data set through an index list. */
+static void nn__gather(float *dst, const float *src, const int *idx, int b, int width)
+{
+    int i;
+    for (i = 0; i < b; i++)
+        memcpy(dst + (size_t)i * width, src + (size_t)idx[i] * width, sizeof(float) * (size_t)width);
+}
+
+/* Whether accuracy means something for this network's outputs and targets. */
+static int nn__has_accuracy(const nn_net *net, const int *labels)
+{
+    const nn__layer *ly = &net->layer[net->n_layers - 1];
+    return labels || ly->out > 1 || net->desc.loss == NN_LOSS_BCE;
+}
+
+static int nn__argmax(const float *v, int n)
+{
+    int k, best = 0;
+    for (k = 1; k < n; k++) if (v[k] > v[best]) best = k;
+    return best;
+}
+
+/* Correct predictions among b rows of outputs A against y or labels. */
+static int nn__count_correct(const nn_net *net, const float *A, const float *y,
+                             const int *labels, int b)
+{
+    const nn__layer *ly = &net->layer[net->n_layers - 1];
+    int r, K = ly->out, right = 0;
+    float thr = ly->act == NN_ACT_SIGMOID ? 0.5f : 0.0f;
+    for (r = 0; r < b; r++) {
+        const float *o = A + (size_t)r * K;
+        if (K == 1) {
+            int truth = labels ? labels[r] : (y[r] > thr);
+            right += (o[0] > thr) == truth;
+        } else {
+            int truth = labels ? labels[r] : nn__argmax(y + (size_t)r * K, K);
+            right += nn__argmax(o, K) == truth;
+        }
+    }
+    return right;
+}
+
+/* Mean loss and accuracy over a set given by an index list (or all rows when idx is
+   NULL), in chunks of max_batch, gathered through the buffers bx/by/bl. */
+static void nn__evaluate(nn_net *net, const float *x, const float *y, const int *labels,
+                         const int *idx, int n, float *bx, float *by, int *bl,
+                         float *loss, float *acc)
+{
+    int i, D = net->desc.n_inputs, K = nn_net_n_outputs(net), mb = net->desc.max_batch;
+    double sum = 0.0;
+    long right = 0;
+    for (i = 0; i < n; i += mb) {
+        int b = NN__MIN(mb, n - i), r;
+        const float *cx = x + (size_t)i * D, *cy = y ? y + (size_t)i * K : NULL;
+        const int *cl = labels ? labels + i : NULL;
+        if (idx) {
+            nn__gather(bx, x, idx + i, b, D);
+            if (y) nn__gather(by, y, idx + i, b, K);
+            if (labels) for (r = 0; r < b; r++) bl[r] = labels[idx[i + r]];
+            cx = bx; cy = y ? by : NULL; cl = labels ? bl : NULL;
+        }
+        nn__forward(net, cx, b, 0);
+        sum += nn__loss(net, cy, cl, b, NULL) * b;
+        right += nn__count_correct(net, net->layer[net->n_layers - 1].A, cy, cl, b);
+    }
+    *loss = (float)(sum / n + nn__l2_term(net));
+    *acc = nn__has_accuracy(net, labels) ? (float)right / (float)n : NAN;
+}
+
+#if !defined(NN_NO_STDIO)
+static void nn__fmt_secs(char *buf, size_t cap, double s)
+{
+    if (s < 60) snprintf(buf, cap, "%.1fs", s);
+    else snprintf(buf, cap, "%dm%02ds", (int)(s / 60), (int)s % 60);
+}
+
+static void nn__progress_line(const nn_epoch_stats *e, int epochs, double elapsed, double eta)
+{
+    char el[32], et[32];
+    nn__fmt_secs(el, sizeof el, elapsed);
+    nn__fmt_secs(et, sizeof et, eta);
+    fprintf(stderr, "epoch %d/%d  loss %.4f", e->epoch, epochs, (double)e->train_loss);
+    if (!isnan(e->train_accuracy)) fprintf(stderr, "  acc %.4f", (double)e->train_accuracy);
+    if (!isnan(e->val_loss)) fprintf(stderr, "  val_loss %.4f", (double)e->val_loss);
+    if (!isnan(e->val_accuracy)) fprintf(stderr, "  val_acc %.4f", (double)e->val_accuracy);
+    fprintf(stderr, "  lr %.3g  %.0f samples/s  elapsed %s  ETA %s", (double)e->lr,
+            e->samples_per_sec, el, et);
+}
+#endif
+
+NNDEF void nn_fit_report_free(nn_fit_report *report)
+{
+    if (!report) return;
+    nn_simd_free(&report->alloc, report->history);
+    report->history = NULL;
+    report->epochs_run = 0;
+}
+
+NNDEF nn_status nn_fit(nn_net *net, nn_optim *opt, const float *x, const float *y,
+                       const int *labels, int n, const nn_fit_desc *desc,
+                       nn_fit_report *report)
+{
+    nn_fit_desc d;
+    nn_status st = NN_OK;
+    nn_rng rng;
+    int *idx = NULL, *bl = NULL, *train_idx, n_train, n_val = 0, e, i, D, K, mb, bad = 0;
+    float *bx = NULL, *by = NULL, *best = NULL, base_lr, best_score = 0.0f;
+    nn_epoch_stats *hist = NULL;
+    long long step = 0, spe;
+    int epochs_run = 0, best_epoch = 0, since_best = 0, stopped = 0, has_val, tty = 0;
+    double t_start;
+    const float *vx = NULL, *vy = NULL;
+    const int *vl = NULL;
+
+    if (!net || !opt || !x || !desc || n <= 0) return NN_ERR_INVALID;
+    if (!nn__same_layout(opt, net)) return NN_ERR_SHAPE;
+    if (!nn__active) return NN_ERR_BACKEND;
+    if ((st = nn__check_targets(net, y, labels, n)) != NN_OK) return st;
+    d = nn_fit_desc_defaults(desc, net);
+    base_lr = nn_optim_get_lr(opt);
+    D = net->desc.n_inputs;
+    K = nn_net_n_outputs(net);
+    mb = net->desc.max_batch;
+    if (d.epochs < 0 || d.batch < 0 || d.patience < 0 || d.warmup_epochs < 0 ||
+        d.step_epochs < 0 || d.max_bad_steps < 0 || (int)d.schedule < 0 ||
+        d.schedule >= NN_SCHEDULE_COUNT || (int)d.monitor < 0 || d.monitor >= NN_MONITOR_COUNT ||
+        !(d.min_delta >= 0.0f) || !(d.clip_norm >= 0.0f && d.clip_norm < INFINITY) ||
+        !(d.val_fraction >= 0.0f && d.val_fraction < 1.0f) || !(d.gamma > 0.0f && d.gamma <= 1.0f) ||
+        !(d.lr_min >= 0.0f && d.lr_min < INFINITY))
+        return NN_ERR_INVALID;
+    if (d.batch > mb) return NN_ERR_BATCH;
+    if (d.val_x) {
+        if (d.val_n <= 0) return NN_ERR_INVALID;
+        if ((st = nn__check_targets(net, d.val_y, d.val_labels, d.val_n)) != NN_OK) return st;
+        if ((labels == NULL) != (d.val_labels == NULL)) return NN_ERR_INVALID;
+        vx = d.val_x; vy = d.val_y; vl = d.val_labels; n_val = d.val_n;
+    } else if (d.val_fraction > 0.0f) {
+        n_val = (int)((double)n * d.val_fraction);
+        if (n_val < 1 || n - n_val < 1) return NN_ERR_INVALID;
+    }
+    has_val = n_val > 0;
+    n_train = d.val_x ? n : n - n_val;
+
+    idx = (int *)nn_simd_alloc(&net->alloc, sizeof(int) * (size_t)n);
+    bl = (int *)nn_simd_alloc(&net->alloc, sizeof(int) * (size_t)mb);
+    bx = (float *)nn_simd_alloc(&net->alloc, sizeof(float) * (size_t)mb * D);
+    by = (float *)nn_simd_alloc(&net->alloc, sizeof(float) * (size_t)mb * K);
+    hist = (nn_epoch_stats *)nn_simd_alloc(&net->alloc, sizeof(nn_epoch_stats) * (size_t)NN__MAX(d.epochs, 1));
+    if (d.patience > 0 && !d.keep_last)
+        best = (float *)nn_simd_alloc(&net->alloc, sizeof(float) * net->n_params);
+    if (!idx || !bl || !bx || !by || !hist || (d.patience > 0 && !d.keep_last && !best)) {
+        st = NN_ERR_NOMEM;
+        goto done;
+    }
+    nn_rng_seed(&rng, d.seed);
+    for (i = 0; i < n; i++) idx[i] = i;
+    if (!d.val_x && n_val > 0) { /* a seeded random hold-out: the first n_val of a shuffle */
+        for (i = n - 1; i > 0; i--) {
+            int k = (int)(nn_rng_u64(&rng) % (uint64_t)(i + 1)), t = idx[i];
+            idx[i] = idx[k]; idx[k] = t;
+        }
+    }
+    train_idx = d.val_x ? idx : idx + n_val;
+    spe = (n_train + d.batch - 1) / d.batch;
+#if !defined(NN_NO_STDIO) && NN__POSIX
+    tty = !d.quiet && isatty(2);
+#endif
+    t_start = nn__now();
+
+    for (e = 1; e <= d.epochs && !stopped; e++) {
+        nn_epoch_stats *es = &hist[e - 1];
+        double t0 = nn__now(), t_train, sum = 0.0, last_draw = t0;
+        long right = 0;
+        int seen = 0;
+        memset(es, 0, sizeof *es);
+        es->epoch = e;
+        if (!d.no_shuffle)
+            for (i = n_train - 1; i > 0; i--) {
+                int k = (int)(nn_rng_u64(&rng) % (uint64_t)(i + 1)), t = train_idx[i];
+                train_idx[i] = train_idx[k]; train_idx[k] = t;
+            }
+        for (i = 0; i < n_train; i += d.batch, step++) {
+            int b = NN__MIN(d.batch, n_train - i), r;
+            float loss = 0.0f, lr = nn_schedule_lr(&d, base_lr, step, spe);
+            nn_optim_set_lr(opt, lr);
+            es->lr = lr;
+            nn__gather(bx, x, train_idx + i, b, D);
+            if (y) nn__gather(by, y, train_idx + i, b, K);
+            else for (r = 0; r < b; r++) bl[r] = labels[train_idx[i + r]];
+            st = nn_net_backprop(net, bx, y ? by : NULL, y ? NULL : bl, b, &loss);
+            if (st == NN_OK && d.clip_norm > 0.0f) st = nn_net_clip_grads(net, d.clip_norm, NULL);
+            if (st == NN_OK) st = nn_optim_step(opt, net);
+            if (st == NN_ERR_NONFINITE) {
+                es->skipped_steps++;
+                if (++bad >= d.max_bad_steps) { stopped = 1; break; }
+                st = NN_OK;
+                continue;
+            }
+            if (st != NN_OK) goto done;
+            bad = 0;
+            sum += (double)loss * b;
+            right += nn__count_correct(net, net->layer[net->n_layers - 1].A, y ? by : NULL,
+                                       y ? NULL : bl, b);
+            seen += b;
+#if !defined(NN_NO_STDIO)
+            if (tty && nn__now() - last_draw > 0.2) {
+                double el = nn__now() - t0;
+                last_draw = nn__now();
+                fprintf(stderr, "\repoch %d/%d  %3d%%  loss %.4f  %.0f samples/s\033[K", e, d.epochs,
+                        (int)(100.0 * (i + b) / n_train), sum / NN__MAX(seen, 1), (i + b) / el);
+                fflush(stderr);
+            }
+#endif
+        }
+        t_train = nn__now() - t0;
+        es->train_loss = seen ? (float)(sum / seen) : NAN;
+        es->train_accuracy = (seen && nn__has_accuracy(net, labels)) ? (float)right / seen : NAN;
+        es->val_loss = es->val_accuracy = NAN;
+        if (has_val) {
+            if (d.val_x) nn__evaluate(net, vx, vy, vl, NULL, n_val, bx, by, bl, &es->val_loss, &es->val_accuracy);
+            else nn__evaluate(net, x, y, labels, idx, n_val, bx, by, bl, &es->val_loss, &es->val_accuracy);
+        }
+        es->seconds = nn__now() - t0;
+        es->samples_per_sec = t_train > 0 ? seen / t_train : 0.0;
+        epochs_run = e;
+        { /* early stopping bookkeeping; without validation the train loss is watched */
+            int acc_mode = has_val && d.monitor == NN_MONITOR_VAL_ACCURACY;
+            float score = has_val ? (acc_mode ? es->val_accuracy : es->val_loss) : es->train_loss;
+            int better = best_epoch == 0 ||
+                         (acc_mode ? score > best_score + d.min_delta : score < best_score - d.min_delta);
+            if (isnan(score)) better = 0;
+            if (better) {
+                best_score = score;
+                best_epoch = e;
+                since_best = 0;
+                if (best) memcpy(best, net->params, sizeof(float) * net->n_params);
+            } else if (++since_best >= d.patience && d.patience > 0) {
+                stopped = 1;
+            }
+        }
+#if !defined(NN_NO_STDIO)
+        if (!d.quiet) {
+            double el = nn__now() - t_start;
+            if (tty) fputc('\r', stderr);
+            nn__progress_line(es, d.epochs, el, el / e * (d.epochs - e));
+            fputs(tty ? "\033[K\n" : "\n", stderr);
+        }
+#endif
+        if (d.on_epoch && d.on_epoch(es, d.user)) stopped = 1;
+        if (bad >= d.max_bad_steps) break;
+    }
+    if (bad >= d.max_bad_steps) st = NN_ERR_NONFINITE;
+    if (best && best_epoch > 0) memcpy(net->params, best, sizeof(float) * net->n_params);
+
+done:
+    nn_optim_set_lr(opt, base_lr);
+    if (report && st != NN_ERR_NOMEM && st != NN_ERR_INVALID) {
+        report->epochs_run = epochs_run;
+        report->best_epoch = best_epoch;
+        report->stopped_early = stopped && epochs_run < d.epochs;
+        report->history = hist;
+        report->alloc = net->alloc;
+        hist = NULL;
+    }
+    nn_simd_free(&net->alloc, idx);
+    nn_simd_free(&net->alloc, bl);
+    nn_simd_free(&net->alloc, bx);
+    nn_simd_free(&net->alloc, by);
+    nn_simd_free(&net->alloc, best);
+    nn_simd_free(&net->alloc, hist);
+    return st;
+}
+
+NNDEF nn_status nn_net_confusion(nn_net *net, const float *x, const int *labels, int n,
+                                 int *matrix, float *precision, float *recall,
+                                 float *accuracy)
+{
+    const nn__layer *ly;
+    int i, r, c, K, C, D, diag = 0;
+    if (!net || !x || !labels || !matrix || n <= 0) return NN_ERR_INVALID;
+    if (!nn__active) return NN_ERR_BACKEND;
+    ly = &net->layer[net->n_layers - 1];
+    K = ly->out;
+    C = K == 1 ? 2 : K;
+    D = net->desc.n_inputs;
+    for (i = 0; i < n; i++)
+        if (labels[i] < 0 || labels[i] >= C) return NN_ERR_INVALID;
+    memset(matrix, 0, sizeof(int) * (size_t)C * C);
+    for (i = 0; i < n; i += net->desc.max_batch) {
+        int b = NN__MIN(net->desc.max_batch, n - i);
+        nn__forward(net, x + (size_t)i * D, b, 0);
+        for (r = 0; r < b; r++) {
+            const float *o = ly->A + (size_t)r * K;
+            int pred = K == 1 ? o[0] > (ly->act == NN_ACT_SIGMOID ? 0.5f : 0.0f) : nn__argmax(o, K);
+            matrix[labels[i + r] * C + pred]++;
+        }
+    }
+    for (c = 0; c < C; c++) {
+        long tp = matrix[c * C + c], col = 0, row = 0;
+        for (r = 0; r < C; r++) {
+            col += matrix[r * C + c];
+            row += matrix[c * C + r];
+        }
+        diag += (int)tp;
+        if (precision) precision[c] = col ? (float)tp / (float)col : NAN;
+        if (recall) recall[c] = row ? (float)tp / (float)row : NAN;
+    }
+    if (accuracy) *accuracy = (float)diag / (float)n;
+    return NN_OK;
+}
+
 
 /* >>io ---------------------------------------------------------------------- */
+/* MODEL FILE FORMAT, version 1. Every field is little-endian and written byte by byte,
+   so the host's byte order never matters; f32 is the IEEE-754 binary32 bit pattern,
+   u32/u64 are unsigned. P = number of real parameters, L = number of layers.
+     offset     size   field
+     0          8      magic 89 4E 4E 48 0D 0A 1A 0A  ("\x89NNH\r\n\x1a\n", PNG-style:
+                       a text-mode or 7-bit transfer breaks it visibly)
+     8          4      u32 format version = 1
+     12         4      u32 flags: bit 0 = optimizer state present; other bits must be 0
+     16         8      u64 file size in bytes, this header and the CRC included
+     24         4      u32 n_inputs                      (1 .. NN_MAX_UNITS)
+     28         4      u32 L, number of layers           (1 .. NN_MAX_LAYERS)
+     32         4      u32 max_batch                     (1 .. NN_MAX_BATCH)
+     36         4      u32 loss id (nn_loss, resolved: never DEFAULT)
+     40         4      f32 l2
+     44         8      u64 seed (resolved: never 0)
+     52         20 L   per layer: u32 units, u32 act id (nn_act), f32 act_param,
+                       u32 init id (nn_init), f32 init_scale
+     H=52+20L   8      u64 P = sum over layers of out * (in + 1)   (<= NN_MAX_PARAMS)
+     H+8        4 P    f32 parameters, layer by layer: W [out][in] row-major, then b [out]
+                       (the real entries only, never the in-memory alignment padding)
+     -- only when flags bit 0 is set --
+     Q=H+8+4P   4      u32 optimizer kind (nn_optim_kind, resolved: never DEFAULT)
+     Q+4        28     f32 lr (the current one), momentum, beta1, beta2, rho, eps,
+                       weight_decay: the resolved desc
+     Q+32       8      u64 step count t (< 2^63)
+     Q+40       4      u32 S = number of state buffers (0 SGD; 2 ADAM, ADAMW; 1 others)
+     Q+44       4 P S  f32 state buffer s1, then s2, each in the parameter order above
+     --
+     end-4      4      u32 CRC-32 of every byte before it (IEEE 802.3: reflected
+                       polynomial 0xEDB88320, initial value and final xor 0xFFFFFFFF)
+   The ids are this header's enum values, which are frozen (new ones are only appended).
+   Loading checks, in this order, before allocating anything: magic (ERR_MAGIC), version
+   (ERR_VERSION), the buffer against the stated file size (shorter: ERR_TRUNCATED,
+   longer: ERR_CORRUPT; one model is exactly one file), the CRC (ERR_CRC), then every
+   field: sizes against the limits (ERR_LIMIT; NN_MAX_ARENA also bounds what max_batch
+   makes nn_net_create reserve), zero sizes, ids, flags, hyperparameter ranges, a desc
+   nn_net_create would reject, the stated P and section sizes, non-finite values and
+   negative squared-gradient state (all ERR_CORRUPT).
+   Saving is atomic: see nn_net_save. Where POSIX.1-2001 is visible in the implementing
+   translation unit (unistd.h's _POSIX_VERSION >= 200112L: e.g. gnu99, or
+   -D_POSIX_C_SOURCE=200809L; strict -std=c99 hides it), the temporary file is created
+   with open(O_CREAT | O_EXCL) (the usual permissions, never an existing file) and
+   fsync'ed before the rename. Otherwise plain C: a name no file has yet (checked with
+   fopen "rb"; not race-free), no fsync, and rename; on Windows, whose rename does not
+   replace, the old file is removed first (not atomic there). Define NN_NO_POSIX to force
+   the plain C path. The directory itself is not fsync'ed. */
+#ifndef NN_NO_STDIO
+#  include <stdio.h>
+#  include <time.h>
+#  if (defined(__unix__) || defined(__APPLE__)) && !defined(NN_NO_POSIX)
+#    include <unistd.h>
+#    if defined(_POSIX_VERSION) && _POSIX_VERSION >= 200112L
+#      include <fcntl.h>
+#      include <errno.h>
+#      define NN__POSIX_IO 1
+#    endif
+#  endif
+#endif
+#ifndef NN__POSIX_IO
+#  define NN__POSIX_IO 0
+#endif
+
+typedef char nn__float_is_binary32[sizeof(float) == 4 ? 1 : -1];
+
+#define NN__FORMAT_VERSION 1u
+#define NN__HDR_FIXED      52u   /* bytes before the per-layer records */
+#define NN__HDR_LAYER      20u   /* bytes per layer record */
+#define NN__OPT_HDR        44u   /* optimizer section before its state */
+/* No valid model file is larger than this (all three float sections at NN_MAX_PARAMS). */
+#define NN__MAX_FILE ((uint64_t)NN__HDR_FIXED + (uint64_t)NN__HDR_LAYER * NN_MAX_LAYERS + 12u + \
+                      NN__OPT_HDR + (uint64_t)NN_MAX_PARAMS * 12u)
+
+static const unsigned char nn__magic[8] = { 0x89, 'N', 'N', 'H', 0x0D, 0x0A, 0x1A, 0x0A };
+
+/* Test hook (tests define NN_TEST_IO_FAULTS): when >= 0, the file operation after this
+   many more successful ones (open, each write, flush, fsync, close, rename) fails. */
+#ifdef NN_TEST_IO_FAULTS
+static long nn__io_fail_after = -1;
+#  define NN__IO_FAULT() (nn__io_fail_after >= 0 && nn__io_fail_after-- == 0)
+#else
+#  define NN__IO_FAULT() 0
+#endif
+
+/* CRC-32 (IEEE), 4 bits at a time from a 16-entry table of the reflected polynomial's
+   remainders. Start with crc = 0xFFFFFFFF and xor the result with 0xFFFFFFFF. */
+static uint32_t nn__crc32(uint32_t crc, const unsigned char *p, size_t n)
+{
+    static const uint32_t t[16] = {
+        0x00000000u, 0x1db71064u, 0x3b6e20c8u, 0x26d930acu, 0x76dc4190u, 0x6b6b51f4u,
+        0x4db26158u, 0x5005713cu, 0xedb88320u, 0xf00f9344u, 0xd6d6a3e8u, 0xcb61b38cu,
+        0x9b64c2b0u, 0x86d3d2d4u, 0xa00ae278u, 0xbdbdf21cu
+    };
+    while (n--) {
+        crc ^= *p++;
+        crc = (crc >> 4) ^ t[crc & 15u];
+        crc = (crc >> 4) ^ t[crc & 15u];
+    }
+    return crc;
+}
+
+static void nn__put_u32(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)v;
+    p[1] = (unsigned char)(v >> 8);
+    p[2] = (unsigned char)(v >> 16);
+    p[3] = (unsigned char)(v >> 24);
+}
+
+static uint32_t nn__get_u32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint64_t nn__get_u64(const unsigned char *p)
+{
+    return (uint64_t)nn__get_u32(p) | (uint64_t)nn__get_u32(p + 4) << 32;
+}
+
+static uint32_t nn__f32_bits(float f)
+{
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    return u;
+}
+
+static float nn__bits_f32(uint32_t u)
+{
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+
+/* Output: bytes are staged in buf, and each full chunk goes to memory (dst) or, with
+   stdio, to a file; the CRC runs over everything staged. */
+#define NN__WCHUNK 4096
+typedef struct nn__writer {
+    unsigned char *dst;          /* memory target, or NULL */
+#ifndef NN_NO_STDIO
+    FILE          *f;            /* file target when dst is NULL */
+#endif
+    size_t         pos, fill;    /* bytes delivered, bytes staged */
+    uint32_t       crc;
+    int            failed;
+    unsigned char  buf[NN__WCHUNK];
+} nn__writer;
+
+static void nn__w_flush(nn__writer *w)
+{
+    if (w->failed || w->fill == 0) return;
+    if (w->dst) memcpy(w->dst + w->pos, w->buf, w->fill);
+#ifndef NN_NO_STDIO
+    else if (NN__IO_FAULT() || fwrite(w->buf, 1, w->fill, w->f) != w->fill) w->failed = 1;
+#endif
+    w->pos += w->fill;
+    w->fill = 0;
+}
+
+static void nn__w_bytes(nn__writer *w, const unsigned char *p, size_t n)
+{
+    w->crc = nn__crc32(w->crc, p, n);
+    while (n > 0) {
+        size_t k = NN__WCHUNK - w->fill;
+        if (k > n) k = n;
+        memcpy(w->buf + w->fill, p, k);
+        w->fill += k;
+        p += k;
+        n -= k;
+        if (w->fill == NN__WCHUNK) nn__w_flush(w);
+    }
+}
+
+static void nn__w_u32(nn__writer *w, uint32_t v)
+{
+    unsigned char b[4];
+    nn__put_u32(b, v);
+    nn__w_bytes(w, b, 4);
+}
+
+static void nn__w_u64(nn__writer *w, uint64_t v)
+{
+    nn__w_u32(w, (uint32_t)v);
+    nn__w_u32(w, (uint32_t)(v >> 32));
+}
+
+static void nn__w_f32(nn__writer *w, float f)
+{
+    nn__w_u32(w, nn__f32_bits(f));
+}
+
+static void nn__w_floats(nn__writer *w, const float *x, size_t n)
+{
+    unsigned char b[1024];
+    while (n > 0) {
+        size_t i, k = n < 256 ? n : 256;
+        for (i = 0; i < k; i++) nn__put_u32(b + 4 * i, nn__f32_bits(x[i]));
+        nn__w_bytes(w, b, 4 * k);
+        x += k;
+        n -= k;
+    }
+}
+
+/* The real entries of a buffer with the parameter layout (base = params, or an
+   optimizer state buffer), in file order: per layer W then b. */
+static void nn__w_real(nn__writer *w, const nn_net *net, const float *base)
+{
+    int l;
+    for (l = 0; l < net->n_layers; l++) {
+        const nn__layer *ly = &net->layer[l];
+        nn__w_floats(w, base + (ly->W - net->params), (size_t)ly->out * ly->in);
+        nn__w_floats(w, base + (ly->b - net->params), (size_t)ly->out);
+    }
+}
+
+static void nn__r_real(const nn_net *net, float *base, const unsigned char *p)
+{
+    int l;
+    size_t i, n;
+    for (l = 0; l < net->n_layers; l++) {
+        const nn__layer *ly = &net->layer[l];
+        float *W = base + (ly->W - net->params), *b = base + (ly->b - net->params);
+        n = (size_t)ly->out * ly->in;
+        for (i = 0; i < n; i++, p += 4) W[i] = nn__bits_f32(nn__get_u32(p));
+        for (i = 0; i < (size_t)ly->out; i++, p += 4) b[i] = nn__bits_f32(nn__get_u32(p));
+    }
+}
+
+static int nn__state_buffers(nn_optim_kind k)
+{
+    return k == NN_OPTIM_SGD ? 0 : (k == NN_OPTIM_ADAM || k == NN_OPTIM_ADAMW) ? 2 : 1;
+}
+
+/* Floats nn_net_create reserves for activations and deltas (exact, with padding). Within
+   the unit and batch limits this cannot overflow 64 bits. */
+static uint64_t nn__arena_floats(const nn_net_desc *d, int L)
+{
+    uint64_t sum = 0, widest = 0, u = 0;
+    int l;
+    for (l = 0; l < L; l++) {
+        u = nn__pad((size_t)d->layers[l].units);
+        sum += u;
+        if (u > widest) widest = u;
+    }
+    return (uint64_t)d->max_batch * (sum + u + 2 * widest);
+}
+
+/* Size of net's model file, after the checks save needs. */
+static nn_status nn__save_check(const nn_net *net, const nn_optim *opt, uint64_t *P,
+                                uint64_t *total)
+{
+    int l, s;
+    uint64_t p = 0;
+    size_t i;
+    for (l = 0; l < net->n_layers; l++)
+        p += (uint64_t)net->layer[l].out * ((uint64_t)net->layer[l].in + 1);
+    if (p > (uint64_t)NN_MAX_PARAMS || nn__arena_floats(&net->desc, net->n_layers) > (uint64_t)NN_MAX_ARENA)
+        return NN_ERR_LIMIT;
+    if (opt && (opt->n != net->n_params || opt->n_weights != net->n_weights)) return NN_ERR_SHAPE;
+    for (i = 0; i < net->n_params; i++)
+        if (!isfinite(net->params[i])) return NN_ERR_NONFINITE;
+    s = opt ? nn__state_buffers(opt->desc.kind) : 0;
+    for (i = 0; i < (size_t)s * net->n_params; i++)
+        if (!isfinite(i < net->n_params ? opt->s1[i] : opt->s2[i - net->n_params]))
+            return NN_ERR_NONFINITE;
+    *P = p;
+    *total = NN__HDR_FIXED + (uint64_t)NN__HDR_LAYER * net->n_layers + 8 + 4 * p + 4;
+    if (opt) *total += NN__OPT_HDR + 4 * p * (uint64_t)s;
+    if (*total > (size_t)-1) return NN_ERR_LIMIT;
+    return NN_OK;
+}
+
+static void nn__serialize(nn__writer *w, const nn_net *net, const nn_optim *opt, uint64_t P,
+                          uint64_t total)
+{
+    const nn_net_desc *d = &net->desc;
+    unsigned char crc[4];
+    int l;
+    w->crc = 0xFFFFFFFFu;
+    nn__w_bytes(w, nn__magic, 8);
+    nn__w_u32(w, NN__FORMAT_VERSION);
+    nn__w_u32(w, opt ? 1u : 0u);
+    nn__w_u64(w, total);
+    nn__w_u32(w, (uint32_t)d->n_inputs);
+    nn__w_u32(w, (uint32_t)net->n_layers);
+    nn__w_u32(w, (uint32_t)d->max_batch);
+    nn__w_u32(w, (uint32_t)d->loss);
+    nn__w_f32(w, d->l2);
+    nn__w_u64(w, d->seed);
+    for (l = 0; l < net->n_layers; l++) {
+        const nn_layer_desc *ld = &d->layers[l];
+        nn__w_u32(w, (uint32_t)ld->units);
+        nn__w_u32(w, (uint32_t)ld->act);
+        nn__w_f32(w, ld->act_param);
+        nn__w_u32(w, (uint32_t)ld->init);
+        nn__w_f32(w, ld->init_scale);
+    }
+    nn__w_u64(w, P);
+    nn__w_real(w, net, net->params);
+    if (opt) {
+        const nn_optim_desc *od = &opt->desc;
+        nn__w_u32(w, (uint32_t)od->kind);
+        nn__w_f32(w, od->lr);
+        nn__w_f32(w, od->momentum);
+        nn__w_f32(w, od->beta1);
+        nn__w_f32(w, od->beta2);
+        nn__w_f32(w, od->rho);
+        nn__w_f32(w, od->eps);
+        nn__w_f32(w, od->weight_decay);
+        nn__w_u64(w, (uint64_t)opt->t);
+        nn__w_u32(w, (uint32_t)nn__state_buffers(od->kind));
+        if (nn__state_buffers(od->kind) >= 1) nn__w_real(w, net, opt->s1);
+        if (nn__state_buffers(od->kind) >= 2) nn__w_real(w, net, opt->s2);
+    }
+    nn__put_u32(crc, w->crc ^ 0xFFFFFFFFu);
+    nn__w_bytes(w, crc, 4);
+    nn__w_flush(w);
+}
+
+NNDEF nn_status nn_net_save_mem(const nn_net *net, const nn_optim *opt, void *buf,
+                                size_t cap, size_t *size)
+{
+    nn__writer w;
+    uint64_t P, total;
+    nn_status st;
+    if (!net || !size) return NN_ERR_INVALID;
+    if ((st = nn__save_check(net, opt, &P, &total)) != NN_OK) return st;
+    *size = (size_t)total;
+    if (!buf) return NN_OK;
+    if (cap < total) return NN_ERR_INVALID;
+    memset(&w, 0, sizeof w);
+    w.dst = (unsigned char *)buf;
+    nn__serialize(&w, net, opt, P, total);
+    NN_ASSERT(w.pos == total);
+    return NN_OK;
+}
+
+/* One parsed and fully validated model; params and state point into the buffer. */
+typedef struct nn__model {
+    nn_net_desc          nd;
+    nn_optim_desc        od;
+    int                  has_opt, n_state;
+    uint64_t             P, t;
+    const unsigned char *params, *state;
+} nn__model;
+
+/* Bounded little-endian reader: reading past the end sets bad and yields zeros. */
+typedef struct nn__reader {
+    const unsigned char *p;
+    size_t               n, pos;
+    int                  bad;
+} nn__reader;
+
+static const unsigned char *nn__r_take(nn__reader *r, uint64_t n)
+{
+    const unsigned char *q;
+    if (r->bad || n > (uint64_t)(r->n - r->pos)) {
+        r->bad = 1;
+        return NULL;
+    }
+    q = r->p + r->pos;
+    r->pos += (size_t)n;
+    return q;
+}
+
+static uint32_t nn__r_u32(nn__reader *r)
+{
+    const unsigned char *q = nn__r_take(r, 4);
+    return q ? nn__get_u32(q) : 0;
+}
+
+static uint64_t nn__r_u64(nn__reader *r)
+{
+    const unsigned char *q = nn__r_take(r, 8);
+    return q ? nn__get_u64(q) : 0;
+}
+
+static float nn__r_f32(nn__reader *r)
+{
+    return nn__bits_f32(nn__r_u32(r));
+}
+
+/* 1 if all n floats at p are finite (and >= 0 when nonneg). */
+static int nn__floats_ok(const unsigned char *p, uint64_t n, int nonneg)
+{
+    uint64_t i;
+    for (i = 0; i < n; i++, p += 4) {
+        float v = nn__bits_f32(nn__get_u32(p));
+        if (!isfinite(v) || (nonneg && v < 0.0f)) return 0;
+    }
+    return 1;
+}
+
+/* The resolved optimizer desc nn_optim_create accepts and leaves as it is. */
+static int nn__optim_desc_ok(const nn_optim_desc *d)
+{
+    nn_optim_desc r = nn_optim_desc_defaults(d);
+    if (r.lr != d->lr || r.momentum != d->momentum || r.beta1 != d->beta1 ||
+        r.beta2 != d->beta2 || r.rho != d->rho || r.eps != d->eps ||
+        r.weight_decay != d->weight_decay)
+        return 0;
+    return d->lr > 0.0f && d->lr < INFINITY && d->eps > 0.0f && d->eps < INFINITY &&
+           nn__in01(d->momentum) && nn__in01(d->beta1) && nn__in01(d->beta2) &&
+           nn__in01(d->rho) && d->weight_decay >= 0.0f && d->weight_decay < INFINITY;
+}
+
+/* Checks a whole model file in memory without allocating; fills m. */
+static nn_status nn__parse(const unsigned char *b, size_t size, nn__model *m)
+{
+    nn__reader r;
+    uint64_t fsize, in, P = 0;
+    uint32_t flags, n_in, L, mb, loss, kind;
+    int l;
+    memset(m, 0, sizeof *m);
+    if (size == 0) return NN_ERR_TRUNCATED;
+    if (size < 8) return memcmp(b, nn__magic, size) == 0 ? NN_ERR_TRUNCATED : NN_ERR_MAGIC;
+    if (memcmp(b, nn__magic, 8) != 0) return NN_ERR_MAGIC;
+    if (size < 12) return NN_ERR_TRUNCATED;
+    if (nn__get_u32(b + 8) != NN__FORMAT_VERSION) return NN_ERR_VERSION;
+    if (size < 24) return NN_ERR_TRUNCATED;
+    fsize = nn__get_u64(b + 16);
+    if (fsize > (uint64_t)size) return NN_ERR_TRUNCATED;
+    if (fsize < (uint64_t)size) return NN_ERR_CORRUPT; /* bytes after the model */
+    if (size < NN__HDR_FIXED + NN__HDR_LAYER + 12u) return NN_ERR_CORRUPT;
+    if ((nn__crc32(0xFFFFFFFFu, b, size - 4) ^ 0xFFFFFFFFu) != nn__get_u32(b + size - 4))
+        return NN_ERR_CRC;
+
+    r.p = b;
+    r.n = size - 4;
+    r.pos = 24;
+    r.bad = 0;
+    flags = nn__get_u32(b + 12);
+    if (flags & ~1u) return NN_ERR_CORRUPT;
+    m->has_opt = (int)(flags & 1u);
+    n_in = nn__r_u32(&r);
+    L = nn__r_u32(&r);
+    mb = nn__r_u32(&r);
+    loss = nn__r_u32(&r);
+    m->nd.l2 = nn__r_f32(&r);
+    m->nd.seed = nn__r_u64(&r);
+    if (L > NN_MAX_LAYERS || n_in > NN_MAX_UNITS || mb > NN_MAX_BATCH) return NN_ERR_LIMIT;
+    if (L == 0 || n_in == 0 || mb == 0 || m->nd.seed == 0) return NN_ERR_CORRUPT;
+    if (loss == 0 || loss >= NN_LOSS_COUNT || !isfinite(m->nd.l2)) return NN_ERR_CORRUPT;
+    m->nd.n_inputs = (int)n_in;
+    m->nd.max_batch = (int)mb;
+    m->nd.loss = (nn_loss)loss;
+    in = n_in;
+    for (l = 0; l < (int)L; l++) {
+        nn_layer_desc *ld = &m->nd.layers[l];
+        uint32_t units = nn__r_u32(&r), act = nn__r_u32(&r);
+        float ap = nn__r_f32(&r);
+        uint32_t init = nn__r_u32(&r);
+        float is = nn__r_f32(&r);
+        if (r.bad) return NN_ERR_CORRUPT;
+        if (units > NN_MAX_UNITS) return NN_ERR_LIMIT;
+        if (units == 0 || act == 0 || act >= NN_ACT_COUNT || init == 0 || init >= NN_INIT_COUNT ||
+            !isfinite(ap) || !isfinite(is))
+            return NN_ERR_CORRUPT;
+        ld->units = (int)units;
+        ld->act = (nn_act)act;
+        ld->act_param = ap;
+        ld->init = (nn_init)init;
+        ld->init_scale = is;
+        P += (uint64_t)units * (in + 1);
+        in = units;
+    }
+    if (P > (uint64_t)NN_MAX_PARAMS || nn__arena_floats(&m->nd, (int)L) > (uint64_t)NN_MAX_ARENA)
+        return NN_ERR_LIMIT;
+    if (nn__validate_desc(&m->nd) != NN_OK) return NN_ERR_CORRUPT;
+    if (nn__r_u64(&r) != P) return NN_ERR_CORRUPT;
+    m->P = P;
+    m->params = nn__r_take(&r, 4 * P);
+    if (m->has_opt) {
+        kind = nn__r_u32(&r);
+        m->od.lr = nn__r_f32(&r);
+        m->od.momentum = nn__r_f32(&r);
+        m->od.beta1 = nn__r_f32(&r);
+        m->od.beta2 = nn__r_f32(&r);
+        m->od.rho = nn__r_f32(&r);
+        m->od.eps = nn__r_f32(&r);
+        m->od.weight_decay = nn__r_f32(&r);
+        m->t = nn__r_u64(&r);
+        m->n_state = (int)nn__r_u32(&r);   /* compared below, so any value is safe */
+        if (r.bad) return NN_ERR_CORRUPT;
+        if (kind == 0 || kind >= NN_OPTIM_COUNT) return NN_ERR_CORRUPT;
+        m->od.kind = (nn_optim_kind)kind;
+        if (!nn__optim_desc_ok(&m->od) || (m->t >> 63) != 0 ||
+            (uint32_t)m->n_state != (uint32_t)nn__state_buffers(m->od.kind))
+            return NN_ERR_CORRUPT;
+        m->state = nn__r_take(&r, 4 * P * (uint64_t)m->n_state);
+    }
+    if (r.bad || r.pos != r.n) return NN_ERR_CORRUPT;  /* sections do not add up */
+    if (!nn__floats_ok(m->params, P, 0)) return NN_ERR_CORRUPT;
+    if (m->n_state >= 1) {
+        /* Adagrad and RMSProp accumulate squares: a negative one would give NaN steps */
+        int sq = m->od.kind == NN_OPTIM_ADAGRAD || m->od.kind == NN_OPTIM_RMSPROP;
+        if (!nn__floats_ok(m->state, P, sq)) return NN_ERR_CORRUPT;
+    }
+    if (m->n_state >= 2 && !nn__floats_ok(m->state + 4 * P, P, 1)) return NN_ERR_CORRUPT;
+    return NN_OK;
+}
+
+NNDEF nn_status nn_net_load_mem(const void *buf, size_t size, const nn_allocator *alloc,
+                                nn_net **net_out, nn_optim **opt_out)
+{
+    nn__model m;
+    nn_net *net = NULL;
+    nn_optim *opt = NULL;
+    nn_status st;
+    if (!buf || !net_out) return NN_ERR_INVALID;
+    if (alloc && (alloc->alloc_fn == NULL) != (alloc->free_fn == NULL)) return NN_ERR_INVALID;
+    if ((st = nn__parse((const unsigned char *)buf, size, &m)) != NN_OK) return st;
+    if (alloc) m.nd.allocator = *alloc;
+    /* the desc was validated above, so only NOMEM or BACKEND can fail here */
+    if ((st = nn_net_create(&m.nd, &net)) != NN_OK) return st == NN_ERR_INVALID ? NN_ERR_CORRUPT : st;
+    nn__r_real(net, net->params, m.params);
+    if (opt_out && m.has_opt) {
+        if ((st = nn_optim_create(net, &m.od, &opt)) != NN_OK) {
+            nn_net_destroy(net);
+            return st == NN_ERR_INVALID ? NN_ERR_CORRUPT : st;
+        }
+        if (m.n_state >= 1) nn__r_real(net, opt->s1, m.state);
+        if (m.n_state >= 2) nn__r_real(net, opt->s2, m.state + 4 * m.P);
+        opt->t = (long long)m.t;
+    }
+    *net_out = net;
+    if (opt_out) *opt_out = opt;
+    return NN_OK;
+}
+
+#ifndef NN_NO_STDIO
+/* Creates a new file named path + ".tmp." + 12 hex digits (tmp holds plen + 18 bytes). */
+static FILE *nn__open_temp(const void *salt, const char *path, size_t plen, char *tmp)
+{
+    static const char hex[] = "0123456789abcdef";
+    uint64_t h = (uint64_t)(uintptr_t)salt ^ ((uint64_t)time(NULL) << 24) ^ (uint64_t)clock();
+    int attempt, i;
+#if NN__POSIX_IO
+    h ^= (uint64_t)getpid() << 40;
+#endif
+    memcpy(tmp, path, plen);
+    memcpy(tmp + plen, ".tmp.", 5);
+    for (attempt = 0; attempt < 64; attempt++) {
+        nn_rng r;
+        uint64_t v;
+        FILE *f;
+        nn_rng_seed(&r, h + (uint64_t)attempt);
+        v = nn_rng_u64(&r);
+        for (i = 0; i < 12; i++) tmp[plen + 5 + i] = hex[(v >> (4 * i)) & 15u];
+        tmp[plen + 17] = '\0';
+        if (NN__IO_FAULT()) return NULL;
+#if NN__POSIX_IO
+        {
+            int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0666);
+            if (fd < 0) {
+                if (errno == EEXIST) continue;
+                return NULL;
+            }
+            f = fdopen(fd, "wb");
+            if (!f) {
+                close(fd);
+                remove(tmp);
+            }
+            return f;
+        }
+#else
+        f = fopen(tmp, "rb");
+        if (f) {
+            fclose(f);
+            continue;
+        }
+        return fopen(tmp, "wb");
+#endif
+    }
+    return NULL;
+}
+
+/* rename() replaces atomically on POSIX. Windows' refuses an existing target, so there the
+   old file is removed first; 1 then means the old file is gone and tmp must be kept. */
+static int nn__replace(const char *tmp, const char *path)
+{
+    if (rename(tmp, path) == 0) return 0;
+#if defined(_WIN32)
+    if (remove(path) == 0) return rename(tmp, path) == 0 ? 0 : 1;
+#endif
+    return -1;
+}
+
+NNDEF nn_status nn_net_save(const nn_net *net, const nn_optim *opt, const char *path)
+{
+    nn__writer w;
+    uint64_t P, total;
+    nn_status st;
+    size_t plen;
+    char *tmp;
+    FILE *f;
+    int ok, bad, rc;
+    if (!net || !path || !*path) return NN_ERR_INVALID;
+    if ((st = nn__save_check(net, opt, &P, &total)) != NN_OK) return st;
+    plen = strlen(path);
+    if (plen > (size_t)-1 - 18) return NN_ERR_INVALID;
+    tmp = (char *)nn_simd_alloc(&net->alloc, plen + 18);
+    if (!tmp) return NN_ERR_NOMEM;
+    f = nn__open_temp(net, path, plen, tmp);
+    if (!f) {
+        nn_simd_free(&net->alloc, tmp);
+        return NN_ERR_IO;
+    }
+    memset(&w, 0, sizeof w);
+    w.f = f;
+    nn__serialize(&w, net, opt, P, total);
+    ok = !w.failed;
+    if (ok && (NN__IO_FAULT() || fflush(f) != 0)) ok = 0;
+#if NN__POSIX_IO
+    if (ok && (NN__IO_FAULT() || fsync(fileno(f)) != 0)) ok = 0;
+#endif
+    bad = ok && NN__IO_FAULT();
+    if (fclose(f) != 0 || bad) ok = 0;
+    rc = -1;
+    if (ok && (NN__IO_FAULT() || (rc = nn__replace(tmp, path)) != 0)) ok = 0;
+    if (!ok && rc != 1) remove(tmp);
+    nn_simd_free(&net->alloc, tmp);
+    return ok ? NN_OK : NN_ERR_IO;
+}
+
+NNDEF nn_status nn_net_load(const char *path, const nn_allocator *alloc, nn_net **net_out,
+                            nn_optim **opt_out)
+{
+    FILE *f;
+    long end;
+    size_t n;
+    unsigned char *buf;
+    nn_status st;
+    if (!path || !net_out) return NN_ERR_INVALID;
+    if (alloc && (alloc->alloc_fn == NULL) != (alloc->free_fn == NULL)) return NN_ERR_INVALID;
+    f = fopen(path, "rb");
+    if (!f) return NN_ERR_IO;
+    /* a first read tells a directory or unreadable file (NN_ERR_IO) from a large one */
+    if ((getc(f) == EOF && ferror(f)) || fseek(f, 0, SEEK_END) != 0 || (end = ftell(f)) < 0 ||
+        fseek(f, 0, SEEK_SET) != 0) {
+        fclose(f);
+        return NN_ERR_IO;
+    }
+    if ((uint64_t)end > NN__MAX_FILE || (unsigned long)end > (size_t)-1) {
+        fclose(f);
+        return NN_ERR_LIMIT;
+    }
+    n = (size_t)end;
+    buf = (unsigned char *)nn_simd_alloc(alloc, n);
+    if (!buf) {
+        fclose(f);
+        return NN_ERR_NOMEM;
+    }
+    st = NN_OK;
+    if (fread(buf, 1, n, f) != n || getc(f) != EOF || ferror(f)) st = NN_ERR_IO;
+    fclose(f);
+    if (st == NN_OK) st = nn_net_load_mem(buf, n, alloc, net_out, opt_out);
+    nn_simd_free(alloc, buf);
+    return st;
+}
+#endif /* NN_NO_STDIO */
+
 
 /* >>names ------------------------------------------------------------------- */
 NNDEF const char *nn_loss_name(nn_loss l)

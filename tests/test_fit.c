@@ -1,0 +1,335 @@
+/* test_fit.c - the training loop: determinism, validation, early stopping with best
+   weights restored, learning-rate schedules, gradient clipping, callbacks, non-finite
+   steps, confusion matrix and precision/recall. */
+#define NN_IMPLEMENTATION
+#include "nn.h"
+#include "nn_test.h"
+#include <math.h>
+
+enum { N = 600, CLS = 3 };
+static float X[N * 2];
+static int Y[N];
+
+/* Three Gaussian blobs, a little overlap. */
+static void make_blobs(uint64_t seed)
+{
+    static const float cx[CLS] = { -1.5f, 1.5f, 0.0f }, cy[CLS] = { 0.0f, 0.0f, 2.0f };
+    nn_rng r;
+    int i;
+    nn_rng_seed(&r, seed);
+    for (i = 0; i < N; i++) {
+        int c = i % CLS;
+        X[2 * i] = cx[c] + 0.7f * nn_rng_normal(&r);
+        X[2 * i + 1] = cy[c] + 0.7f * nn_rng_normal(&r);
+        Y[i] = c;
+    }
+}
+
+static nn_net *make_net(int hidden, uint64_t seed)
+{
+    nn_net_desc d;
+    nn_net *net = NULL;
+    memset(&d, 0, sizeof d);
+    d.n_inputs = 2;
+    d.layers[0].units = hidden;
+    d.layers[1].units = CLS;
+    d.layers[1].act = NN_ACT_SOFTMAX;
+    d.max_batch = 64;
+    d.seed = seed;
+    NN_CHECK(nn_net_create(&d, &net) == NN_OK, "create");
+    return net;
+}
+
+static nn_optim *make_opt(nn_net *net, float lr)
+{
+    nn_optim_desc od;
+    nn_optim *o = NULL;
+    memset(&od, 0, sizeof od);
+    od.kind = NN_OPTIM_ADAM;
+    od.lr = lr;
+    NN_CHECK(nn_optim_create(net, &od, &o) == NN_OK, "optim create");
+    return o;
+}
+
+static void basic_and_deterministic(void)
+{
+    nn_net *a = make_net(16, 3), *b = make_net(16, 3);
+    nn_optim *oa = make_opt(a, 0.01f), *ob = make_opt(b, 0.01f);
+    nn_fit_desc fd;
+    nn_fit_report ra, rb;
+    size_t n;
+    float *pa, *pb, acc = 0.0f;
+    int e;
+    memset(&fd, 0, sizeof fd);
+    fd.epochs = 8;
+    fd.batch = 32;
+    fd.val_fraction = 0.2f;
+    fd.quiet = 1;
+    NN_CHECK(nn_fit(a, oa, X, NULL, Y, N, &fd, &ra) == NN_OK, "fit a");
+    NN_CHECK(nn_fit(b, ob, X, NULL, Y, N, &fd, &rb) == NN_OK, "fit b");
+    pa = nn_net_params(a, &n, NULL);
+    pb = nn_net_params(b, NULL, NULL);
+    NN_CHECK(memcmp(pa, pb, n * sizeof(float)) == 0, "two identical fits differ");
+    NN_CHECK(ra.epochs_run == 8 && !ra.stopped_early, "epochs_run %d", ra.epochs_run);
+    for (e = 0; e < ra.epochs_run; e++) {
+        const nn_epoch_stats *s = &ra.history[e];
+        NN_CHECK(s->epoch == e + 1, "history[%d].epoch = %d", e, s->epoch);
+        NN_CHECK(!isnan(s->val_loss) && !isnan(s->val_accuracy) && !isnan(s->train_accuracy),
+                 "epoch %d: validation stats missing", e + 1);
+        NN_CHECK(s->samples_per_sec > 0 && s->seconds >= 0, "epoch %d: timing", e + 1);
+        NN_CHECK(fabsf(s->lr - 0.01f) < 1e-9f, "constant schedule: lr %g", (double)s->lr);
+    }
+    NN_CHECK(ra.history[7].train_loss < 0.6f * ra.history[0].train_loss,
+             "train loss did not fall: %g -> %g", (double)ra.history[0].train_loss,
+             (double)ra.history[7].train_loss);
+    NN_CHECK(ra.history[7].val_accuracy > 0.85f, "val accuracy %g", (double)ra.history[7].val_accuracy);
+    NN_CHECK(nn_optim_get_lr(oa) == 0.01f, "base lr restored after fit");
+    NN_CHECK(nn_optim_steps(oa) == 8 * 15, "steps %lld, want 8 epochs x 15 batches (480/32)",
+             nn_optim_steps(oa));
+    nn_net_accuracy(a, X, Y, N, &acc);
+    NN_CHECK(acc > 0.85f, "accuracy %g", (double)acc);
+    nn_fit_report_free(&ra);
+    nn_fit_report_free(&rb);
+    nn_fit_report_free(&rb); /* twice is harmless */
+    nn_optim_destroy(oa); nn_optim_destroy(ob);
+    nn_net_destroy(a); nn_net_destroy(b);
+}
+
+/* Early stopping: validation labels are a shuffled (meaningless) copy, so validation
+   loss rises as a big net memorizes a small train set. The callback snapshots the
+   weights every epoch; after fit the weights must equal the best epoch's snapshot. */
+typedef struct snap {
+    nn_net *net;
+    float *w[64];
+    size_t n;
+    int stop_at;
+} snap;
+
+static int on_epoch(const nn_epoch_stats *s, void *user)
+{
+    snap *sp = (snap *)user;
+    float *p = nn_net_params(sp->net, &sp->n, NULL);
+    if (s->epoch <= 64) {
+        sp->w[s->epoch - 1] = (float *)malloc(sp->n * sizeof(float));
+        memcpy(sp->w[s->epoch - 1], p, sp->n * sizeof(float));
+    }
+    return sp->stop_at && s->epoch >= sp->stop_at;
+}
+
+static void early_stopping(void)
+{
+    static float vx[60 * 2];
+    static int vy[60];
+    nn_net *net = make_net(64, 9);
+    nn_optim *o = make_opt(net, 0.02f);
+    nn_fit_desc fd;
+    nn_fit_report r;
+    snap sp;
+    int i, best = 0;
+    float bestv = INFINITY;
+    memset(&sp, 0, sizeof sp);
+    sp.net = net;
+    for (i = 0; i < 60; i++) {
+        vx[2 * i] = X[2 * i];
+        vx[2 * i + 1] = X[2 * i + 1];
+        vy[i] = (Y[i] + 1 + i % 2) % CLS; /* always wrong */
+    }
+    memset(&fd, 0, sizeof fd);
+    fd.epochs = 60;
+    fd.batch = 16;
+    fd.val_x = vx; fd.val_labels = vy; fd.val_n = 60;
+    fd.patience = 3;
+    fd.quiet = 1;
+    fd.on_epoch = on_epoch;
+    fd.user = &sp;
+    NN_CHECK(nn_fit(net, o, X, NULL, Y, 120, &fd, &r) == NN_OK, "fit");
+    NN_CHECK(r.stopped_early && r.epochs_run < 60, "did not stop early (%d epochs)", r.epochs_run);
+    for (i = 0; i < r.epochs_run; i++)
+        if (r.history[i].val_loss < bestv) { bestv = r.history[i].val_loss; best = i + 1; }
+    NN_CHECK(r.best_epoch == best, "best epoch %d, history says %d", r.best_epoch, best);
+    NN_CHECK(r.epochs_run == best + 3, "stopped at %d, best %d, patience 3", r.epochs_run, best);
+    NN_CHECK(best >= 1 && memcmp(nn_net_params(net, NULL, NULL), sp.w[best - 1], sp.n * sizeof(float)) == 0,
+             "weights after fit are not the best epoch's (%d)", best);
+    for (i = 0; i < 64; i++) free(sp.w[i]);
+    nn_fit_report_free(&r);
+
+    /* on_epoch returning nonzero stops the run */
+    memset(&sp, 0, sizeof sp);
+    sp.net = net;
+    sp.stop_at = 2;
+    fd.patience = 0;
+    NN_CHECK(nn_fit(net, o, X, NULL, Y, 120, &fd, &r) == NN_OK, "fit");
+    NN_CHECK(r.epochs_run == 2 && r.stopped_early, "callback stop: %d epochs", r.epochs_run);
+    for (i = 0; i < 64; i++) free(sp.w[i]);
+    nn_fit_report_free(&r);
+    nn_optim_destroy(o);
+    nn_net_destroy(net);
+}
+
+static void schedules(void)
+{
+    nn_fit_desc d;
+    memset(&d, 0, sizeof d);
+    d.epochs = 10;
+    d.schedule = NN_SCHEDULE_STEP;
+    d.step_epochs = 3;
+    d.gamma = 0.5f;
+    NN_CHECK(nn_schedule_lr(&d, 1.0f, 0, 100) == 1.0f, "step at 0");
+    NN_CHECK(nn_schedule_lr(&d, 1.0f, 299, 100) == 1.0f, "step at epoch 2 end");
+    NN_CHECK(nn_schedule_lr(&d, 1.0f, 300, 100) == 0.5f, "step at epoch 3");
+    NN_CHECK(nn_schedule_lr(&d, 1.0f, 650, 100) == 0.25f, "step at epoch 6");
+    d.schedule = NN_SCHEDULE_EXP;
+    d.gamma = 0.9f;
+    NN_CHECK(fabsf(nn_schedule_lr(&d, 2.0f, 200, 100) - 2.0f * 0.81f) < 1e-6f, "exp at epoch 2");
+    NN_CHECK(fabsf(nn_schedule_lr(&d, 2.0f, 50, 100) - 2.0f * powf(0.9f, 0.5f)) < 1e-6f, "exp at 0.5");
+    d.schedule = NN_SCHEDULE_COSINE;
+    d.lr_min = 0.1f;
+    NN_CHECK(fabsf(nn_schedule_lr(&d, 1.0f, 0, 100) - 1.0f) < 1e-6f, "cosine start");
+    NN_CHECK(fabsf(nn_schedule_lr(&d, 1.0f, 500, 100) - 0.55f) < 1e-6f, "cosine middle");
+    NN_CHECK(fabsf(nn_schedule_lr(&d, 1.0f, 999, 100) - 0.1f) < 1e-4f, "cosine end");
+    d.warmup_epochs = 2;
+    NN_CHECK(fabsf(nn_schedule_lr(&d, 1.0f, 0, 100) - 0.005f) < 1e-7f, "warm-up first step");
+    NN_CHECK(fabsf(nn_schedule_lr(&d, 1.0f, 99, 100) - 0.5f) < 1e-7f, "warm-up middle");
+    NN_CHECK(fabsf(nn_schedule_lr(&d, 1.0f, 200, 100) - 1.0f) < 1e-6f, "after warm-up: cosine start");
+    NN_CHECK(fabsf(nn_schedule_lr(&d, 1.0f, 600, 100) - 0.55f) < 1e-6f, "cosine middle after warm-up");
+}
+
+static void clipping_and_nonfinite(void)
+{
+    nn_net *net = make_net(8, 4);
+    nn_optim *o = make_opt(net, 0.01f);
+    size_t n, i;
+    float norm = 0.0f, norm2 = 0.0f, *g, *p, *before;
+    double s = 0.0;
+    nn_fit_desc fd;
+    nn_fit_report r;
+    static float bad[N * 2];
+
+    nn_net_backprop(net, X, NULL, Y, 64, NULL);
+    g = nn_net_grads(net, &n, NULL);
+    before = (float *)malloc(n * sizeof(float));
+    memcpy(before, g, n * sizeof(float));
+    NN_CHECK(nn_net_clip_grads(net, 1e-3f, &norm) == NN_OK, "clip");
+    for (i = 0; i < n; i++) s += (double)g[i] * g[i];
+    NN_CHECK(fabs(sqrt(s) - 1e-3) < 1e-6, "norm after clipping %g, want 1e-3", sqrt(s));
+    for (i = 0; i < n; i++)
+        NN_CHECK(fabs(g[i] - before[i] * (1e-3 / norm)) <= 1e-6 * fabs(before[i]) + 1e-12,
+                 "clipping changed the direction at %zu", i);
+    NN_CHECK(nn_net_clip_grads(net, 10.0f, &norm2) == NN_OK && fabsf(norm2 - 1e-3f) < 1e-6f,
+             "a norm under the limit is reported, not changed (%g)", (double)norm2);
+    NN_CHECK(nn_net_clip_grads(net, 0.0f, NULL) == NN_ERR_INVALID, "clip 0 rejected");
+
+    /* every input NaN: every step refused, weights untouched, NN_ERR_NONFINITE */
+    for (i = 0; i < N * 2; i++) bad[i] = NAN;
+    p = nn_net_params(net, &n, NULL);
+    memcpy(before, p, n * sizeof(float));
+    memset(&fd, 0, sizeof fd);
+    fd.epochs = 3;
+    fd.quiet = 1;
+    fd.max_bad_steps = 5;
+    NN_CHECK(nn_fit(net, o, bad, NULL, Y, 320, &fd, &r) == NN_ERR_NONFINITE, "all-NaN data");
+    NN_CHECK(memcmp(p, before, n * sizeof(float)) == 0, "weights changed by NaN steps");
+    NN_CHECK(r.epochs_run == 1 && r.history[0].skipped_steps == 5, "skipped %d",
+             r.history[0].skipped_steps);
+    nn_fit_report_free(&r);
+    /* a few NaN rows: those batches are skipped, training goes on */
+    memcpy(bad, X, sizeof X);
+    bad[0] = NAN;
+    fd.no_shuffle = 1;
+    fd.batch = 32;
+    NN_CHECK(nn_fit(net, o, bad, NULL, Y, N, &fd, &r) == NN_OK, "fit with one NaN row");
+    NN_CHECK(r.history[0].skipped_steps == 1 && r.history[2].skipped_steps == 1,
+             "one batch per epoch skipped (got %d)", r.history[0].skipped_steps);
+    for (i = 0; i < n; i++) NN_CHECK(isfinite(p[i]), "non-finite weight %zu", i);
+    nn_fit_report_free(&r);
+    free(before);
+    nn_optim_destroy(o);
+    nn_net_destroy(net);
+}
+
+static void confusion(void)
+{
+    nn_net *net = make_net(16, 5);
+    nn_optim *o = make_opt(net, 0.02f);
+    nn_fit_desc fd;
+    int m[CLS * CLS], i, c, k, total = 0, correct = 0;
+    float prec[CLS], rec[CLS], acc = 0.0f, acc2 = 0.0f;
+    const float *out;
+    memset(&fd, 0, sizeof fd);
+    fd.epochs = 5;
+    fd.quiet = 1;
+    nn_fit(net, o, X, NULL, Y, N, &fd, NULL);
+    NN_CHECK(nn_net_confusion(net, X, Y, N, m, prec, rec, &acc) == NN_OK, "confusion");
+    nn_net_accuracy(net, X, Y, N, &acc2);
+    NN_CHECK(acc == acc2, "confusion accuracy %g vs nn_net_accuracy %g", (double)acc, (double)acc2);
+    for (c = 0; c < CLS; c++) {
+        int row = 0, col = 0;
+        for (k = 0; k < CLS; k++) { row += m[c * CLS + k]; col += m[k * CLS + c]; total += m[c * CLS + k]; }
+        NN_CHECK(row == N / CLS, "class %d row sum %d", c, row);
+        NN_CHECK(fabsf(rec[c] - (float)m[c * CLS + c] / row) < 1e-6f, "recall %d", c);
+        NN_CHECK(col == 0 || fabsf(prec[c] - (float)m[c * CLS + c] / col) < 1e-6f, "precision %d", c);
+    }
+    NN_CHECK(total == N, "matrix total %d", total);
+    /* independent count over the first 64 predictions */
+    nn_net_forward(net, X, 64, &out);
+    for (i = 0; i < 64; i++) {
+        int best = 0;
+        for (k = 1; k < CLS; k++) if (out[i * CLS + k] > out[i * CLS + best]) best = k;
+        correct += best == Y[i];
+    }
+    NN_CHECK(correct > 48, "first 64 predictions: %d right", correct);
+    {
+        int badlab[2] = { 0, 7 };
+        NN_CHECK(nn_net_confusion(net, X, badlab, 2, m, NULL, NULL, NULL) == NN_ERR_INVALID,
+                 "label out of range");
+    }
+    nn_optim_destroy(o);
+    nn_net_destroy(net);
+}
+
+static void errors(void)
+{
+    nn_net *net = make_net(4, 6), *other;
+    nn_optim *o = make_opt(net, 0.01f), *o2;
+    nn_fit_desc fd;
+    nn_net_desc d;
+    memset(&fd, 0, sizeof fd);
+    fd.quiet = 1;
+    fd.batch = 65;
+    NN_CHECK(nn_fit(net, o, X, NULL, Y, N, &fd, NULL) == NN_ERR_BATCH, "batch > max_batch");
+    fd.batch = 0;
+    NN_CHECK(nn_fit(net, o, X, NULL, NULL, N, &fd, NULL) == NN_ERR_INVALID, "no targets");
+    NN_CHECK(nn_fit(net, o, X, NULL, Y, 0, &fd, NULL) == NN_ERR_INVALID, "n = 0");
+    fd.val_fraction = 1.0f;
+    NN_CHECK(nn_fit(net, o, X, NULL, Y, N, &fd, NULL) == NN_ERR_INVALID, "val_fraction 1");
+    fd.val_fraction = 0.0f;
+    fd.schedule = NN_SCHEDULE_COUNT;
+    NN_CHECK(nn_fit(net, o, X, NULL, Y, N, &fd, NULL) == NN_ERR_INVALID, "bad schedule");
+    fd.schedule = NN_SCHEDULE_DEFAULT;
+    fd.clip_norm = -1.0f;
+    NN_CHECK(nn_fit(net, o, X, NULL, Y, N, &fd, NULL) == NN_ERR_INVALID, "negative clip");
+    memset(&d, 0, sizeof d);
+    d.n_inputs = 2; d.layers[0].units = 5; d.layers[1].units = CLS; d.layers[1].act = NN_ACT_SOFTMAX;
+    nn_net_create(&d, &other);
+    o2 = make_opt(other, 0.01f);
+    fd.clip_norm = 0.0f;
+    NN_CHECK(nn_fit(net, o2, X, NULL, Y, N, &fd, NULL) == NN_ERR_SHAPE, "optimizer of another net");
+    nn_optim_destroy(o2);
+    nn_net_destroy(other);
+    nn_optim_destroy(o);
+    nn_net_destroy(net);
+}
+
+int main(void)
+{
+    nn_test_begin("fit");
+    printf("backend %s\n", nn_simd_backend_name());
+    make_blobs(17);
+    basic_and_deterministic();
+    early_stopping();
+    schedules();
+    clipping_and_nonfinite();
+    confusion();
+    errors();
+    return nn_test_done();
+}
