@@ -646,26 +646,34 @@ typedef struct nn__gemm_cfg {
     /* micro-kernels [A: 0 packed (rsa = 1, csa = MR), 1 row-major in place (csa = 1),
        2 transposed storage in place (rsa = 1)][B: 0 packed (ldb = NR), 1 in place] */
     nn__ukr_fn ukr[3][2];
+    /* optional ISA packers of one full panel (NULL: the generic loops): MR rows of a
+       row-major op(A) -> kc columns of MR; NR rows of B's storage (transb) -> kc rows
+       of NR. They may store up to 16 floats past the panel (the workspace has slack;
+       later panels overwrite it). */
+    void (*pack_a_rows)(int kc, const float *src, int ld, float *dst);
+    void (*pack_b_cols)(int kc, const float *src, int ld, float *dst);
     const nn__act_fwd_fn *act;  /* the backend's element-wise activations */
     nn__softmax_fn softmax;
 } nn__gemm_cfg;
 
 #define NN__GEMM_KC_MAX 512     /* every cfg.kc <= this */
 #define NN__GEMM_NR_MAX 16      /* every cfg.nr <= this */
-#define NN__GEMM_STACK_FLOATS (NN__GEMM_KC_MAX * NN__GEMM_NR_MAX + 2048)
+#define NN__GEMM_STACK_FLOATS (NN__GEMM_KC_MAX * NN__GEMM_NR_MAX + 4096 + 64)
 
 static void *nn__malloc_aligned(size_t size, size_t align); /* >>public */
 static void nn__free_aligned(void *p);
 
 /* Pack op(A)[ic.., pc..] (mc x kc) into MR-row panels, zero-padded. */
-NN__GEMM_INLINE void nn__gemm_pack_a(int mr, int transa, int mc, int kc, const float *A,
-                                     int lda, float *dst)
+NN__GEMM_INLINE void nn__gemm_pack_a(const nn__gemm_cfg *cfg, int mr, int transa, int mc,
+                                     int kc, const float *A, int lda, float *dst)
 {
     int ir, i, p;
     for (ir = 0; ir < mc; ir += mr) {
         int mv = NN__MIN(mr, mc - ir);
         float *d = dst + (size_t)ir * kc;
-        if (transa) {
+        if (!transa && mv == mr && cfg->pack_a_rows) {
+            cfg->pack_a_rows(kc, A + (size_t)ir * lda, lda, d);
+        } else if (transa) {
             const float *s = A + ir;
             for (p = 0; p < kc; p++) {
                 for (i = 0; i < mv; i++) d[(size_t)p * mr + i] = s[(size_t)p * lda + i];
@@ -683,10 +691,14 @@ NN__GEMM_INLINE void nn__gemm_pack_a(int mr, int transa, int mc, int kc, const f
 }
 
 /* Pack one panel of op(B) (kc x nv, nv <= NR) starting at B as rows of NR, zero-padded. */
-NN__GEMM_INLINE void nn__gemm_pack_b_panel(int nr, int transb, int kc, int nv,
-                                           const float *B, int ldb, float *d)
+NN__GEMM_INLINE void nn__gemm_pack_b_panel(const nn__gemm_cfg *cfg, int nr, int transb,
+                                           int kc, int nv, const float *B, int ldb, float *d)
 {
     int j, p;
+    if (transb && nv == nr && cfg->pack_b_cols) {
+        cfg->pack_b_cols(kc, B, ldb, d);
+        return;
+    }
     if (!transb) {
         for (p = 0; p < kc; p++) {
             const float *s = B + (size_t)p * ldb;
@@ -746,7 +758,7 @@ NN__GEMM_INLINE int nn__gemm_blocked(const nn__gemm_cfg *cfg, int transa, int tr
                                      int ldc, const float *bias, nn_act act, float act_param)
 {
     const int MR = cfg->mr, NR = cfg->nr, MC = cfg->mc, KC = cfg->kc, NC = cfg->nc;
-    float stackbuf[NN__GEMM_STACK_FLOATS + 16];
+    float stackbuf[NN__GEMM_STACK_FLOATS + 16]; /* + alignment */
     float *ws, *apack, *bpack, *heap = NULL;
     size_t na = 0, nb = 0;
     int jc, pc, ic, jr, ir, i, j;
@@ -770,6 +782,8 @@ NN__GEMM_INLINE int nn__gemm_blocked(const nn__gemm_cfg *cfg, int transa, int tr
         size_t ncm = (size_t)(NN__MIN(NC, n) + NR - 1) / NR * NR;
         na = pl.pack_a ? mcm * kcm : kcm * MR; /* A block, or one edge A panel */
         nb = (pl.pack_b && !pl.panel_b) ? kcm * ncm : kcm * NR;
+        nb = (nb + 15) / 16 * 16;
+        na += 16; /* slack: vector packing may store up to 16 floats past a panel */
         if (na + nb <= NN__GEMM_STACK_FLOATS) {
             ws = stackbuf;
         } else {
@@ -779,8 +793,7 @@ NN__GEMM_INLINE int nn__gemm_blocked(const nn__gemm_cfg *cfg, int transa, int tr
         }
         ws = (float *)(((uintptr_t)ws + 63) & ~(uintptr_t)63);
         bpack = ws;                 /* nb floats */
-        apack = ws + (nb + 15) / 16 * 16;
-        (void)apack;
+        apack = ws + nb;            /* na floats */
     }
 
     for (jc = 0; jc < n; jc += NC) {
@@ -793,20 +806,20 @@ NN__GEMM_INLINE int nn__gemm_blocked(const nn__gemm_cfg *cfg, int transa, int tr
             int nfull = nc / NR * NR;
             if (pl.pack_b && !pl.panel_b) {
                 for (jr = 0; jr < nc; jr += NR)
-                    nn__gemm_pack_b_panel(NR, transb, kc, NN__MIN(NR, nc - jr),
+                    nn__gemm_pack_b_panel(cfg, NR, transb, kc, NN__MIN(NR, nc - jr),
                                           transb ? Bp + (size_t)jr * ldb : Bp + jr, ldb,
                                           bpack + (size_t)jr * kc);
             } else if (!pl.pack_b && nfull < nc) {
                 /* B in place: only the partial last panel is copied */
-                nn__gemm_pack_b_panel(NR, 0, kc, nc - nfull, Bp + nfull, ldb, bpack);
+                nn__gemm_pack_b_panel(cfg, NR, 0, kc, nc - nfull, Bp + nfull, ldb, bpack);
             }
             for (ic = 0; ic < m; ic += MC) {
                 int mc = NN__MIN(MC, m - ic);
                 const float *Ab = transa ? A + (size_t)pc * lda + ic : A + (size_t)ic * lda + pc;
                 int mfull = pl.pack_a ? mc : mc / MR * MR;
-                if (pl.pack_a) nn__gemm_pack_a(MR, transa, mc, kc, Ab, lda, apack);
+                if (pl.pack_a) nn__gemm_pack_a(cfg, MR, transa, mc, kc, Ab, lda, apack);
                 else if (mfull < mc)
-                    nn__gemm_pack_a(MR, transa, mc - mfull, kc,
+                    nn__gemm_pack_a(cfg, MR, transa, mc - mfull, kc,
                                     transa ? Ab + mfull : Ab + (size_t)mfull * lda, lda, apack);
                 for (jr = 0; jr < nc; jr += NR) {
                     int nv = NN__MIN(NR, nc - jr);
@@ -814,7 +827,7 @@ NN__GEMM_INLINE int nn__gemm_blocked(const nn__gemm_cfg *cfg, int transa, int tr
                     ptrdiff_t ldbp = NR;
                     int bd = 0;
                     if (pl.pack_b && pl.panel_b) {
-                        nn__gemm_pack_b_panel(NR, transb, kc, nv,
+                        nn__gemm_pack_b_panel(cfg, NR, transb, kc, nv,
                                               transb ? Bp + (size_t)jr * ldb : Bp + jr, ldb, bpack);
                         bp = bpack;
                     } else if (pl.pack_b) {
@@ -1101,8 +1114,9 @@ NN__AVX2_ACT_BWD(nn__sign_bwd__avx2, nn__sign_d8__avx2)
 #undef NN__AVX2_ACT_FWD
 #undef NN__AVX2_ACT_BWD
 
-/* y[i] = e^x[i]. Not in the backend table (nothing outside needs a bare exp); kept as
-   an array kernel so tests/test_kernels.c can measure the approximation directly. */
+/* y[i] = e^x[i] (y may equal x). Not in the backend table (nothing outside needs a bare
+   exp); used by the narrow softmax, and by tests/test_kernels.c to measure the
+   approximation directly. */
 static void nn__exp__avx2_rr2_p6(const float *x, float *y, size_t n)
 {
     size_t i = 0;
@@ -1141,10 +1155,40 @@ static inline __m256 nn__lanes8__avx2(size_t count)
 /* Softmax of each row with the rr2_p6 exp. x, y: [rows][cols], y may equal x.
    The max is exact whatever the order; a NaN anywhere in a row makes the whole row NaN
    (as in the reference). The sum is accumulated per lane, then reduced. */
+/* Narrow rows (cols < 32, e.g. the 10 classes of an output layer), where the per-row
+   vector loops would be mostly tail: y = x - rowmax for every row, then ONE exp pass over
+   the whole block in full vectors across row boundaries, then each row's sum (in order)
+   and scale. */
+static void nn__softmax_narrow__avx2_rr2_p6(const float *x, float *y, int rows, int cols)
+{
+    const size_t n = (size_t)cols;
+    size_t j;
+    int i;
+    for (i = 0; i < rows; i++) {
+        const float *xr = x + (size_t)i * n;
+        float *yr = y + (size_t)i * n;
+        float mx = xr[0];
+        for (j = 1; j < n; j++) mx = xr[j] > mx ? xr[j] : mx;
+        for (j = 0; j < n; j++) yr[j] = xr[j] - mx;
+    }
+    nn__exp__avx2_rr2_p6(y, y, (size_t)rows * n);
+    for (i = 0; i < rows; i++) {
+        float *yr = y + (size_t)i * n;
+        float sum = 0.0f, inv;
+        for (j = 0; j < n; j++) sum += yr[j];
+        inv = 1.0f / sum;
+        for (j = 0; j < n; j++) yr[j] *= inv;
+    }
+}
+
 static void nn__softmax_rows__avx2_rr2_p6(const float *x, float *y, int rows, int cols)
 {
     const size_t n = (size_t)cols;
     int i;
+    if (cols < 32) {
+        nn__softmax_narrow__avx2_rr2_p6(x, y, rows, cols);
+        return;
+    }
     for (i = 0; i < rows; i++) {
         const float *xr = x + (size_t)i * n;
         float *yr = y + (size_t)i * n;
@@ -1448,7 +1492,6 @@ static void nn__backend_init_avx2_vec(nn__backend *b)
     b->optim[NN_SIMD_OPTIM_ADAGRAD] = nn__adagrad__avx2;
     b->optim[NN_SIMD_OPTIM_RMSPROP] = nn__rmsprop__avx2;
     b->optim[NN_SIMD_OPTIM_ADAM] = nn__adam__avx2;
-    (void)nn__exp__avx2_rr2_p6; /* reached by the tests only */
 }
 
 /* >>avx2_gemm: GEMM micro-kernel, packing and driver ------------------------ */
@@ -1572,6 +1615,73 @@ NN__UKR_AVX2(_rows_bdirect, rsa, 1, ldb)
 NN__UKR_AVX2(_cols_bdirect, 1, csa, ldb)
 #undef NN__UKR_AVX2
 
+/* Packing by 8x8 transposes in registers: 8 floats of each source row in, 8 columns
+   out. The scalar form of these loops runs ~1 element/cycle with strided stores; the
+   A and B packs of a 1024^3 GEMM move 2M elements, ~10% of its time. */
+#define NN__TRANSPOSE8_AVX2(r0, r1, r2, r3, r4, r5, r6, r7)                               \
+    do {                                                                                \
+        __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);        \
+        __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);        \
+        __m256 t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5);        \
+        __m256 t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);        \
+        __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE); \
+        __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE); \
+        __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE); \
+        __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE); \
+        r0 = _mm256_permute2f128_ps(u0, u4, 0x20); r1 = _mm256_permute2f128_ps(u1, u5, 0x20); \
+        r2 = _mm256_permute2f128_ps(u2, u6, 0x20); r3 = _mm256_permute2f128_ps(u3, u7, 0x20); \
+        r4 = _mm256_permute2f128_ps(u0, u4, 0x31); r5 = _mm256_permute2f128_ps(u1, u5, 0x31); \
+        r6 = _mm256_permute2f128_ps(u2, u6, 0x31); r7 = _mm256_permute2f128_ps(u3, u7, 0x31); \
+    } while (0)
+
+/* 6 rows of row-major op(A) (stride ld) -> kc columns of 6. Column p is stored as 8
+   floats at dst + 6p (2 of them junk, overwritten by column p+1 or 16 floats of slack). */
+static void nn__sgemm_pack_a6__avx2(int kc, const float *src, int ld, float *dst)
+{
+    const float *s0 = src, *s1 = src + ld, *s2 = src + 2 * (size_t)ld;
+    const float *s3 = src + 3 * (size_t)ld, *s4 = src + 4 * (size_t)ld, *s5 = src + 5 * (size_t)ld;
+    int p = 0, i;
+    for (; p + 8 <= kc; p += 8) {
+        __m256 r0 = _mm256_loadu_ps(s0 + p), r1 = _mm256_loadu_ps(s1 + p);
+        __m256 r2 = _mm256_loadu_ps(s2 + p), r3 = _mm256_loadu_ps(s3 + p);
+        __m256 r4 = _mm256_loadu_ps(s4 + p), r5 = _mm256_loadu_ps(s5 + p);
+        __m256 r6 = r5, r7 = r5;
+        float *d = dst + (size_t)p * 6;
+        NN__TRANSPOSE8_AVX2(r0, r1, r2, r3, r4, r5, r6, r7);
+        _mm256_storeu_ps(d, r0);      _mm256_storeu_ps(d + 6, r1);
+        _mm256_storeu_ps(d + 12, r2); _mm256_storeu_ps(d + 18, r3);
+        _mm256_storeu_ps(d + 24, r4); _mm256_storeu_ps(d + 30, r5);
+        _mm256_storeu_ps(d + 36, r6); _mm256_storeu_ps(d + 42, r7);
+    }
+    for (; p < kc; p++) {
+        float *d = dst + (size_t)p * 6;
+        for (i = 0; i < 6; i++) d[i] = src[(size_t)i * ld + p];
+    }
+}
+
+/* 16 rows of B's storage (transb: row j holds op(B)(., j)) -> kc rows of 16. */
+static void nn__sgemm_pack_bt16__avx2(int kc, const float *src, int ld, float *dst)
+{
+    int p = 0, j, h;
+    for (; p + 8 <= kc; p += 8) {
+        for (h = 0; h < 2; h++) {
+            const float *s = src + (size_t)(8 * h) * ld + p;
+            __m256 r0 = _mm256_loadu_ps(s), r1 = _mm256_loadu_ps(s + ld);
+            __m256 r2 = _mm256_loadu_ps(s + 2 * (size_t)ld), r3 = _mm256_loadu_ps(s + 3 * (size_t)ld);
+            __m256 r4 = _mm256_loadu_ps(s + 4 * (size_t)ld), r5 = _mm256_loadu_ps(s + 5 * (size_t)ld);
+            __m256 r6 = _mm256_loadu_ps(s + 6 * (size_t)ld), r7 = _mm256_loadu_ps(s + 7 * (size_t)ld);
+            float *d = dst + (size_t)p * 16 + 8 * h;
+            NN__TRANSPOSE8_AVX2(r0, r1, r2, r3, r4, r5, r6, r7);
+            _mm256_storeu_ps(d, r0);       _mm256_storeu_ps(d + 16, r1);
+            _mm256_storeu_ps(d + 32, r2);  _mm256_storeu_ps(d + 48, r3);
+            _mm256_storeu_ps(d + 64, r4);  _mm256_storeu_ps(d + 80, r5);
+            _mm256_storeu_ps(d + 96, r6);  _mm256_storeu_ps(d + 112, r7);
+        }
+    }
+    for (; p < kc; p++)
+        for (j = 0; j < 16; j++) dst[(size_t)p * 16 + j] = src[(size_t)j * ld + p];
+}
+
 /* The AVX2 backend's element-wise activations and softmax, for the fused epilogue.
    Copied from the table by nn__backend_init_avx2_gemm (after >>avx2_vec filled it),
    so the epilogue uses the same kernels as nn_simd_act_forward. */
@@ -1581,18 +1691,25 @@ static nn__softmax_fn nn__avx2_gemm_softmax;
 /* Block sizes for Zen3 (32 KiB L1d, 512 KiB L2), chosen by measurement with
    bench/bench_gemm.c: KC x NR x 4 B = 16 KiB B panel in L1; MC x KC x 4 B = 144 KiB
    A block in L2; NC = 4080 (B block in L3). */
+#ifndef NN__AVX2_MC /* overridable only for tuning runs */
+#  define NN__AVX2_MC 144
+#  define NN__AVX2_KC 256
+#  define NN__AVX2_NC 4080
+#endif
 static void nn__gemm__avx2(int transa, int transb, int m, int n, int k, float alpha,
                            const float *A, int lda, const float *B, int ldb, float beta,
                            float *C, int ldc, const float *bias, nn_act act, float act_param)
 {
     nn__gemm_cfg cfg;
-    cfg.mr = 6; cfg.nr = 16; cfg.mc = 144; cfg.kc = 256; cfg.nc = 4080;
+    cfg.mr = 6; cfg.nr = 16; cfg.mc = NN__AVX2_MC; cfg.kc = NN__AVX2_KC; cfg.nc = NN__AVX2_NC;
     cfg.ukr[0][0] = nn__sgemm_ukr_6x16__avx2;
     cfg.ukr[1][0] = nn__sgemm_ukr_6x16__avx2_rows;
     cfg.ukr[2][0] = nn__sgemm_ukr_6x16__avx2_cols;
     cfg.ukr[0][1] = nn__sgemm_ukr_6x16__avx2_bdirect;
     cfg.ukr[1][1] = nn__sgemm_ukr_6x16__avx2_rows_bdirect;
     cfg.ukr[2][1] = nn__sgemm_ukr_6x16__avx2_cols_bdirect;
+    cfg.pack_a_rows = nn__sgemm_pack_a6__avx2;
+    cfg.pack_b_cols = nn__sgemm_pack_bt16__avx2;
     cfg.act = nn__avx2_gemm_act;
     cfg.softmax = nn__avx2_gemm_softmax;
     if (!nn__gemm_blocked(&cfg, transa, transb, m, n, k, alpha, A, lda, B, ldb, beta, C,
@@ -1804,7 +1921,7 @@ NN__NEON_ACT_BWD(nn__sign_bwd__neon, nn__sign_d4__neon)
 #undef NN__NEON_ACT_FWD
 #undef NN__NEON_ACT_BWD
 
-/* y[i] = e^x[i]; reached by the tests only (see nn__exp__avx2_rr2_p6). */
+/* y[i] = e^x[i] (y may equal x); see nn__exp__avx2_rr2_p6. */
 static void nn__exp__neon_rr2_p6(const float *x, float *y, size_t n)
 {
     size_t i = 0;
@@ -1824,10 +1941,40 @@ static inline uint32x4_t nn__lanes4__neon(size_t count)
     return vcgtq_s32(vdupq_n_s32((int32_t)count), vld1q_s32(iota));
 }
 
+/* Narrow rows (cols < 32, e.g. the 10 classes of an output layer), where the per-row
+   vector loops would be mostly tail: y = x - rowmax for every row, then ONE exp pass over
+   the whole block in full vectors across row boundaries, then each row's sum (in order)
+   and scale. */
+static void nn__softmax_narrow__neon_rr2_p6(const float *x, float *y, int rows, int cols)
+{
+    const size_t n = (size_t)cols;
+    size_t j;
+    int i;
+    for (i = 0; i < rows; i++) {
+        const float *xr = x + (size_t)i * n;
+        float *yr = y + (size_t)i * n;
+        float mx = xr[0];
+        for (j = 1; j < n; j++) mx = xr[j] > mx ? xr[j] : mx;
+        for (j = 0; j < n; j++) yr[j] = xr[j] - mx;
+    }
+    nn__exp__neon_rr2_p6(y, y, (size_t)rows * n);
+    for (i = 0; i < rows; i++) {
+        float *yr = y + (size_t)i * n;
+        float sum = 0.0f, inv;
+        for (j = 0; j < n; j++) sum += yr[j];
+        inv = 1.0f / sum;
+        for (j = 0; j < n; j++) yr[j] *= inv;
+    }
+}
+
 static void nn__softmax_rows__neon_rr2_p6(const float *x, float *y, int rows, int cols)
 {
     const size_t n = (size_t)cols;
     int i;
+    if (cols < 32) {
+        nn__softmax_narrow__neon_rr2_p6(x, y, rows, cols);
+        return;
+    }
     for (i = 0; i < rows; i++) {
         const float *xr = x + (size_t)i * n;
         float *yr = y + (size_t)i * n;
@@ -2106,7 +2253,6 @@ static void nn__backend_init_neon_vec(nn__backend *b)
     b->optim[NN_SIMD_OPTIM_ADAGRAD] = nn__adagrad__neon;
     b->optim[NN_SIMD_OPTIM_RMSPROP] = nn__rmsprop__neon;
     b->optim[NN_SIMD_OPTIM_ADAM] = nn__adam__neon;
-    (void)nn__exp__neon_rr2_p6; /* reached by the tests only */
 }
 
 /* >>neon_gemm --------------------------------------------------------------- */
@@ -2233,6 +2379,8 @@ static void nn__gemm__neon(int transa, int transb, int m, int n, int k, float al
     cfg.ukr[0][1] = nn__sgemm_ukr_8x12__neon_bdirect;
     cfg.ukr[1][1] = nn__sgemm_ukr_8x12__neon_rows_bdirect;
     cfg.ukr[2][1] = nn__sgemm_ukr_8x12__neon_cols_bdirect;
+    cfg.pack_a_rows = NULL;
+    cfg.pack_b_cols = NULL;
     cfg.act = nn__neon_gemm_act;
     cfg.softmax = nn__neon_gemm_softmax;
     if (!nn__gemm_blocked(&cfg, transa, transb, m, n, k, alpha, A, lda, B, ldb, beta, C,
