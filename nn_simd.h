@@ -1727,6 +1727,83 @@ static void nn__sgemm_pack_bt16__avx2(int kc, const float *src, int ld, float *d
         for (j = 0; j < 16; j++) dst[(size_t)p * 16 + j] = src[(size_t)j * ld + p];
 }
 
+/* Skinny NT path: C = alpha * A * B^T + beta * C with A [m][k] and B [n][k] both
+   k-contiguous, as dot products, without packing. Used for narrow outputs (n <= 12:
+   a 10-class output layer, where a 16-wide tile would waste 6 columns) and tiny
+   batches (m <= 4: inference, where packing B^T would cost as much as the math).
+   Tiles of 4 rows x 3 columns: 12 ymm accumulators over k, 8 floats at a time (the k
+   tail by masked loads, which never touch memory past k), then horizontal sums. Rows
+   and columns past m / n are clamped to the last valid one (read, never stored). */
+static float nn__gemm_hsum8__avx2(__m256 v)
+{
+    __m128 x = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    x = _mm_add_ps(x, _mm_movehl_ps(x, x));
+    x = _mm_add_ss(x, _mm_movehdup_ps(x));
+    return _mm_cvtss_f32(x);
+}
+
+static void nn__sgemm_dot_nt__avx2(int m, int n, int k, float alpha, const float *A,
+                                   int lda, const float *B, int ldb, float beta, float *C,
+                                   int ldc)
+{
+    static const int lanes[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+    const __m256i tail = _mm256_loadu_si256((const __m256i *)(lanes + 8 - (k & 7)));
+    const int k8 = k & ~7;
+    int i, j, p, r, c;
+    for (i = 0; i < m; i += 4) {
+        const int mi = NN__MIN(4, m - i);
+        const float *a0 = A + (size_t)i * lda;
+        const float *a1 = A + (size_t)(i + NN__MIN(1, mi - 1)) * lda;
+        const float *a2 = A + (size_t)(i + NN__MIN(2, mi - 1)) * lda;
+        const float *a3 = A + (size_t)(i + NN__MIN(3, mi - 1)) * lda;
+        for (j = 0; j < n; j += 3) {
+            const int nj = NN__MIN(3, n - j);
+            const float *b0 = B + (size_t)j * ldb;
+            const float *b1 = B + (size_t)(j + NN__MIN(1, nj - 1)) * ldb;
+            const float *b2 = B + (size_t)(j + NN__MIN(2, nj - 1)) * ldb;
+            __m256 acc0x0 = _mm256_setzero_ps(), acc0x1 = acc0x0, acc0x2 = acc0x0;
+            __m256 acc1x0 = acc0x0, acc1x1 = acc0x0, acc1x2 = acc0x0;
+            __m256 acc2x0 = acc0x0, acc2x1 = acc0x0, acc2x2 = acc0x0;
+            __m256 acc3x0 = acc0x0, acc3x1 = acc0x0, acc3x2 = acc0x0;
+            float s[4][3];
+#define NN__DOT_STEP(LOAD)                                                                 \
+    do {                                                                                   \
+        const __m256 vb0 = LOAD(b0 + p), vb1 = LOAD(b1 + p), vb2 = LOAD(b2 + p);           \
+        __m256 va = LOAD(a0 + p);                                                          \
+        acc0x0 = _mm256_fmadd_ps(va, vb0, acc0x0); acc0x1 = _mm256_fmadd_ps(va, vb1, acc0x1); \
+        acc0x2 = _mm256_fmadd_ps(va, vb2, acc0x2);                                         \
+        va = LOAD(a1 + p);                                                                 \
+        acc1x0 = _mm256_fmadd_ps(va, vb0, acc1x0); acc1x1 = _mm256_fmadd_ps(va, vb1, acc1x1); \
+        acc1x2 = _mm256_fmadd_ps(va, vb2, acc1x2);                                         \
+        va = LOAD(a2 + p);                                                                 \
+        acc2x0 = _mm256_fmadd_ps(va, vb0, acc2x0); acc2x1 = _mm256_fmadd_ps(va, vb1, acc2x1); \
+        acc2x2 = _mm256_fmadd_ps(va, vb2, acc2x2);                                         \
+        va = LOAD(a3 + p);                                                                 \
+        acc3x0 = _mm256_fmadd_ps(va, vb0, acc3x0); acc3x1 = _mm256_fmadd_ps(va, vb1, acc3x1); \
+        acc3x2 = _mm256_fmadd_ps(va, vb2, acc3x2);                                         \
+    } while (0)
+#define NN__LOADU(x) _mm256_loadu_ps(x)
+#define NN__LOADM(x) _mm256_maskload_ps((x), tail)
+            for (p = 0; p < k8; p += 8) NN__DOT_STEP(NN__LOADU);
+            if (k8 < k) NN__DOT_STEP(NN__LOADM);
+#undef NN__LOADU
+#undef NN__LOADM
+#undef NN__DOT_STEP
+            s[0][0] = nn__gemm_hsum8__avx2(acc0x0); s[0][1] = nn__gemm_hsum8__avx2(acc0x1); s[0][2] = nn__gemm_hsum8__avx2(acc0x2);
+            s[1][0] = nn__gemm_hsum8__avx2(acc1x0); s[1][1] = nn__gemm_hsum8__avx2(acc1x1); s[1][2] = nn__gemm_hsum8__avx2(acc1x2);
+            s[2][0] = nn__gemm_hsum8__avx2(acc2x0); s[2][1] = nn__gemm_hsum8__avx2(acc2x1); s[2][2] = nn__gemm_hsum8__avx2(acc2x2);
+            s[3][0] = nn__gemm_hsum8__avx2(acc3x0); s[3][1] = nn__gemm_hsum8__avx2(acc3x1); s[3][2] = nn__gemm_hsum8__avx2(acc3x2);
+            for (r = 0; r < mi; r++) {
+                float *cr = C + (size_t)(i + r) * ldc + j;
+                if (beta == 0.0f)
+                    for (c = 0; c < nj; c++) cr[c] = alpha * s[r][c];
+                else
+                    for (c = 0; c < nj; c++) cr[c] = alpha * s[r][c] + beta * cr[c];
+            }
+        }
+    }
+}
+
 /* The AVX2 backend's element-wise activations and softmax, for the fused epilogue.
    Copied from the table by nn__backend_init_avx2_gemm (after >>avx2_vec filled it),
    so the epilogue uses the same kernels as nn_simd_act_forward. */
@@ -1757,6 +1834,11 @@ static void nn__gemm__avx2(int transa, int transb, int m, int n, int k, float al
     cfg.pack_b_cols = nn__sgemm_pack_bt16__avx2;
     cfg.act = nn__avx2_gemm_act;
     cfg.softmax = nn__avx2_gemm_softmax;
+    if (!transa && transb && k > 0 && (n <= 12 || m <= 4)) {
+        nn__sgemm_dot_nt__avx2(m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
+        nn__gemm_epilogue(&cfg, C, ldc, m, n, bias, act, act_param, 1);
+        return;
+    }
     if (!nn__gemm_blocked(&cfg, transa, transb, m, n, k, alpha, A, lda, B, ldb, beta, C,
                           ldc, bias, act, act_param))
         nn__gemm__scalar(transa, transb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, bias,
