@@ -30,7 +30,7 @@ QEMU_AARCH64 ?= qemu-aarch64
 NEON_TEST_SRC := $(filter $(addprefix tests/,test_gemm.c test_kernels.c test_backend.c),$(TEST_SRC))
 NEON_TESTS := $(patsubst tests/%.c,$(B)/neon/%,$(NEON_TEST_SRC))
 
-.PHONY: all test test-native test-san test-compile test-neon demo examples bench clean install uninstall
+.PHONY: bench-deps all test test-native test-san test-compile test-neon demo examples bench clean install uninstall
 all: demo-build examples
 
 $(B) $(B)/san $(B)/neon $(B)/compile:
@@ -103,13 +103,22 @@ $(B)/ex_%: examples/%.c $(HEADERS) $(wildcard examples/*.h) | $(B)
 
 examples: $(EXAMPLES)
 
-# Benchmarks link the OpenMP build of OpenBLAS explicitly (plain -lopenblas is the
-# pthread build on Debian) when it is installed.
-OPENBLAS_DIR := /usr/lib/x86_64-linux-gnu/openblas-openmp
-HAVE_OPENBLAS := $(shell test -e $(OPENBLAS_DIR)/libopenblas.so && test -e /usr/include/x86_64-linux-gnu/cblas.h -o -e /usr/include/cblas.h && echo 1)
-ifeq ($(HAVE_OPENBLAS),1)
-BENCH_BLAS := -DNN_BENCH_OPENBLAS -L$(OPENBLAS_DIR) -Wl,-rpath,$(OPENBLAS_DIR) -lopenblas
+# Benchmarks link OpenBLAS when it is installed: the OpenMP build (Debian
+# libopenblas-openmp-dev) by explicit path, since plain -lopenblas resolves to the
+# pthread build, which oversubscribes under OpenMP; the pthread build is the fallback.
+OPENBLAS_OMP_LIB := /usr/lib/x86_64-linux-gnu/openblas-openmp
+OPENBLAS_OMP_INC := /usr/include/x86_64-linux-gnu/openblas-openmp
+ifneq ($(wildcard $(OPENBLAS_OMP_LIB)/libopenblas.so),)
+BENCH_BLAS := -DNN_BENCH_OPENBLAS -DNN_BENCH_OPENBLAS_BUILD='"openmp"' -I$(OPENBLAS_OMP_INC) \
+              -L$(OPENBLAS_OMP_LIB) -Wl,-rpath,$(OPENBLAS_OMP_LIB) -lopenblas
+else ifneq ($(wildcard /usr/lib/x86_64-linux-gnu/libopenblas.so),)
+BENCH_BLAS := -DNN_BENCH_OPENBLAS -DNN_BENCH_OPENBLAS_BUILD='"pthread"' -lopenblas
 endif
+
+# The peers the benchmarks compare against (Debian packages).
+bench-deps:
+	apt-get install -y hyperfine libopenblas-openmp-dev python3-torch dataset-fashion-mnist gnuplot-nox
+
 BENCH_SRC := $(sort $(wildcard bench/bench_*.c))
 BENCHES := $(patsubst bench/%.c,$(B)/%,$(BENCH_SRC))
 $(B)/bench_%: bench/bench_%.c $(HEADERS) $(wildcard bench/*.h) | $(B)
