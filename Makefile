@@ -30,7 +30,7 @@ QEMU_AARCH64 ?= qemu-aarch64
 NEON_TEST_SRC := $(filter $(addprefix tests/,test_gemm.c test_kernels.c test_backend.c),$(TEST_SRC))
 NEON_TESTS := $(patsubst tests/%.c,$(B)/neon/%,$(NEON_TEST_SRC))
 
-.PHONY: bench-deps all test test-native test-san test-compile test-neon demo examples bench clean install uninstall
+.PHONY: fashion bench-deps all test test-native test-san test-compile test-neon demo examples bench clean install uninstall
 all: demo-build examples
 
 $(B) $(B)/san $(B)/neon $(B)/compile:
@@ -99,9 +99,15 @@ demo: $(B)/ex_demo
 	./$(B)/ex_demo
 
 $(B)/ex_%: examples/%.c $(HEADERS) $(wildcard examples/*.h) | $(B)
-	$(CC) $(CSTD) $(WARN) -O2 -g $(OMP) -I. $(CFLAGS) $< -o $@ $(LIBS)
+	$(CC) $(CSTD) $(WARN) -O2 -g $(OMP) -I. -Iexamples $(CFLAGS) $< -o $@ $(LIBS)
 
 examples: $(EXAMPLES)
+
+# Fashion-MNIST (Debian package dataset-fashion-mnist): 784-256-128-10, 10 epochs.
+FASHION_DIR ?= /usr/share/datasets/fashion-mnist
+fashion: $(B)/ex_fashion_mnist
+	@test -e $(FASHION_DIR)/train-images-idx3-ubyte.gz || { echo "Fashion-MNIST not found in $(FASHION_DIR): sudo apt-get install dataset-fashion-mnist (or make fashion FASHION_DIR=...)"; exit 1; }
+	./$(B)/ex_fashion_mnist --data $(FASHION_DIR) --epochs $${EPOCHS:-10}
 
 # Benchmarks link OpenBLAS when it is installed: the OpenMP build (Debian
 # libopenblas-openmp-dev) by explicit path, since plain -lopenblas resolves to the
