@@ -674,8 +674,18 @@ static nn_status nn__data_dynamic(nn__data_inflate *s)
     return nn__data_huff_build(&s->dist, lens + hlit, hdist, NN__DATA_T_DIST);
 }
 
-/* One DEFLATE stream starting at s->p (byte aligned); leaves s->p after its last byte. */
+/* One DEFLATE stream starting at s->p (byte aligned); leaves s->p after its last byte.
+   A data error found after bits past the end of the input were consumed is reported
+   as what it is: a truncation (the zero padding decoded into nonsense). */
+static nn_status nn__data_blocks(nn__data_inflate *s);
 static nn_status nn__data_inflate_stream(nn__data_inflate *s)
+{
+    nn_status st = nn__data_blocks(s);
+    if (st == NN_ERR_FORMAT && s->bits < 8 * s->pad) st = NN_ERR_TRUNCATED;
+    return st;
+}
+
+static nn_status nn__data_blocks(nn__data_inflate *s)
 {
     unsigned final;
     do {
