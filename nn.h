@@ -154,7 +154,9 @@ NNDEF nn_net_desc nn_net_desc_defaults(const nn_net_desc *desc);
 NNDEF nn_status nn_net_create(const nn_net_desc *desc, nn_net **out);
 NNDEF void      nn_net_destroy(nn_net *net);
 
-/* Re-draws all weights from `seed` (biases to 0), as nn_net_create does. */
+/* Re-draws all weights from `seed` (biases to 0) with the same formulas as nn_net_create.
+   The seed is used as given (0 is a seed like any other here; only the desc maps 0 to
+   its default). */
 NNDEF nn_status nn_net_init_params(nn_net *net, uint64_t seed);
 
 /* The resolved desc the network was built from. */
@@ -193,7 +195,8 @@ NNDEF nn_status nn_net_backprop(nn_net *net, const float *x, const float *y,
 /* Outputs for n samples of any count (in chunks of max_batch) into out [n][n_outputs]. */
 NNDEF nn_status nn_net_predict(nn_net *net, const float *x, int n, float *out);
 /* Fraction of n samples classified right: argmax of the outputs against labels (a single
-   output is thresholded at 0.5 for SIGMOID, 0 otherwise). */
+   output is thresholded at 0.5 for SIGMOID, 0 otherwise, against labels 0/1).
+   NN_ERR_INVALID if a label is out of range. */
 NNDEF nn_status nn_net_accuracy(nn_net *net, const float *x, const int *labels, int n,
                                 float *accuracy);
 
@@ -855,12 +858,14 @@ static double nn__loss(nn_net *net, const float *y, const int *labels, int B, fl
         for (i = 0; i < B; i++) {
             const float *z = Z + (size_t)i * K, *p = A + (size_t)i * K;
             float *d = dz ? dz + (size_t)i * K : NULL;
+            /* lse - z_k is formed as (max - z_k) + log(se): adding log(se) (at most
+               log K) to a huge max first would round it away */
             double mx = z[0], se = 0.0, lse;
             for (k = 1; k < K; k++) mx = z[k] > mx ? z[k] : mx;
             for (k = 0; k < K; k++) se += exp((double)z[k] - mx);
-            lse = mx + log(se);
+            lse = log(se);
             if (labels) {
-                sum += lse - z[labels[i]];
+                sum += (mx - z[labels[i]]) + lse;
                 if (d) {
                     for (k = 0; k < K; k++) d[k] = s * p[k];
                     d[labels[i]] -= s;
@@ -869,7 +874,7 @@ static double nn__loss(nn_net *net, const float *y, const int *labels, int B, fl
                 const float *t = y + (size_t)i * K;
                 float ysum = 0.0f;
                 for (k = 0; k < K; k++) {
-                    sum += (double)t[k] * (lse - z[k]);
+                    sum += (double)t[k] * ((mx - z[k]) + lse);
                     ysum += t[k];
                 }
                 if (d)
@@ -960,7 +965,7 @@ NNDEF nn_status nn_net_backprop(nn_net *net, const float *x, const float *y,
 NNDEF nn_status nn_net_predict(nn_net *net, const float *x, int n, float *out)
 {
     int i, K, D;
-    if (!net || !x || !out || n < 0) return NN_ERR_INVALID;
+    if (!net || !x || !out || n <= 0) return NN_ERR_INVALID;
     if (!nn__active) return NN_ERR_BACKEND;
     K = nn_net_n_outputs(net);
     D = net->desc.n_inputs;
@@ -980,6 +985,8 @@ NNDEF nn_status nn_net_accuracy(nn_net *net, const float *x, const int *labels, 
     if (!net || !x || !labels || !accuracy || n <= 0) return NN_ERR_INVALID;
     if (!nn__active) return NN_ERR_BACKEND;
     K = nn_net_n_outputs(net);
+    for (i = 0; i < n; i++)
+        if (labels[i] < 0 || labels[i] >= (K == 1 ? 2 : K)) return NN_ERR_INVALID;
     D = net->desc.n_inputs;
     ly = &net->layer[net->n_layers - 1];
     for (i = 0; i < n; i += net->desc.max_batch) {
@@ -1600,9 +1607,10 @@ NNDEF nn_status nn_net_confusion(nn_net *net, const float *x, const int *labels,
      36         4      u32 loss id (nn_loss, resolved: never DEFAULT)
      40         4      f32 l2
      44         8      u64 seed (resolved: never 0)
-     52         20 L   per layer: u32 units, u32 act id (nn_act), f32 act_param,
-                       u32 init id (nn_init), f32 init_scale
-     H=52+20L   8      u64 P = sum over layers of out * (in + 1)   (<= NN_MAX_PARAMS)
+     52         8      u64 dropout RNG state (so that training resumes with the same masks)
+     60         24 L   per layer: u32 units, u32 act id (nn_act), f32 act_param,
+                       u32 init id (nn_init), f32 init_scale, f32 dropout
+     H=60+24L   8      u64 P = sum over layers of out * (in + 1)   (<= NN_MAX_PARAMS)
      H+8        4 P    f32 parameters, layer by layer: W [out][in] row-major, then b [out]
                        (the real entries only, never the in-memory alignment padding)
      -- only when flags bit 0 is set --
@@ -1650,8 +1658,8 @@ NNDEF nn_status nn_net_confusion(nn_net *net, const float *x, const int *labels,
 typedef char nn__float_is_binary32[sizeof(float) == 4 ? 1 : -1];
 
 #define NN__FORMAT_VERSION 1u
-#define NN__HDR_FIXED      52u   /* bytes before the per-layer records */
-#define NN__HDR_LAYER      20u   /* bytes per layer record */
+#define NN__HDR_FIXED      60u   /* bytes before the per-layer records */
+#define NN__HDR_LAYER      24u   /* bytes per layer record */
 #define NN__OPT_HDR        44u   /* optimizer section before its state */
 /* No valid model file is larger than this (all three float sections at NN_MAX_PARAMS). */
 #define NN__MAX_FILE ((uint64_t)NN__HDR_FIXED + (uint64_t)NN__HDR_LAYER * NN_MAX_LAYERS + 12u + \
@@ -1824,7 +1832,7 @@ static uint64_t nn__arena_floats(const nn_net_desc *d, int L)
     int l;
     for (l = 0; l < L; l++) {
         u = nn__pad((size_t)d->layers[l].units);
-        sum += u;
+        sum += d->layers[l].dropout > 0.0f ? 3 * u : u;   /* A, and mask and D */
         if (u > widest) widest = u;
     }
     return (uint64_t)d->max_batch * (sum + u + 2 * widest);
@@ -1872,6 +1880,7 @@ static void nn__serialize(nn__writer *w, const nn_net *net, const nn_optim *opt,
     nn__w_u32(w, (uint32_t)d->loss);
     nn__w_f32(w, d->l2);
     nn__w_u64(w, d->seed);
+    nn__w_u64(w, net->drop_rng.s);
     for (l = 0; l < net->n_layers; l++) {
         const nn_layer_desc *ld = &d->layers[l];
         nn__w_u32(w, (uint32_t)ld->units);
@@ -1879,6 +1888,7 @@ static void nn__serialize(nn__writer *w, const nn_net *net, const nn_optim *opt,
         nn__w_f32(w, ld->act_param);
         nn__w_u32(w, (uint32_t)ld->init);
         nn__w_f32(w, ld->init_scale);
+        nn__w_f32(w, ld->dropout);
     }
     nn__w_u64(w, P);
     nn__w_real(w, net, net->params);
@@ -1925,7 +1935,7 @@ typedef struct nn__model {
     nn_net_desc          nd;
     nn_optim_desc        od;
     int                  has_opt, n_state;
-    uint64_t             P, t;
+    uint64_t             P, t, drop_state;
     const unsigned char *params, *state;
 } nn__model;
 
@@ -2023,6 +2033,7 @@ static nn_status nn__parse(const unsigned char *b, size_t size, nn__model *m)
     loss = nn__r_u32(&r);
     m->nd.l2 = nn__r_f32(&r);
     m->nd.seed = nn__r_u64(&r);
+    m->drop_state = nn__r_u64(&r);
     if (L > NN_MAX_LAYERS || n_in > NN_MAX_UNITS || mb > NN_MAX_BATCH) return NN_ERR_LIMIT;
     if (L == 0 || n_in == 0 || mb == 0 || m->nd.seed == 0) return NN_ERR_CORRUPT;
     if (loss == 0 || loss >= NN_LOSS_COUNT || !isfinite(m->nd.l2)) return NN_ERR_CORRUPT;
@@ -2035,17 +2046,18 @@ static nn_status nn__parse(const unsigned char *b, size_t size, nn__model *m)
         uint32_t units = nn__r_u32(&r), act = nn__r_u32(&r);
         float ap = nn__r_f32(&r);
         uint32_t init = nn__r_u32(&r);
-        float is = nn__r_f32(&r);
+        float is = nn__r_f32(&r), dropout = nn__r_f32(&r);
         if (r.bad) return NN_ERR_CORRUPT;
         if (units > NN_MAX_UNITS) return NN_ERR_LIMIT;
         if (units == 0 || act == 0 || act >= NN_ACT_COUNT || init == 0 || init >= NN_INIT_COUNT ||
-            !isfinite(ap) || !isfinite(is))
+            !isfinite(ap) || !isfinite(is) || !isfinite(dropout))
             return NN_ERR_CORRUPT;
         ld->units = (int)units;
         ld->act = (nn_act)act;
         ld->act_param = ap;
         ld->init = (nn_init)init;
         ld->init_scale = is;
+        ld->dropout = dropout;
         P += (uint64_t)units * (in + 1);
         in = units;
     }
@@ -2099,6 +2111,7 @@ NNDEF nn_status nn_net_load_mem(const void *buf, size_t size, const nn_allocator
     /* the desc was validated above, so only NOMEM or BACKEND can fail here */
     if ((st = nn_net_create(&m.nd, &net)) != NN_OK) return st == NN_ERR_INVALID ? NN_ERR_CORRUPT : st;
     nn__r_real(net, net->params, m.params);
+    net->drop_rng.s = m.drop_state;
     if (opt_out && m.has_opt) {
         if ((st = nn_optim_create(net, &m.od, &opt)) != NN_OK) {
             nn_net_destroy(net);
