@@ -85,7 +85,7 @@ static unsigned char *corpus(const char *kind, size_t *n)
     else {
         while (i < len) {
             uint32_t r = rnd();
-            const char *w = words[(r % 24) * ((r >> 8) % 3 ? 1 : 0) + ((r >> 12) % 5)];
+            const char *w = words[((r % 24) * ((r >> 8) % 3 ? 1 : 0) + ((r >> 12) % 5)) % 24];
             char tmp[32];
             size_t k;
             if ((r >> 20) % 4 == 0) snprintf(tmp, sizeof tmp, "%u", (unsigned)(rnd() % 100000));
