@@ -89,8 +89,10 @@
       1032:1 and NN_DATA_MAX_BYTES), so a well-formed file is inflated with one
       allocation. Decoding is table-driven: a 10-bit lookup table per Huffman code
       (codes longer than 10 bits take a canonical bit-by-bit path), a 64-bit bit buffer
-      refilled 8 bytes at a time, and 8-byte match copies; CRC-32 is slicing-by-8.
-      Roughly 300-500 MB/s of output on a current x86-64 core (see tests/test_data.c).
+      refilled 8 bytes at a time (two literals per refill when they fit), and 8-byte
+      match copies; CRC-32 is slicing-by-8. Measured (gcc -O2, one x86-64 core):
+      Fashion-MNIST train-images, 26.4 MB -> 47.0 MB, in 0.13-0.15 s (~350 MB/s of
+      output; 60% decoding, 15% CRC, the rest page faults); text ~500 MB/s.
 
    THREADS
       No global state: every function may run concurrently on different data.
@@ -269,20 +271,27 @@ NN_DATA_DEF void nn_data_free(nn_data *d)
     memset(d, 0, sizeof *d);
 }
 
-static uint32_t nn__data_le32(const unsigned char *p)
+static inline uint32_t nn__data_le32(const unsigned char *p)
 {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-static uint32_t nn__data_be32(const unsigned char *p)
+static inline uint32_t nn__data_be32(const unsigned char *p)
 {
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];
 }
 
-/* gcc and clang turn this into one load on little-endian machines. */
-static uint64_t nn__data_le64(const unsigned char *p)
+/* The bit reader's 8-byte load: one unaligned load on little-endian targets. */
+static inline uint64_t nn__data_le64(const unsigned char *p)
 {
+#if defined(__BYTE_ORDER__) && defined(__ORDER_LITTLE_ENDIAN__) && \
+    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+#else
     return (uint64_t)nn__data_le32(p) | (uint64_t)nn__data_le32(p + 4) << 32;
+#endif
 }
 
 /* >>crc32 ------------------------------------------------------------------- */
@@ -570,6 +579,14 @@ static nn_status nn__data_codes(nn__data_inflate *s, const nn__data_huff *lit,
                 cap = s->cap;
             }
             out[pos++] = (unsigned char)(e >> 16);
+            /* >= 41 bits are left: a second literal from the fast table fits */
+            e = lit->fast[bb & NN__DATA_FAST_MASK];
+            if ((e & 0x30f) != 0 && ((e >> 8) & 3) == NN__DATA_K_LIT && pos < cap) {
+                n = e & 15;
+                bb >>= n;
+                bits -= n;
+                out[pos++] = (unsigned char)(e >> 16);
+            }
             continue;
         }
         if (((e >> 8) & 3) == NN__DATA_K_END) break;
