@@ -1,0 +1,230 @@
+/* test_alloc_fail.c - allocation failure at every point of create and load.
+
+   Through the nn_allocator hook, the 1st, 2nd, ... k-th allocation of nn_net_create,
+   nn_optim_create, nn_net_load_mem and nn_net_load fails in turn, until the call
+   succeeds. Every failing run must return NN_ERR_NOMEM, leave *out untouched and free
+   all it allocated (the allocator counts live blocks: 0 after). nn_net_save's one
+   allocation (the temporary name) is failed too: NN_ERR_NOMEM, no file written.
+
+   Strict C99 on purpose (no _POSIX_C_SOURCE): nn.h's plain C save path (no O_EXCL, no
+   fsync) is the one exercised here, with a save/load round trip and injected write
+   failures (NN_TEST_IO_FAULTS) that must leave the previous file intact. */
+#define NN_TEST_IO_FAULTS
+#define NN_IMPLEMENTATION
+#include "nn.h"
+#include "nn_test.h"
+#include <time.h>
+
+static double sentinel_storage[2];
+#define NET_SENTINEL ((nn_net *)(void *)&sentinel_storage[0])
+#define OPT_SENTINEL ((nn_optim *)(void *)&sentinel_storage[1])
+
+/* Aligned blocks over malloc (the original pointer is kept just below the block). */
+typedef struct counter {
+    long live, calls, fail_at; /* fail_at 0: never */
+} counter;
+
+static void *count_alloc(size_t size, size_t align, void *user)
+{
+    counter *c = (counter *)user;
+    unsigned char *raw, *p;
+    c->calls++;
+    if (c->fail_at && c->calls == c->fail_at) return NULL;
+    raw = (unsigned char *)malloc(size + align + sizeof(void *));
+    if (!raw) return NULL;
+    p = raw + sizeof(void *);
+    p += (align - (size_t)((uintptr_t)p % align)) % align;
+    memcpy(p - sizeof(void *), &raw, sizeof raw);
+    c->live++;
+    return p;
+}
+
+static void count_free(void *p, void *user)
+{
+    unsigned char *raw;
+    memcpy(&raw, (unsigned char *)p - sizeof(void *), sizeof raw);
+    ((counter *)user)->live--;
+    free(raw);
+}
+
+static nn_allocator counting(counter *c)
+{
+    nn_allocator a;
+    a.alloc_fn = count_alloc;
+    a.free_fn = count_free;
+    a.user = c;
+    return a;
+}
+
+static nn_net_desc test_desc(void)
+{
+    nn_net_desc d;
+    memset(&d, 0, sizeof d);
+    d.n_inputs = 3;
+    d.layers[0].units = 6;
+    d.layers[0].dropout = 0.1f;
+    d.layers[1].units = 4;
+    d.layers[2].units = 2;
+    d.layers[2].act = NN_ACT_SOFTMAX;
+    d.max_batch = 8;
+    return d;
+}
+
+/* Runs `call` with the k-th allocation failing, k = 1, 2, ..., until it succeeds.
+   Returns the number of allocations of the successful run. */
+#define SWEEP(what, out_reset, call, out_untouched, cleanup)                              \
+    do {                                                                                  \
+        long k;                                                                           \
+        for (k = 1; k < 100; k++) {                                                       \
+            counter c = { 0, 0, 0 };                                                      \
+            nn_allocator a = counting(&c);                                                \
+            nn_status st;                                                                 \
+            c.fail_at = k;                                                                \
+            out_reset;                                                                    \
+            st = call;                                                                    \
+            if (st == NN_OK) {                                                            \
+                NN_CHECK(k > 1, "%s: succeeded without allocating", what);                \
+                cleanup;                                                                  \
+                NN_CHECK(c.live == 0, "%s: %ld blocks live after destroy", what, c.live); \
+                printf("%s: %ld allocation failures, each NN_ERR_NOMEM, no leak\n", what, \
+                       k - 1);                                                            \
+                break;                                                                    \
+            }                                                                             \
+            NN_CHECK(st == NN_ERR_NOMEM, "%s: failing allocation %ld gave %s", what, k,   \
+                     nn_status_str(st));                                                  \
+            NN_CHECK(out_untouched, "%s: failing allocation %ld wrote the output", what, k); \
+            NN_CHECK(c.live == 0, "%s: failing allocation %ld leaked %ld blocks", what, k,   \
+                     c.live);                                                             \
+        }                                                                                 \
+        NN_CHECK(k < 100, "%s: never succeeded", what);                                   \
+    } while (0)
+
+static unsigned char *model_bytes(size_t *n)
+{
+    nn_net_desc d = test_desc();
+    nn_optim_desc od;
+    nn_net *net = NULL;
+    nn_optim *opt = NULL;
+    unsigned char *buf = NULL;
+    memset(&od, 0, sizeof od);
+    od.kind = NN_OPTIM_ADAM;
+    if (nn_net_create(&d, &net) != NN_OK || nn_optim_create(net, &od, &opt) != NN_OK) return NULL;
+    if (nn_net_save_mem(net, opt, NULL, 0, n) == NN_OK) {
+        buf = (unsigned char *)malloc(*n);
+        if (buf && nn_net_save_mem(net, opt, buf, *n, n) != NN_OK) {
+            free(buf);
+            buf = NULL;
+        }
+    }
+    nn_optim_destroy(opt);
+    nn_net_destroy(net);
+    return buf;
+}
+
+static int same_file(const char *path, const unsigned char *want, size_t n)
+{
+    FILE *f = fopen(path, "rb");
+    unsigned char *got = (unsigned char *)malloc(n + 1);
+    size_t r = 0;
+    int same;
+    if (f) {
+        r = fread(got, 1, n + 1, f);
+        fclose(f);
+    }
+    same = f && got && r == n && memcmp(got, want, n) == 0;
+    free(got);
+    return same;
+}
+
+int main(void)
+{
+    nn_net_desc d = test_desc();
+    nn_optim_desc od;
+    nn_net *net, *base = NULL;
+    nn_optim *opt;
+    unsigned char *file;
+    size_t n = 0;
+    char path[256];
+    const char *dir = getenv("TMPDIR");
+    nn_test_begin("test_alloc_fail");
+    memset(&od, 0, sizeof od);
+    od.kind = NN_OPTIM_ADAM;
+    sprintf(path, "%.200s/nn_test_alloc_fail_%lx.nn", dir && *dir ? dir : "/tmp",
+            (unsigned long)time(NULL));
+
+    SWEEP("nn_net_create", (net = NET_SENTINEL, d.allocator = a), nn_net_create(&d, &net),
+          net == NET_SENTINEL, nn_net_destroy(net));
+    d.allocator.alloc_fn = NULL;
+    d.allocator.free_fn = NULL;
+
+    nn_net_create(&d, &base);
+    SWEEP("nn_optim_create", (opt = OPT_SENTINEL, od.allocator = a), nn_optim_create(base, &od, &opt),
+          opt == OPT_SENTINEL, nn_optim_destroy(opt));
+    od.allocator.alloc_fn = NULL;
+    od.allocator.free_fn = NULL;
+
+    file = model_bytes(&n);
+    NN_CHECK(file != NULL, "model bytes");
+    if (!file) return nn_test_done();
+    SWEEP("nn_net_load_mem", (net = NET_SENTINEL, opt = OPT_SENTINEL),
+          nn_net_load_mem(file, n, &a, &net, &opt), net == NET_SENTINEL && opt == OPT_SENTINEL,
+          (nn_optim_destroy(opt), nn_net_destroy(net)));
+    SWEEP("nn_net_load_mem (no optimizer)", net = NET_SENTINEL, nn_net_load_mem(file, n, &a, &net, NULL),
+          net == NET_SENTINEL, nn_net_destroy(net));
+
+    /* plain C save path: round trip */
+    {
+        nn_net *m = NULL;
+        nn_optim *mo = NULL;
+        NN_CHECK(nn_net_load_mem(file, n, NULL, &m, &mo) == NN_OK, "load_mem");
+        NN_CHECK(NN__POSIX_IO == 0, "strict C99 should select the plain C path");
+        NN_CHECK(nn_net_save(m, mo, path) == NN_OK, "save %s (plain C path)", path);
+        NN_CHECK(same_file(path, file, n), "saved file == save_mem bytes");
+        nn_optim_destroy(mo);
+        nn_net_destroy(m);
+    }
+    SWEEP("nn_net_load", (net = NET_SENTINEL, opt = OPT_SENTINEL), nn_net_load(path, &a, &net, &opt),
+          net == NET_SENTINEL && opt == OPT_SENTINEL, (nn_optim_destroy(opt), nn_net_destroy(net)));
+
+    /* save: its one allocation fails -> NN_ERR_NOMEM, file unchanged */
+    {
+        counter c = { 0, 0, 0 };
+        nn_net *m = NULL;
+        nn_status st;
+        d.allocator = counting(&c);
+        nn_net_create(&d, &m);
+        c.fail_at = c.calls + 1;
+        st = nn_net_save(m, NULL, path);
+        NN_CHECK(st == NN_ERR_NOMEM, "save with a failing allocation: %s", nn_status_str(st));
+        NN_CHECK(same_file(path, file, n), "failed save left the file");
+        nn_net_destroy(m);
+        NN_CHECK(c.live == 0, "save: %ld blocks leaked", c.live);
+        d.allocator.alloc_fn = NULL;
+        d.allocator.free_fn = NULL;
+    }
+
+    /* plain C save path: every file operation failing in turn leaves the old file */
+    {
+        nn_net *m = NULL;
+        long k;
+        int fails = 0;
+        nn_net_create(&d, &m);
+        for (k = 0; k < 50; k++) {
+            nn_status st;
+            nn__io_fail_after = k;
+            st = nn_net_save(m, NULL, path);
+            nn__io_fail_after = -1;
+            if (st == NN_OK) break;
+            fails++;
+            NN_CHECK(st == NN_ERR_IO, "fault %ld: %s", k, nn_status_str(st));
+            NN_CHECK(same_file(path, file, n), "fault %ld: old file changed", k);
+        }
+        NN_CHECK(fails >= 4, "plain C path: %d injected failures (open, write, flush, close, rename)", fails);
+        NN_CHECK(!same_file(path, file, n), "the final save replaced the file");
+        nn_net_destroy(m);
+    }
+    remove(path);
+    nn_net_destroy(base);
+    free(file);
+    return nn_test_done();
+}
