@@ -1741,7 +1741,8 @@ typedef struct nn__writer {
 
 static void nn__w_flush(nn__writer *w)
 {
-    if (w->failed || w->fill == 0) return;
+    if (w->failed) w->fill = 0; /* discard: the save fails anyway */
+    if (w->fill == 0) return;
     if (w->dst) memcpy(w->dst + w->pos, w->buf, w->fill);
 #ifndef NN_NO_STDIO
     else if (NN__IO_FAULT() || fwrite(w->buf, 1, w->fill, w->f) != w->fill) w->failed = 1;
