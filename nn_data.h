@@ -581,7 +581,7 @@ static nn_status nn__data_codes(nn__data_inflate *s, const nn__data_huff *lit,
             out[pos++] = (unsigned char)(e >> 16);
             /* >= 41 bits are left: a second literal from the fast table fits */
             e = lit->fast[bb & NN__DATA_FAST_MASK];
-            if ((e & 0x30f) != 0 && ((e >> 8) & 3) == NN__DATA_K_LIT && pos < cap) {
+            if ((e & 15) && ((e >> 8) & 3) == NN__DATA_K_LIT && pos < cap) {
                 n = e & 15;
                 bb >>= n;
                 bits -= n;
@@ -1027,6 +1027,10 @@ NN_DATA_DEF nn_status nn_data_load_idx(const char *images_path, const char *labe
     nn_status st;
     if (!images_path || !out || !nn__data_alloc_ok(a)) return NN_ERR_INVALID;
     st = nn_data_load_file(images_path, &img, &img_n, a);
+    if (st == NN_OK) {                   /* report a bad images file before reading labels */
+        size_t n, dim;
+        st = nn__data_idx_check((const unsigned char *)img, img_n, 1, &n, &dim);
+    }
     if (st == NN_OK && labels_path) st = nn_data_load_file(labels_path, &lab, &lab_n, a);
     if (st == NN_OK)
         st = nn__data_idx_build((const unsigned char *)img, img_n, (const unsigned char *)lab,
