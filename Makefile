@@ -17,7 +17,7 @@ CFLAGS_ALL = $(CSTD) $(WARN) $(OPT) -g $(OMP) -I. $(CFLAGS)
 LIBS    := -lm
 SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
-HEADERS := nn.h nn_simd.h
+HEADERS := nn.h nn_simd.h nn_data.h
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
 TESTS   := $(patsubst tests/%.c,$(B)/%,$(TEST_SRC))
 SAN_TESTS := $(patsubst tests/%.c,$(B)/san/%,$(TEST_SRC))
@@ -82,6 +82,7 @@ test-compile: tests/compile/impl.c tests/compile/user.c $(HEADERS) | $(B)/compil
 	  $$cc $$omp $(B)/compile/impl.o $(B)/compile/user.o -o $(B)/compile/two_tu -lm; \
 	  $(B)/compile/two_tu >/dev/null; \
 	  $$cc -std=c99 $(WARN) $$omp $$o -DNN_SIMD_NO_SIMD -I. -c tests/compile/impl.c -o $(B)/compile/impl_nosimd.o; \
+	  $$cc -std=c99 $(WARN) $$omp $$o -DNN_NO_STDIO -I. -c tests/compile/impl.c -o $(B)/compile/impl_nostdio.o; \
 	done; done; done; \
 	for cxx in $(COMPILERS_CXX); do for omp in "" "-fopenmp"; do for o in -O0 -O3; do \
 	  echo "compile: $$cxx -x c++ -std=c++11 -pedantic $$omp $$o"; \
@@ -135,14 +136,14 @@ bench: $(BENCHES)
 
 install: nn.pc
 	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig
-	install -m 644 nn.h nn_simd.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 nn.h nn_simd.h nn_data.h $(DESTDIR)$(PREFIX)/include/
 	install -m 644 nn.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/nn.pc
 
 nn.pc: Makefile
 	@printf 'prefix=%s\nincludedir=$${prefix}/include\n\nName: nn\nDescription: header-only multilayer perceptron training (define NN_IMPLEMENTATION in one file)\nVersion: 0.1.0\nCflags: -I$${includedir} -fopenmp\nLibs: -fopenmp -lm\n' '$(PREFIX)' > $@
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/include/nn.h $(DESTDIR)$(PREFIX)/include/nn_simd.h $(DESTDIR)$(PREFIX)/lib/pkgconfig/nn.pc
+	rm -f $(DESTDIR)$(PREFIX)/include/nn.h $(DESTDIR)$(PREFIX)/include/nn_simd.h $(DESTDIR)$(PREFIX)/include/nn_data.h $(DESTDIR)$(PREFIX)/lib/pkgconfig/nn.pc
 
 clean:
 	rm -rf $(B) nn.pc

@@ -1447,10 +1447,12 @@ NNDEF nn_status nn_fit(nn_net *net, nn_optim *opt, const float *x, const float *
     tty = !d.quiet && isatty(2);
 #endif
     t_start = nn__now();
+    (void)tty; (void)t_start; /* used only for progress output */
 
     for (e = 1; e <= d.epochs && !stopped; e++) {
         nn_epoch_stats *es = &hist[e - 1];
         double t0 = nn__now(), t_train, sum = 0.0, last_draw = t0;
+        (void)last_draw;
         long right = 0;
         int seen = 0;
         memset(es, 0, sizeof *es);
