@@ -115,6 +115,11 @@ typedef struct nn_net_desc {
     float         l2;                     /* lambda of the L2 penalty on weights: 0 -> none */
     uint64_t      seed;                   /* initialization RNG seed: 0 -> 0x6e6e2e68 */
     nn_allocator  allocator;              /* 0 -> NN_MALLOC/NN_FREE (64-byte aligned) */
+    int           inference_only;         /* 1: no gradient buffer and no training arena
+                                             (two ping-pong activation buffers instead of
+                                             one per layer): forward/predict/accuracy only;
+                                             backprop, optimizers and fit give
+                                             NN_ERR_INVALID */
 } nn_net_desc;
 
 typedef enum nn_optim_kind {
@@ -167,6 +172,7 @@ NNDEF int nn_net_n_layers(const nn_net *net);
 
 /* The flat parameter and gradient buffers (identical layout): all weights first, then all
    biases; *count is the number of floats (including alignment padding, which is always 0).
+   An inference-only network has no gradients: nn_net_grads gives NULL and *count 0.
    *n_weights (may be NULL) is where the biases begin. Writing parameters is allowed. */
 NNDEF float *nn_net_params(nn_net *net, size_t *count, size_t *n_weights);
 NNDEF float *nn_net_grads(nn_net *net, size_t *count, size_t *n_weights);
@@ -604,7 +610,8 @@ NNDEF nn_status nn_net_create(const nn_net_desc *desc, nn_net **out)
     net->n_layers = L;
 
     /* Layout: weights of every layer, then biases of every layer, each segment padded to
-       64 bytes; the arena holds each layer's outputs, the output logits and two deltas. */
+       64 bytes; the arena holds each layer's outputs, the output logits and two deltas.
+       Inference-only: two activation buffers used in turn, the logits, nothing else. */
     in = d.n_inputs;
     for (l = 0; l < L; l++) {
         nn__layer *ly = &net->layer[l];
@@ -612,12 +619,12 @@ NNDEF nn_status nn_net_create(const nn_net_desc *desc, nn_net **out)
         ly->out = d.layers[l].units;
         ly->act = d.layers[l].act;
         ly->act_param = d.layers[l].act_param;
-        ly->drop = d.layers[l].dropout;
+        ly->drop = d.inference_only ? 0.0f : d.layers[l].dropout;
         if (!nn__size_mad((size_t)ly->out, (size_t)ly->in, 0, &sz) ||
             !nn__size_mad(ly->drop > 0 ? 2 * mb : 0, nn__pad((size_t)ly->out), arena, &arena) ||
             !nn__size_mad(1, nn__pad(sz), off_w, &off_w) ||
             !nn__size_mad(1, nn__pad((size_t)ly->out), off_b, &off_b) ||
-            !nn__size_mad(mb, nn__pad((size_t)ly->out), arena, &arena)) {
+            !nn__size_mad(d.inference_only ? 0 : mb, nn__pad((size_t)ly->out), arena, &arena)) {
             nn_net_destroy(net);
             return NN_ERR_NOMEM;
         }
@@ -628,30 +635,33 @@ NNDEF nn_status nn_net_create(const nn_net_desc *desc, nn_net **out)
     net->n_params = off_w + off_b;
     if (net->n_params < off_w ||
         !nn__size_mad(mb, nn__pad((size_t)in), arena, &arena) ||
-        !nn__size_mad(2 * mb, nn__pad((size_t)net->max_width), arena, &arena) ||
+        !nn__size_mad(2 * mb, nn__pad((size_t)net->max_width), arena, &arena) || /* deltas, or
+                                                            the inference ping-pong pair */
         net->n_params > ((size_t)-1) / sizeof(float) || arena > ((size_t)-1) / sizeof(float)) {
         nn_net_destroy(net);
         return NN_ERR_NOMEM;
     }
     net->params = (float *)nn_simd_alloc(&net->alloc, net->n_params * sizeof(float));
-    net->grads = (float *)nn_simd_alloc(&net->alloc, net->n_params * sizeof(float));
+    if (!d.inference_only)
+        net->grads = (float *)nn_simd_alloc(&net->alloc, net->n_params * sizeof(float));
     net->arena = (float *)nn_simd_alloc(&net->alloc, arena * sizeof(float));
-    if (!net->params || !net->grads || !net->arena) {
+    if (!net->params || (!net->grads && !d.inference_only) || !net->arena) {
         nn_net_destroy(net);
         return NN_ERR_NOMEM;
     }
     memset(net->params, 0, net->n_params * sizeof(float));
-    memset(net->grads, 0, net->n_params * sizeof(float));
+    if (net->grads) memset(net->grads, 0, net->n_params * sizeof(float));
     memset(net->arena, 0, arena * sizeof(float));
 
     off_w = 0; off_b = net->n_weights; arena = 0;
     for (l = 0; l < L; l++) {
         nn__layer *ly = &net->layer[l];
-        ly->W = net->params + off_w;  ly->dW = net->grads + off_w;
-        ly->b = net->params + off_b;  ly->db = net->grads + off_b;
-        ly->A = net->arena + arena;
+        ly->W = net->params + off_w;  ly->dW = net->grads ? net->grads + off_w : NULL;
+        ly->b = net->params + off_b;  ly->db = net->grads ? net->grads + off_b : NULL;
         off_w += nn__pad((size_t)ly->out * ly->in);
         off_b += nn__pad((size_t)ly->out);
+        if (d.inference_only) continue; /* A is set below */
+        ly->A = net->arena + arena;
         arena += mb * nn__pad((size_t)ly->out);
         if (ly->drop > 0) {
             ly->mask = net->arena + arena;
@@ -665,6 +675,10 @@ NNDEF nn_status nn_net_create(const nn_net_desc *desc, nn_net **out)
     net->delta[0] = net->arena + arena;
     arena += mb * nn__pad((size_t)net->max_width);
     net->delta[1] = net->arena + arena;
+    if (d.inference_only) {
+        for (l = 0; l < L; l++) net->layer[l].A = net->delta[l & 1];
+        net->delta[0] = net->delta[1] = NULL;
+    }
 
     nn_net_init_params(net, d.seed);
     nn_rng_seed(&net->drop_rng, d.seed ^ 0x64726f706f7574ull);
@@ -701,7 +715,7 @@ NNDEF float *nn_net_params(nn_net *net, size_t *count, size_t *n_weights)
 
 NNDEF float *nn_net_grads(nn_net *net, size_t *count, size_t *n_weights)
 {
-    if (count) *count = net ? net->n_params : 0;
+    if (count) *count = (net && net->grads) ? net->n_params : 0;
     if (n_weights) *n_weights = net ? net->n_weights : 0;
     return net ? net->grads : NULL;
 }
@@ -926,6 +940,7 @@ NNDEF nn_status nn_net_backprop(nn_net *net, const float *x, const float *y,
     float *dz;
     int l, cur = 0, B = batch;
     if (st != NN_OK) return st;
+    if (!net->grads) return NN_ERR_INVALID; /* inference-only network */
     if ((st = nn__check_targets(net, y, labels, batch)) != NN_OK) return st;
     be = nn__active;
 
@@ -1065,7 +1080,7 @@ NNDEF nn_status nn_optim_create(const nn_net *net, const nn_optim_desc *desc, nn
     nn_optim *o;
     const nn_allocator *a;
     int two, one;
-    if (!net || !desc || !out) return NN_ERR_INVALID;
+    if (!net || !desc || !out || !net->grads) return NN_ERR_INVALID;
     d = nn_optim_desc_defaults(desc);
     if ((int)d.kind <= 0 || d.kind >= NN_OPTIM_COUNT) return NN_ERR_INVALID;
     if (!(d.lr > 0.0f && d.lr < INFINITY) || !(d.eps > 0.0f && d.eps < INFINITY)) return NN_ERR_INVALID;
@@ -1225,7 +1240,7 @@ static double nn__now(void)
 NNDEF nn_status nn_net_clip_grads(nn_net *net, float max_norm, float *norm)
 {
     double nrm;
-    if (!net || !(max_norm > 0.0f && max_norm < INFINITY)) return NN_ERR_INVALID;
+    if (!net || !net->grads || !(max_norm > 0.0f && max_norm < INFINITY)) return NN_ERR_INVALID;
     if (!nn__active) return NN_ERR_BACKEND;
     nrm = sqrt(nn__active->sumsq(net->grads, net->n_params));
     if (norm) *norm = (float)nrm;

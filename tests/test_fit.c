@@ -320,6 +320,53 @@ static void errors(void)
     nn_net_destroy(net);
 }
 
+/* An inference-only net (no gradients, two ping-pong buffers) predicts exactly what the
+   full net predicts, and refuses every training call. */
+static void inference_only(void)
+{
+    nn_net_desc d;
+    nn_net *full = NULL, *inf = NULL;
+    nn_optim *o = NULL;
+    nn_optim_desc od;
+    static float pf[N * CLS], pi[N * CLS];
+    size_t cnt = 1;
+    float acc_f = 0.0f, acc_i = 0.0f, loss;
+    memset(&d, 0, sizeof d);
+    d.n_inputs = 2;
+    d.layers[0].units = 16; d.layers[0].act = NN_ACT_TANH;
+    d.layers[1].units = 16; d.layers[1].dropout = 0.3f;
+    d.layers[2].units = 8;
+    d.layers[3].units = CLS; d.layers[3].act = NN_ACT_SOFTMAX;
+    d.max_batch = 64;
+    NN_CHECK(nn_net_create(&d, &full) == NN_OK, "create full");
+    o = make_opt(full, 0.01f);
+    {
+        nn_fit_desc fd;
+        memset(&fd, 0, sizeof fd);
+        fd.epochs = 2;
+        fd.quiet = 1;
+        nn_fit(full, o, X, NULL, Y, N, &fd, NULL);
+    }
+    d.inference_only = 1;
+    d.seed = 999; /* different init: the weights come from the copy */
+    NN_CHECK(nn_net_create(&d, &inf) == NN_OK, "create inference-only");
+    NN_CHECK(nn_net_copy_params(inf, full) == NN_OK, "copy params");
+    NN_CHECK(nn_net_predict(full, X, N, pf) == NN_OK && nn_net_predict(inf, X, N, pi) == NN_OK, "predict");
+    NN_CHECK(memcmp(pf, pi, sizeof pf) == 0, "inference-only predictions differ from the full net's");
+    nn_net_accuracy(full, X, Y, N, &acc_f);
+    nn_net_accuracy(inf, X, Y, N, &acc_i);
+    NN_CHECK(acc_f == acc_i, "accuracy %g vs %g", (double)acc_f, (double)acc_i);
+    NN_CHECK(nn_net_grads(inf, &cnt, NULL) == NULL && cnt == 0, "inference-only net has no gradients");
+    NN_CHECK(nn_net_backprop(inf, X, NULL, Y, 8, &loss) == NN_ERR_INVALID, "backprop refused");
+    memset(&od, 0, sizeof od);
+    NN_CHECK(nn_optim_create(inf, &od, &o) == NN_ERR_INVALID, "optimizer refused");
+    NN_CHECK(nn_net_clip_grads(inf, 1.0f, NULL) == NN_ERR_INVALID, "clip refused");
+    NN_CHECK(nn_net_loss(inf, X, NULL, Y, 8, &loss) == NN_OK, "loss (forward only) allowed");
+    nn_optim_destroy(o);
+    nn_net_destroy(full);
+    nn_net_destroy(inf);
+}
+
 int main(void)
 {
     nn_test_begin("fit");
@@ -331,5 +378,6 @@ int main(void)
     clipping_and_nonfinite();
     confusion();
     errors();
+    inference_only();
     return nn_test_done();
 }
