@@ -1545,7 +1545,12 @@ static void nn__backend_init_avx2_vec(nn__backend *b)
 
      C[m x n] := alpha * A_panel * B_panel + beta * C[m x n]      m <= 6, n <= 16
 
-   Per k step: 2 loads of B (16 floats), 6 broadcasts of A, 12 FMAs; k unrolled by 4.
+   Per k step: 2 loads of B (16 floats), 6 broadcasts of A, 12 FMAs. k is NOT unrolled:
+   unrolled by 4 (or by 2 at -O3), gcc 12 runs out of ymm registers and spills an
+   accumulator inside the loop (a store/reload in an FMA chain); with one step per
+   iteration gcc and clang keep all 12 accumulators in registers and the loop overhead
+   (pointer adds, compare, branch) fits Zen's 6-wide dispatch beside the 12 FMAs.
+   Measured (Zen4, 1 thread): 1024^3 98 -> 106 GFLOP/s, b128 784->256 NT 98 -> 105.
    Register map (16 ymm):
        ymm0, ymm1      b(p, 0..7), b(p, 8..15)
        ymm2, ymm3      broadcast a(i, p)
@@ -1557,10 +1562,10 @@ static void nn__backend_init_avx2_vec(nn__backend *b)
    nothing outside the user's A is read. B rows are 16 floats (a packed panel, or the user's B when
    n == 16). Full 6x16 tiles are stored straight to C; edge tiles go through an aligned
    stack tile and only the m x n part is written (beta == 0 never reads C). */
-NN__GEMM_INLINE void nn__sgemm_ukr_6x16_body__avx2(int k, const float *a, ptrdiff_t rsa,
-                                                  ptrdiff_t csa, const float *b,
-                                                  ptrdiff_t ldb, float *c, ptrdiff_t ldc,
-                                                  float alpha, float beta, int m, int n)
+NN__GEMM_INLINE void nn__sgemm_ukr_body__avx2(const int MR, int k, const float *a,
+                                              ptrdiff_t rsa, ptrdiff_t csa, const float *b,
+                                              ptrdiff_t ldb, float *c, ptrdiff_t ldc,
+                                              float alpha, float beta, int m, int n)
 {
     __m256 acc0x0 = _mm256_setzero_ps(), acc0x8 = _mm256_setzero_ps();
     __m256 acc1x0 = _mm256_setzero_ps(), acc1x8 = _mm256_setzero_ps();
@@ -1568,48 +1573,49 @@ NN__GEMM_INLINE void nn__sgemm_ukr_6x16_body__avx2(int k, const float *a, ptrdif
     __m256 acc3x0 = _mm256_setzero_ps(), acc3x8 = _mm256_setzero_ps();
     __m256 acc4x0 = _mm256_setzero_ps(), acc4x8 = _mm256_setzero_ps();
     __m256 acc5x0 = _mm256_setzero_ps(), acc5x8 = _mm256_setzero_ps();
-    const float *a0 = a, *a1 = a + rsa, *a2 = a + 2 * rsa, *a3 = a + 3 * rsa;
-    const float *a4 = a + 4 * rsa, *a5 = a + 5 * rsa;
+    /* two row pointers: rows 1, 2, 4, 5 are a0 / a3 + rsa or 2 * rsa, one addressing
+       mode each (A in place as rows: 2 pointer updates per k step instead of 6) */
+    const float *a0 = a, *a3 = a + 3 * rsa;
     int p = 0;
+#define NN__UKR_A(i) ((i) < 3 ? a0 + (i) * rsa : a3 + ((i) - 3) * rsa)
+#define NN__UKR_FMA(i, q)                                                             \
+    if (MR > (i)) {                                                                   \
+        const __m256 x = _mm256_broadcast_ss(NN__UKR_A(i) + (q) * csa);               \
+        acc##i##x0 = _mm256_fmadd_ps(x, b0, acc##i##x0);                              \
+        acc##i##x8 = _mm256_fmadd_ps(x, b1, acc##i##x8);                              \
+    }
 #define NN__UKR_STEP(q)                                                               \
     do {                                                                              \
         const __m256 b0 = _mm256_loadu_ps(b + (q) * ldb);                             \
         const __m256 b1 = _mm256_loadu_ps(b + (q) * ldb + 8);                         \
-        __m256 x = _mm256_broadcast_ss(a0 + (q) * csa);                                \
-        __m256 y = _mm256_broadcast_ss(a1 + (q) * csa);                           \
-        acc0x0 = _mm256_fmadd_ps(x, b0, acc0x0); acc0x8 = _mm256_fmadd_ps(x, b1, acc0x8); \
-        acc1x0 = _mm256_fmadd_ps(y, b0, acc1x0); acc1x8 = _mm256_fmadd_ps(y, b1, acc1x8); \
-        x = _mm256_broadcast_ss(a2 + (q) * csa);                                  \
-        y = _mm256_broadcast_ss(a3 + (q) * csa);                                  \
-        acc2x0 = _mm256_fmadd_ps(x, b0, acc2x0); acc2x8 = _mm256_fmadd_ps(x, b1, acc2x8); \
-        acc3x0 = _mm256_fmadd_ps(y, b0, acc3x0); acc3x8 = _mm256_fmadd_ps(y, b1, acc3x8); \
-        x = _mm256_broadcast_ss(a4 + (q) * csa);                                  \
-        y = _mm256_broadcast_ss(a5 + (q) * csa);                                  \
-        acc4x0 = _mm256_fmadd_ps(x, b0, acc4x0); acc4x8 = _mm256_fmadd_ps(x, b1, acc4x8); \
-        acc5x0 = _mm256_fmadd_ps(y, b0, acc5x0); acc5x8 = _mm256_fmadd_ps(y, b1, acc5x8); \
+        NN__UKR_FMA(0, q) NN__UKR_FMA(1, q) NN__UKR_FMA(2, q)                         \
+        NN__UKR_FMA(3, q) NN__UKR_FMA(4, q) NN__UKR_FMA(5, q)                         \
     } while (0)
-    for (; p + 4 <= k; p += 4) {
-        NN__UKR_STEP(0);
-        NN__UKR_STEP(1);
-        NN__UKR_STEP(2);
-        NN__UKR_STEP(3);
-        a0 += 4 * csa; a1 += 4 * csa; a2 += 4 * csa;
-        a3 += 4 * csa; a4 += 4 * csa; a5 += 4 * csa;
-        b += 4 * ldb;
-    }
     for (; p < k; p++) {
         NN__UKR_STEP(0);
-        a0 += csa; a1 += csa; a2 += csa; a3 += csa; a4 += csa; a5 += csa;
+        a0 += csa; a3 += csa;
         b += ldb;
     }
 #undef NN__UKR_STEP
+#undef NN__UKR_FMA
+#undef NN__UKR_A
     {
-        const __m256 va = _mm256_set1_ps(alpha);
-        if (m == 6 && n == 16) {
+        if (alpha != 1.0f) { /* skipped in training (alpha = 1): 12 FP ops of 120 at k = 10 */
+            const __m256 va = _mm256_set1_ps(alpha);
+#define NN__UKR_SCALE(i)                                                                \
+    if (MR > (i)) {                                                                     \
+        acc##i##x0 = _mm256_mul_ps(va, acc##i##x0);                                     \
+        acc##i##x8 = _mm256_mul_ps(va, acc##i##x8);                                     \
+    }
+            NN__UKR_SCALE(0) NN__UKR_SCALE(1) NN__UKR_SCALE(2)
+            NN__UKR_SCALE(3) NN__UKR_SCALE(4) NN__UKR_SCALE(5)
+#undef NN__UKR_SCALE
+        }
+        if (m == MR && n == 16) {
 #define NN__UKR_ROW(i)                                                                  \
-    do {                                                                                \
+    if (MR > (i)) {                                                                     \
         float *ci = c + (i) * ldc;                                                      \
-        __m256 v0 = _mm256_mul_ps(va, acc##i##x0), v1 = _mm256_mul_ps(va, acc##i##x8);  \
+        __m256 v0 = acc##i##x0, v1 = acc##i##x8;                                        \
         if (beta != 0.0f) {                                                             \
             const __m256 vb = _mm256_set1_ps(beta);                                     \
             v0 = _mm256_fmadd_ps(vb, _mm256_loadu_ps(ci), v0);                          \
@@ -1617,9 +1623,9 @@ NN__GEMM_INLINE void nn__sgemm_ukr_6x16_body__avx2(int k, const float *a, ptrdif
         }                                                                               \
         _mm256_storeu_ps(ci, v0);                                                       \
         _mm256_storeu_ps(ci + 8, v1);                                                   \
-    } while (0)
-            NN__UKR_ROW(0); NN__UKR_ROW(1); NN__UKR_ROW(2);
-            NN__UKR_ROW(3); NN__UKR_ROW(4); NN__UKR_ROW(5);
+    }
+            NN__UKR_ROW(0) NN__UKR_ROW(1) NN__UKR_ROW(2)
+            NN__UKR_ROW(3) NN__UKR_ROW(4) NN__UKR_ROW(5)
 #undef NN__UKR_ROW
         } else {
             NN__ALIGNAS64 float ct[6 * 16];
@@ -1634,9 +1640,9 @@ NN__GEMM_INLINE void nn__sgemm_ukr_6x16_body__avx2(int k, const float *a, ptrdif
                 float *ci = c + i * ldc;
                 const float *t = ct + i * 16;
                 if (beta == 0.0f)
-                    for (j = 0; j < n; j++) ci[j] = alpha * t[j];
+                    for (j = 0; j < n; j++) ci[j] = t[j];
                 else
-                    for (j = 0; j < n; j++) ci[j] = alpha * t[j] + beta * ci[j];
+                    for (j = 0; j < n; j++) ci[j] = t[j] + beta * ci[j];
             }
         }
     }
@@ -1650,7 +1656,7 @@ NN__GEMM_INLINE void nn__sgemm_ukr_6x16_body__avx2(int k, const float *a, ptrdif
         float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)                      \
     {                                                                                        \
         (void)rsa; (void)csa; (void)ldb;                                                     \
-        nn__sgemm_ukr_6x16_body__avx2(k, a, RSA, CSA, b, LDB, c, ldc, alpha, beta, m, n);    \
+        nn__sgemm_ukr_body__avx2(6, k, a, RSA, CSA, b, LDB, c, ldc, alpha, beta, m, n);      \
     }
 NN__UKR_AVX2(, 1, 6, 16)
 NN__UKR_AVX2(_rows, rsa, 1, 16)
@@ -1659,6 +1665,86 @@ NN__UKR_AVX2(_bdirect, 1, 6, ldb)
 NN__UKR_AVX2(_rows_bdirect, rsa, 1, ldb)
 NN__UKR_AVX2(_cols_bdirect, 1, csa, ldb)
 #undef NN__UKR_AVX2
+
+/* MR x 16 instances (MR = 1..5, m == MR; 6 is _rows_bdirect / _cols_bdirect) for the
+   unpacked path below: A in place as
+   rows (nn__sgemm_ukr_<MR>x16__avx2_rows) or as MR contiguous floats per k step
+   (_cols), B in place or a packed edge panel (ldb). */
+#define NN__UKR_AVX2_MR(MRV)                                                                 \
+    NN__GEMM_NOINLINE void nn__sgemm_ukr_##MRV##x16__avx2_rows(                              \
+        int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,  \
+        float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)                      \
+    {                                                                                        \
+        (void)csa;                                                                           \
+        nn__sgemm_ukr_body__avx2(MRV, k, a, rsa, 1, b, ldb, c, ldc, alpha, beta, m, n);      \
+    }                                                                                        \
+    NN__GEMM_NOINLINE void nn__sgemm_ukr_##MRV##x16__avx2_cols(                              \
+        int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,  \
+        float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)                      \
+    {                                                                                        \
+        (void)rsa;                                                                           \
+        nn__sgemm_ukr_body__avx2(MRV, k, a, 1, csa, b, ldb, c, ldc, alpha, beta, m, n);      \
+    }
+NN__UKR_AVX2_MR(1)
+NN__UKR_AVX2_MR(2)
+NN__UKR_AVX2_MR(3)
+NN__UKR_AVX2_MR(4)
+NN__UKR_AVX2_MR(5)
+#undef NN__UKR_AVX2_MR
+
+/* Unpacked path for transb == 0 when packing cannot pay: narrow M (a 10-row weight
+   gradient, TN 10 x N x batch) or tiny K (the backward-data GEMM of a 10-wide layer,
+   NN batch x N x 10, where packing costs as much as the FMAs). A and B are read in
+   place. Rows are split into ceil(m / 6) panels of near-equal height (10 = 5 + 5,
+   128 = 18 x 6 + 4 x 5), each run by an exact-height MR x 16 kernel, so no FMA lane
+   works on padding (a 6-row tiling of 10 rows wastes 17%). Only a partial last column
+   panel of B is copied (zero-padded, k <= NN__DIRECT_KC rows at a time). Loop order:
+   column panel outside, so its KC x 16 floats of B stay in L1 across row panels. */
+#define NN__DIRECT_KC 512
+static void nn__sgemm_direct__avx2(int transa, int m, int n, int k, float alpha,
+                                   const float *A, int lda, const float *B, int ldb,
+                                   float beta, float *C, int ldc)
+{
+    static const nn__ukr_fn rows[7] = {0, nn__sgemm_ukr_1x16__avx2_rows,
+        nn__sgemm_ukr_2x16__avx2_rows, nn__sgemm_ukr_3x16__avx2_rows,
+        nn__sgemm_ukr_4x16__avx2_rows, nn__sgemm_ukr_5x16__avx2_rows,
+        nn__sgemm_ukr_6x16__avx2_rows_bdirect};
+    static const nn__ukr_fn cols[7] = {0, nn__sgemm_ukr_1x16__avx2_cols,
+        nn__sgemm_ukr_2x16__avx2_cols, nn__sgemm_ukr_3x16__avx2_cols,
+        nn__sgemm_ukr_4x16__avx2_cols, nn__sgemm_ukr_5x16__avx2_cols,
+        nn__sgemm_ukr_6x16__avx2_cols_bdirect};
+    NN__ALIGNAS64 float edge[NN__DIRECT_KC * 16];
+    const int npan = (m + 5) / 6, hlo = m / npan, nhi = m % npan; /* nhi panels of hlo+1 */
+    const nn__ukr_fn *tab = transa ? cols : rows;
+    int pc, jr, pn, p, j;
+    for (pc = 0; pc < k; pc += NN__DIRECT_KC) {
+        const int kc = NN__MIN(NN__DIRECT_KC, k - pc);
+        const float beta_p = pc == 0 ? beta : 1.0f;
+        const float *Ap = transa ? A + (size_t)pc * lda : A + pc;
+        const float *Bp = B + (size_t)pc * ldb;
+        for (jr = 0; jr < n; jr += 16) {
+            const int nv = NN__MIN(16, n - jr);
+            const float *bp = Bp + jr;
+            ptrdiff_t ldbp = ldb;
+            int i0 = 0;
+            if (nv < 16) {
+                for (p = 0; p < kc; p++) {
+                    for (j = 0; j < nv; j++) edge[p * 16 + j] = bp[(size_t)p * ldb + j];
+                    for (; j < 16; j++) edge[p * 16 + j] = 0.0f;
+                }
+                bp = edge;
+                ldbp = 16;
+            }
+            for (pn = 0; pn < npan; pn++) {
+                const int h = hlo + (pn < nhi);
+                const float *ap = transa ? Ap + i0 : Ap + (size_t)i0 * lda;
+                tab[h](kc, ap, lda, lda, bp, ldbp, C + (size_t)i0 * ldc + jr, ldc, alpha,
+                       beta_p, h, nv);
+                i0 += h;
+            }
+        }
+    }
+}
 
 /* Packing by 8x8 transposes in registers: 8 floats of each source row in, 8 columns
    out. The scalar form of these loops runs ~1 element/cycle with strided stores; the
@@ -1731,15 +1817,74 @@ static void nn__sgemm_pack_bt16__avx2(int kc, const float *src, int ld, float *d
    k-contiguous, as dot products, without packing. Used for narrow outputs (n <= 12:
    a 10-class output layer, where a 16-wide tile would waste 6 columns) and tiny
    batches (m <= 4: inference, where packing B^T would cost as much as the math).
-   Tiles of 4 rows x 3 columns: 12 ymm accumulators over k, 8 floats at a time (the k
-   tail by masked loads, which never touch memory past k), then horizontal sums. Rows
-   and columns past m / n are clamped to the last valid one (read, never stored). */
-static float nn__gemm_hsum8__avx2(__m256 v)
+   Tiles of 4 rows x NC columns (NC = 3, 2 or 1, a constant per instance): 4*NC ymm
+   accumulators over k, 8 floats at a time (the k tail by masked loads, which never
+   touch memory past k). Columns are split into ceil(n / 3) near-equal groups
+   (10 = 3 + 3 + 2 + 2), so no accumulator works on a duplicate column. Rows past m
+   are clamped to the last valid one (read, never stored). Each row's NC sums come out
+   of one hadd tree (4 rows x 3 columns: 12 hadd instead of 36 shuffle/add pairs). */
+NN__GEMM_INLINE __m128 nn__gemm_hsum4__avx2(__m256 v0, __m256 v1, __m256 v2, __m256 v3)
 {
-    __m128 x = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    x = _mm_add_ps(x, _mm_movehl_ps(x, x));
-    x = _mm_add_ss(x, _mm_movehdup_ps(x));
-    return _mm_cvtss_f32(x);
+    /* [sum v0, sum v1, sum v2, sum v3] */
+    const __m256 h = _mm256_hadd_ps(_mm256_hadd_ps(v0, v1), _mm256_hadd_ps(v2, v3));
+    return _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+}
+
+NN__GEMM_INLINE void nn__sgemm_dot_tile__avx2(const int NC, int mi, int k, __m256i tail,
+                                              float alpha, const float *A, int lda,
+                                              const float *B, int ldb, float beta,
+                                              float *C, int ldc)
+{
+    const int k8 = k & ~7;
+    const float *a0 = A;
+    const float *a1 = A + (size_t)NN__MIN(1, mi - 1) * lda;
+    const float *a2 = A + (size_t)NN__MIN(2, mi - 1) * lda;
+    const float *a3 = A + (size_t)NN__MIN(3, mi - 1) * lda;
+    const float *b0 = B, *b1 = B + (NC > 1 ? ldb : 0), *b2 = B + (NC > 2 ? 2 * (size_t)ldb : 0);
+    __m256 acc0x0 = _mm256_setzero_ps(), acc0x1 = acc0x0, acc0x2 = acc0x0;
+    __m256 acc1x0 = acc0x0, acc1x1 = acc0x0, acc1x2 = acc0x0;
+    __m256 acc2x0 = acc0x0, acc2x1 = acc0x0, acc2x2 = acc0x0;
+    __m256 acc3x0 = acc0x0, acc3x1 = acc0x0, acc3x2 = acc0x0;
+    int p, r;
+#define NN__DOT_ROW(i, LOAD)                                                               \
+    do {                                                                                   \
+        const __m256 va = LOAD(a##i + p);                                                  \
+        acc##i##x0 = _mm256_fmadd_ps(va, vb0, acc##i##x0);                                 \
+        if (NC > 1) acc##i##x1 = _mm256_fmadd_ps(va, vb1, acc##i##x1);                     \
+        if (NC > 2) acc##i##x2 = _mm256_fmadd_ps(va, vb2, acc##i##x2);                     \
+    } while (0)
+#define NN__DOT_STEP(LOAD)                                                                 \
+    do {                                                                                   \
+        const __m256 vb0 = LOAD(b0 + p);                                                   \
+        const __m256 vb1 = NC > 1 ? LOAD(b1 + p) : vb0;                                    \
+        const __m256 vb2 = NC > 2 ? LOAD(b2 + p) : vb0;                                    \
+        NN__DOT_ROW(0, LOAD); NN__DOT_ROW(1, LOAD); NN__DOT_ROW(2, LOAD); NN__DOT_ROW(3, LOAD); \
+    } while (0)
+#define NN__LOADU(x) _mm256_loadu_ps(x)
+#define NN__LOADM(x) _mm256_maskload_ps((x), tail)
+    for (p = 0; p < k8; p += 8) NN__DOT_STEP(NN__LOADU);
+    if (k8 < k) NN__DOT_STEP(NN__LOADM);
+#undef NN__LOADU
+#undef NN__LOADM
+#undef NN__DOT_STEP
+#undef NN__DOT_ROW
+    {
+        const __m128 va = _mm_set1_ps(alpha);
+        __m128 s[4];
+        s[0] = nn__gemm_hsum4__avx2(acc0x0, acc0x1, acc0x2, acc0x2);
+        s[1] = nn__gemm_hsum4__avx2(acc1x0, acc1x1, acc1x2, acc1x2);
+        s[2] = nn__gemm_hsum4__avx2(acc2x0, acc2x1, acc2x2, acc2x2);
+        s[3] = nn__gemm_hsum4__avx2(acc3x0, acc3x1, acc3x2, acc3x2);
+        for (r = 0; r < mi; r++) { /* (vmaskmovps stores are slow on Zen) */
+            float *cr = C + (size_t)r * ldc, t[4];
+            int c;
+            _mm_storeu_ps(t, _mm_mul_ps(va, s[r]));
+            if (beta == 0.0f)
+                for (c = 0; c < NC; c++) cr[c] = t[c];
+            else
+                for (c = 0; c < NC; c++) cr[c] = t[c] + beta * cr[c];
+        }
+    }
 }
 
 static void nn__sgemm_dot_nt__avx2(int m, int n, int k, float alpha, const float *A,
@@ -1748,58 +1893,22 @@ static void nn__sgemm_dot_nt__avx2(int m, int n, int k, float alpha, const float
 {
     static const int lanes[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
     const __m256i tail = _mm256_loadu_si256((const __m256i *)(lanes + 8 - (k & 7)));
-    const int k8 = k & ~7;
-    int i, j, p, r, c;
+    const int ng = (n + 2) / 3, wlo = n / ng, nhi = n % ng; /* nhi groups of wlo + 1 */
+    int i, g, j;
     for (i = 0; i < m; i += 4) {
         const int mi = NN__MIN(4, m - i);
-        const float *a0 = A + (size_t)i * lda;
-        const float *a1 = A + (size_t)(i + NN__MIN(1, mi - 1)) * lda;
-        const float *a2 = A + (size_t)(i + NN__MIN(2, mi - 1)) * lda;
-        const float *a3 = A + (size_t)(i + NN__MIN(3, mi - 1)) * lda;
-        for (j = 0; j < n; j += 3) {
-            const int nj = NN__MIN(3, n - j);
-            const float *b0 = B + (size_t)j * ldb;
-            const float *b1 = B + (size_t)(j + NN__MIN(1, nj - 1)) * ldb;
-            const float *b2 = B + (size_t)(j + NN__MIN(2, nj - 1)) * ldb;
-            __m256 acc0x0 = _mm256_setzero_ps(), acc0x1 = acc0x0, acc0x2 = acc0x0;
-            __m256 acc1x0 = acc0x0, acc1x1 = acc0x0, acc1x2 = acc0x0;
-            __m256 acc2x0 = acc0x0, acc2x1 = acc0x0, acc2x2 = acc0x0;
-            __m256 acc3x0 = acc0x0, acc3x1 = acc0x0, acc3x2 = acc0x0;
-            float s[4][3];
-#define NN__DOT_STEP(LOAD)                                                                 \
-    do {                                                                                   \
-        const __m256 vb0 = LOAD(b0 + p), vb1 = LOAD(b1 + p), vb2 = LOAD(b2 + p);           \
-        __m256 va = LOAD(a0 + p);                                                          \
-        acc0x0 = _mm256_fmadd_ps(va, vb0, acc0x0); acc0x1 = _mm256_fmadd_ps(va, vb1, acc0x1); \
-        acc0x2 = _mm256_fmadd_ps(va, vb2, acc0x2);                                         \
-        va = LOAD(a1 + p);                                                                 \
-        acc1x0 = _mm256_fmadd_ps(va, vb0, acc1x0); acc1x1 = _mm256_fmadd_ps(va, vb1, acc1x1); \
-        acc1x2 = _mm256_fmadd_ps(va, vb2, acc1x2);                                         \
-        va = LOAD(a2 + p);                                                                 \
-        acc2x0 = _mm256_fmadd_ps(va, vb0, acc2x0); acc2x1 = _mm256_fmadd_ps(va, vb1, acc2x1); \
-        acc2x2 = _mm256_fmadd_ps(va, vb2, acc2x2);                                         \
-        va = LOAD(a3 + p);                                                                 \
-        acc3x0 = _mm256_fmadd_ps(va, vb0, acc3x0); acc3x1 = _mm256_fmadd_ps(va, vb1, acc3x1); \
-        acc3x2 = _mm256_fmadd_ps(va, vb2, acc3x2);                                         \
-    } while (0)
-#define NN__LOADU(x) _mm256_loadu_ps(x)
-#define NN__LOADM(x) _mm256_maskload_ps((x), tail)
-            for (p = 0; p < k8; p += 8) NN__DOT_STEP(NN__LOADU);
-            if (k8 < k) NN__DOT_STEP(NN__LOADM);
-#undef NN__LOADU
-#undef NN__LOADM
-#undef NN__DOT_STEP
-            s[0][0] = nn__gemm_hsum8__avx2(acc0x0); s[0][1] = nn__gemm_hsum8__avx2(acc0x1); s[0][2] = nn__gemm_hsum8__avx2(acc0x2);
-            s[1][0] = nn__gemm_hsum8__avx2(acc1x0); s[1][1] = nn__gemm_hsum8__avx2(acc1x1); s[1][2] = nn__gemm_hsum8__avx2(acc1x2);
-            s[2][0] = nn__gemm_hsum8__avx2(acc2x0); s[2][1] = nn__gemm_hsum8__avx2(acc2x1); s[2][2] = nn__gemm_hsum8__avx2(acc2x2);
-            s[3][0] = nn__gemm_hsum8__avx2(acc3x0); s[3][1] = nn__gemm_hsum8__avx2(acc3x1); s[3][2] = nn__gemm_hsum8__avx2(acc3x2);
-            for (r = 0; r < mi; r++) {
-                float *cr = C + (size_t)(i + r) * ldc + j;
-                if (beta == 0.0f)
-                    for (c = 0; c < nj; c++) cr[c] = alpha * s[r][c];
-                else
-                    for (c = 0; c < nj; c++) cr[c] = alpha * s[r][c] + beta * cr[c];
-            }
+        const float *Ai = A + (size_t)i * lda;
+        float *Ci = C + (size_t)i * ldc;
+        for (g = 0, j = 0; g < ng; g++) {
+            const int w = wlo + (g < nhi);
+            const float *Bj = B + (size_t)j * ldb;
+            if (w == 3)
+                nn__sgemm_dot_tile__avx2(3, mi, k, tail, alpha, Ai, lda, Bj, ldb, beta, Ci + j, ldc);
+            else if (w == 2)
+                nn__sgemm_dot_tile__avx2(2, mi, k, tail, alpha, Ai, lda, Bj, ldb, beta, Ci + j, ldc);
+            else
+                nn__sgemm_dot_tile__avx2(1, mi, k, tail, alpha, Ai, lda, Bj, ldb, beta, Ci + j, ldc);
+            j += w;
         }
     }
 }
@@ -1836,6 +1945,11 @@ static void nn__gemm__avx2(int transa, int transb, int m, int n, int k, float al
     cfg.softmax = nn__avx2_gemm_softmax;
     if (!transa && transb && k > 0 && (n <= 12 || m <= 4)) {
         nn__sgemm_dot_nt__avx2(m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
+        nn__gemm_epilogue(&cfg, C, ldc, m, n, bias, act, act_param, 1);
+        return;
+    }
+    if (!transb && k > 0 && (m <= 12 || k <= 16)) {
+        nn__sgemm_direct__avx2(transa, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
         nn__gemm_epilogue(&cfg, C, ldc, m, n, bias, act, act_param, 1);
         return;
     }

@@ -287,6 +287,38 @@ static void test_large(int level)
     }
 }
 
+/* The AVX2 narrow paths, around their tile shapes (every backend runs them too):
+   unpacked transb == 0 (m <= 12: panels of near-equal height 1..6; k <= 16 with any m;
+   k past the 512-row chunk), and the NT dot-product path (n <= 12: column groups of
+   3/2/1, row tiles of 4, k tails of 1..7). beta == 0 cases see NaN in C. */
+static void test_narrow_paths(int level)
+{
+    static const int ns_direct[] = {1, 15, 16, 17, 33, 128};
+    static const int ks_direct[] = {1, 7, 10, 100};
+    static const int ms_k[] = {13, 25, 31, 37, 128, 130};
+    static const int ms_dot[] = {1, 3, 4, 5, 9, 13, 32};
+    static const int ks_dot[] = {1, 7, 8, 9, 128, 131};
+    int m, n, k, ta, i, idx = 0;
+    int mstep = level == 2 ? 1 : 3;
+    for (ta = 0; ta < 2; ta++) {
+        for (m = 1; m <= 12; m += mstep)
+            for (n = 0; n < 6; n++)
+                for (k = 0; k < 4; k++)
+                    if (level == 2 || (m + n + k) % 2 == 0)
+                        plain_case(ta, 0, m, ns_direct[n], ks_direct[k], idx++);
+        for (i = 0; i < 6; i++)
+            for (k = 1; k <= 16; k += level == 2 ? 3 : 5)
+                plain_case(ta, 0, ms_k[i], 16 + 17 * (i % 3), k, idx++);
+        plain_case(ta, 0, 10, 37, 1100, idx++); /* three k chunks of the unpacked path */
+        plain_case(ta, 0, 7, 20, 513, idx++);
+    }
+    for (n = 1; n <= 12; n++)
+        for (m = 0; m < 7; m++)
+            for (k = 0; k < 6; k++)
+                if (level == 2 || (m + n + k) % 3 == 0)
+                    plain_case(0, 1, ms_dot[m], n, ks_dot[k], idx++);
+}
+
 /* Every activation (and softmax) with and without bias, on shapes with edge tiles;
    k == 0 (C = beta*C + bias, then act). */
 static void test_epilogues(void)
@@ -371,6 +403,7 @@ int main(void)
         test_sweeps(level);
         test_random(level == 2 ? 400 : (level == 1 ? 150 : 60), level == 0 ? 90 : 200);
         test_large(level);
+        test_narrow_paths(level);
         printf("backend=%s: %ld gemm cases\n", be_name, n_cases - before);
         fflush(stdout);
     }
