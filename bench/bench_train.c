@@ -26,8 +26,11 @@
    (name train|infer|latency; for latency "best" is the 10th percentile, lower is better),
    then a human-readable table.
 
+   --quick: 1 timed epoch on the first 20,000 training images (--train-n), fewer
+   inference repetitions; for development only.
+
    usage: bench_train [--epochs N] [--quick] [--data DIR] [--random] [--batch B]
-                      [--infer-reps N] [--latency-calls N] */
+                      [--train-n N] [--infer-reps N] [--latency-calls N] */
 #define _POSIX_C_SOURCE 199309L /* clock_gettime under -std=c99 */
 #define NN_IMPLEMENTATION
 #define NN_DATA_IMPLEMENTATION
@@ -184,7 +187,7 @@ typedef struct row { const char *name; int batch; double best, med; const char *
 int main(int argc, char **argv)
 {
     const char *data_dir = "/usr/share/datasets/fashion-mnist";
-    int epochs = 3, quick = 0, force_random = 0, infer_reps = 0, lat_calls = 0, only_batch = 0;
+    int epochs = 3, quick = 0, force_random = 0, infer_reps = 0, lat_calls = 0, only_batch = 0, train_n = 0;
     int threads = 1, i, b, random_data = 0, failed = 0, nrows = 0;
     static const int batches[] = {32, 128, 256};
     row rows[8];
@@ -202,6 +205,7 @@ int main(int argc, char **argv)
         if (!strcmp(a, "--epochs")) epochs = atoi(v);
         else if (!strcmp(a, "--data")) data_dir = v;
         else if (!strcmp(a, "--batch")) only_batch = atoi(v);
+        else if (!strcmp(a, "--train-n")) train_n = atoi(v);
         else if (!strcmp(a, "--infer-reps")) infer_reps = atoi(v);
         else if (!strcmp(a, "--latency-calls")) lat_calls = atoi(v);
         else goto usage;
@@ -234,6 +238,8 @@ int main(int argc, char **argv)
         }
         random_data = 1;
     }
+    if (train_n <= 0 && quick) train_n = 20000;
+    if (train_n > 0 && train_n < train.n) train.n = train_n; /* the first train_n images */
     printf("bench_train backend=%s cpu=\"%s\" threads=%d data=%s train=%d test=%d epochs=1+%d "
            "infer_reps=%d latency_calls=%d\n",
            nn_simd_backend_name(), cpu, threads, random_data ? "RANDOM" : "fashion-mnist", train.n,
@@ -373,6 +379,6 @@ int main(int argc, char **argv)
 
 usage:
     fprintf(stderr, "usage: %s [--epochs N] [--quick] [--data DIR] [--random] [--batch B] "
-                    "[--infer-reps N] [--latency-calls N]\n", argv[0]);
+                    "[--train-n N] [--infer-reps N] [--latency-calls N]\n", argv[0]);
     return 2;
 }

@@ -4,12 +4,15 @@
 # $(BUILD)/bench_* and $(BUILD)/ex_fashion_mnist; it builds nothing itself.
 #
 #   bench/run.sh            full run (< 10 min): writes bench/RESULTS.md, bench/results/
-#   bench/run.sh --quick    development run (fewer epochs/reps, 1 round): writes only
-#                           bench/results/quick/ (RESULTS.md there is marked QUICK)
+#   bench/run.sh --quick    development run (fewer epochs/reps, 20k training images, 1 round):
+#                           writes only bench/results/quick/ (RESULTS.md there is marked QUICK)
+#   bench/run.sh [--quick] --report   rewrite RESULTS.md and the plot from the raw outputs
+#                           of the last run (nothing is measured)
 #
 # Environment: BUILD (default build), ROUNDS (nn/torch alternations; default 2, quick 1),
 # LOCK (default /tmp/nn_bench.lock), QUIET_WAIT (seconds to wait per run for the machine to
-# go idle; default 30, quick 3), FASHION_DIR, PYTHON_TORCH (default /usr/bin/python3).
+# go idle; default 30, quick 3) and QUIET_BUDGET (total such waiting; default 150, quick 10),
+# FASHION_DIR, PYTHON_TORCH (default /usr/bin/python3).
 #
 # What runs, each under `flock $LOCK` (the lock every engineer's timing runs take), 1-thread
 # runs pinned with `taskset -c 0`:
@@ -20,8 +23,8 @@
 #      1 and 2 threads, --warmup 1 --runs 5, JSON + Markdown into the results folder
 # A missing peer (hyperfine, torch, OpenBLAS, gnuplot) or binary is reported and skipped.
 # Before each run the script samples /proc/stat for 0.5 s and waits (up to QUIET_WAIT s)
-# while other processes keep more than 25% of the machine busy; the busy share it saw is
-# recorded next to every measurement.
+# while other processes keep more than 25% of the machine busy (QUIET_BUDGET s in total);
+# the busy share it saw is recorded next to every measurement.
 set -u
 cd "$(dirname "$0")/.." || exit 1
 
@@ -31,24 +34,27 @@ PY=${PYTHON_TORCH:-/usr/bin/python3}
 OBLAS_OMP=/usr/lib/x86_64-linux-gnu/openblas-openmp
 FASHION_DIR=${FASHION_DIR:-/usr/share/datasets/fashion-mnist}
 QUICK=0
+REPORT_ONLY=0
 for a in "$@"; do
     case $a in
         --quick) QUICK=1 ;;
+        --report) REPORT_ONLY=1 ;;
         -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
         *) echo "run.sh: unknown option $a (try --help)" >&2; exit 2 ;;
     esac
 done
 if [ $QUICK = 1 ]; then
-    OUT=bench/results/quick; RES=$OUT/RESULTS.md; ROUNDS=${ROUNDS:-1}; QUIET_WAIT=${QUIET_WAIT:-3}
+    OUT=bench/results/quick; RES=$OUT/RESULTS.md; ROUNDS=${ROUNDS:-1}; QUIET_WAIT=${QUIET_WAIT:-3}; QUIET_BUDGET=${QUIET_BUDGET:-10}
     QF=--quick; HF_ARGS=(--warmup 0 --runs 2); EX_EPOCHS=1
 else
-    OUT=bench/results; RES=bench/RESULTS.md; ROUNDS=${ROUNDS:-2}; QUIET_WAIT=${QUIET_WAIT:-30}
+    OUT=bench/results; RES=bench/RESULTS.md; ROUNDS=${ROUNDS:-2}; QUIET_WAIT=${QUIET_WAIT:-30}; QUIET_BUDGET=${QUIET_BUDGET:-150}
     QF=; HF_ARGS=(--warmup 1 --runs 5); EX_EPOCHS=2
 fi
 RAW=$OUT/raw
 mkdir -p "$RAW"
-rm -f "$RAW"/*.txt
+[ $REPORT_ONLY = 1 ] || rm -f "$RAW"/*.txt "$RAW"/*.busy "$OUT"/hyperfine_*
 T_START=$(date +%s)
+QUIET_BUDGET_0=$QUIET_BUDGET
 NOTES=()   # lines for the "Skipped / warnings" section
 note() { echo "run.sh: $*" >&2; NOTES+=("$*"); }
 
@@ -66,8 +72,8 @@ LAST_BUSY=0
 quiet_gate() {
     local waited=0 b
     b=$(busy_pct)
-    while [ "$b" -gt 25 ] && [ $waited -lt "$QUIET_WAIT" ]; do
-        sleep 2; waited=$((waited + 2)); b=$(busy_pct)
+    while [ "$b" -gt 25 ] && [ $waited -lt "$QUIET_WAIT" ] && [ "$QUIET_BUDGET" -gt 0 ]; do
+        sleep 2; waited=$((waited + 2)); QUIET_BUDGET=$((QUIET_BUDGET - 2)); b=$(busy_pct)
     done
     LAST_BUSY=$b
     [ "$b" -gt 25 ] && echo "run.sh: machine still ${b}% busy after ${waited}s; measuring anyway" >&2
@@ -103,6 +109,8 @@ if [ -x "$BUILD/bench_gemm" ] && ! ldd "$BUILD/bench_gemm" 2>/dev/null | grep -q
 fi
 [ -e "$FASHION_DIR/train-images-idx3-ubyte.gz" ] || note "Fashion-MNIST not in $FASHION_DIR (apt-get install dataset-fashion-mnist): RANDOM data of the same shape is used, and hyperfine is skipped"
 
+HF_DONE=()
+if [ $REPORT_ONLY = 0 ]; then
 # ---------------------------------------------------------------- 1. FMA peak
 if [ -x "$BUILD/bench_fma_peak" ]; then
     echo "== FMA peak"
@@ -133,7 +141,6 @@ for r in $(seq 1 "$ROUNDS"); do
 done
 
 # ---------------------------------------------------------------- 4. hyperfine
-HF_DONE=()
 if [ $HAVE_HF = 1 ] && [ -x "$BUILD/ex_fashion_mnist" ] && [ -e "$FASHION_DIR/train-images-idx3-ubyte.gz" ]; then
     exdir=$(mktemp -d)
     for t in 1 2; do
@@ -148,6 +155,17 @@ if [ $HAVE_HF = 1 ] && [ -x "$BUILD/ex_fashion_mnist" ] && [ -e "$FASHION_DIR/tr
     done
     rm -rf "$exdir"
 fi
+
+else
+    for t in 1 2; do [ -e "$OUT/hyperfine_${t}t.md" ] && HF_DONE+=($t); done
+fi
+if [ $REPORT_ONLY = 0 ]; then
+    echo $(( $(date +%s) - T_START )) > "$RAW/elapsed"; date -u '+%Y-%m-%d %H:%M UTC' > "$RAW/date"
+    cut -d' ' -f1-3 /proc/loadavg > "$RAW/loadavg"
+    echo "$(git rev-parse --short HEAD 2>/dev/null)$(git diff --quiet HEAD -- nn.h nn_simd.h nn_data.h 2>/dev/null || echo " with uncommitted changes to the headers")" > "$RAW/commit"
+fi
+ELAPSED=$(cat "$RAW/elapsed" 2>/dev/null || echo 0)
+RUN_DATE=$(cat "$RAW/date" 2>/dev/null || date -u '+%Y-%m-%d %H:%M UTC')
 
 # ---------------------------------------------------------------- collect
 # results.tsv: lib name threads batch best median unit busy   (best over rounds of best,
@@ -229,6 +247,7 @@ fi
 
 # ---------------------------------------------------------------- RESULTS.md
 CPU=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+CPUFM=$(awk -F': ' '/^cpu family/ { f = $2 } /^model[ \t]*:/ { m = $2 } /^stepping/ { print "family " f " model " m " stepping " $2; exit }' /proc/cpuinfo)
 NCPU=$(nproc)
 FLAGS=$(grep -m1 '^flags' /proc/cpuinfo | tr ' ' '\n' | grep -xE 'avx2|fma|avx512f' | tr '\n' ' ')
 GCCV=$(gcc --version 2>/dev/null | head -1)
@@ -241,7 +260,6 @@ NN_BACKEND_NAME=$(hdr_field "$RAW/nn_1t_r1.txt" backend)
 DATA=$(hdr_field "$RAW/nn_1t_r1.txt" data)
 PEAK1=$(awk '/^RESULT fma_peak 1 / { print $5 }' "$RAW/fma_peak.txt" 2>/dev/null)
 PEAK2=$(awk '/^RESULT fma_peak 2 / { print $5 }' "$RAW/fma_peak.txt" 2>/dev/null)
-T_END=$(date +%s)
 
 ratio() { # ratio lib-a-value lib-b-value -> a/b with 2 decimals
     [ -n "$1" ] && [ -n "$2" ] && awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "–" }' || echo "–"
@@ -256,14 +274,14 @@ status() { # status value op target -> met / NOT met
     echo
     [ $QUICK = 1 ] && { echo "> **QUICK RUN** (\`bench/run.sh --quick\`): fewer epochs and repetitions, one round. For development only; do not cite."; echo; }
     [ "$DATA" = RANDOM ] && { echo "> **RANDOM DATA**: Fashion-MNIST was not found in \`$FASHION_DIR\`; the training/inference numbers below were measured on random data of the same shape (60,000 x 784 / 10,000 x 784, 10 classes). Throughput is comparable, accuracies are meaningless."; echo; }
-    echo "Generated by \`bench/run.sh\`$([ $QUICK = 1 ] && echo " --quick") on $(date -u '+%Y-%m-%d %H:%M UTC') in $(( (T_END - T_START) / 60 )) min $(( (T_END - T_START) % 60 )) s; commit \`$(git rev-parse --short HEAD 2>/dev/null)\`$(git diff --quiet HEAD -- nn.h nn_simd.h nn_data.h 2>/dev/null || echo " with uncommitted changes to the headers")."
+    echo "Generated by \`bench/run.sh\`$([ $QUICK = 1 ] && echo " --quick") on $RUN_DATE in $((ELAPSED / 60)) min $((ELAPSED % 60)) s; commit \`$(cut -d' ' -f1 "$RAW/commit" 2>/dev/null)\`$(cut -s -d' ' -f2- "$RAW/commit" 2>/dev/null | sed 's/^/ /')."
     echo "Raw output of every run: \`$RAW/\`; parsed: \`$TSV\`."
     echo
     echo "## Machine and versions"
     echo
     echo "| | |"
     echo "|---|---|"
-    echo "| CPU | $CPU, $NCPU logical CPUs, flags: $FLAGS|"
+    echo "| CPU | $CPU ($CPUFM), $NCPU logical CPUs, flags: $FLAGS|"
     echo "| measured fp32 FMA peak (bench_fma_peak, best of reps) | ${PEAK1:-–} GFLOP/s 1 thread, ${PEAK2:-–} GFLOP/s 2 threads |"
     echo "| compiler | $GCCV (benches: \`-std=c99 -O3 -fopenmp\`) |"
     echo "| nn.h backend | ${NN_BACKEND_NAME:-–} |"
@@ -271,10 +289,10 @@ status() { # status value op target -> met / NOT met
     echo "| PyTorch | ${TORCHV:-not run} (Debian python3-torch, \`$PY\`), BLAS in the process: ${TORCH_BLAS:-–}, 512³ matmul ${TORCH_MM:-–} |"
     echo "| hyperfine | ${HFV:-not found} |"
     echo "| data | ${DATA:-–} (\`$FASHION_DIR\`) |"
-    echo "| load average at the end | $(cut -d' ' -f1-3 /proc/loadavg) |"
+    echo "| load average at the end of the runs | $(cat "$RAW/loadavg" 2>/dev/null) |"
     echo
     echo "The machine is shared: every run took \`flock $LOCK\` (so no two benchmarks overlap) and waited up to"
-    echo "${QUIET_WAIT} s for other processes to leave the CPUs idle; the \"busy\" column is the share of the"
+    echo "${QUIET_WAIT} s (at most $QUIET_BUDGET_0 s in all) for other processes to leave the CPUs idle; the \"busy\" column is the share of the"
     echo "machine other processes used just before the run (0% = quiet). Best-of figures are the reliable"
     echo "ones; 2-thread figures collapse whenever anything else is runnable."
     echo
@@ -365,7 +383,7 @@ status() { # status value op target -> met / NOT met
 
     echo "## How to read and reproduce"
     echo
-    echo "- \`make bench\` (or \`bench/run.sh\` after \`make\`); \`bench/run.sh --quick\` for a 2-3 minute check"
+    echo "- \`make bench\` (or \`bench/run.sh\` after \`make\`); \`bench/run.sh --quick\` for a few-minute check"
     echo "  that writes only \`bench/results/quick/\`. Peers: \`make bench-deps\`."
     echo "- Every nn.h/torch line comes from \`RESULT <name> <threads> <batch> <best> <median> <unit>\` lines;"
     echo "  1-thread runs are pinned to CPU 0 (\`taskset -c 0\`), torch runs with \`LD_LIBRARY_PATH=$OBLAS_OMP\`"
@@ -380,4 +398,4 @@ status() { # status value op target -> met / NOT met
 } > "$RES"
 
 echo
-echo "run.sh: wrote $RES and $OUT/$PLOT ($(( (T_END - T_START) / 60 )) min $(( (T_END - T_START) % 60 )) s)"
+echo "run.sh: wrote $RES and $OUT/$PLOT (runs took $((ELAPSED / 60)) min $((ELAPSED % 60)) s)"

@@ -23,8 +23,11 @@ Pin the OpenMP OpenBLAS, or torch uses whatever libblas.so.3 the alternatives po
 The BLAS actually mapped into the process is printed (blas=...), and a 512^3 matmul is
 timed; a reference BLAS (a few GFLOP/s) is reported as such.
 
+--quick: 1 timed epoch on the first 20,000 training images (--train-n), fewer inference
+repetitions; for development only.
+
 usage: torch_bench.py [--threads T] [--epochs N] [--quick] [--data DIR] [--random]
-                      [--batch B] [--infer-reps N] [--latency-calls N]
+                      [--batch B] [--train-n N] [--infer-reps N] [--latency-calls N]
 """
 import argparse
 import gzip
@@ -123,6 +126,7 @@ def main():
     ap.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
     ap.add_argument("--random", action="store_true")
     ap.add_argument("--batch", type=int, default=0)
+    ap.add_argument("--train-n", type=int, default=0)
     ap.add_argument("--infer-reps", type=int, default=0)
     ap.add_argument("--latency-calls", type=int, default=0)
     a = ap.parse_args()
@@ -145,6 +149,10 @@ def main():
         g = torch.Generator().manual_seed(1)
         X, Y = torch.rand(60000, 784, generator=g), torch.randint(0, 10, (60000,), generator=g)
         Xt, Yt = torch.rand(10000, 784, generator=g), torch.randint(0, 10, (10000,), generator=g)
+
+    train_n = a.train_n or (20000 if a.quick else 0)
+    if 0 < train_n < X.shape[0]:
+        X, Y = X[:train_n].contiguous(), Y[:train_n].contiguous()
 
     gf = matmul_gflops()
     libs = blas_libs()
