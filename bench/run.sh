@@ -52,11 +52,11 @@ else
 fi
 RAW=$OUT/raw
 mkdir -p "$RAW"
-[ $REPORT_ONLY = 1 ] || rm -f "$RAW"/*.txt "$RAW"/*.busy "$OUT"/hyperfine_*
+[ $REPORT_ONLY = 1 ] || rm -f "$RAW"/*.txt "$RAW"/*.busy "$RAW"/notes "$OUT"/hyperfine_*
 T_START=$(date +%s)
 QUIET_BUDGET_0=$QUIET_BUDGET
 NOTES=()   # lines for the "Skipped / warnings" section
-note() { echo "run.sh: $*" >&2; NOTES+=("$*"); }
+note() { echo "run.sh: $*" >&2; NOTES+=("$*"); [ $REPORT_ONLY = 1 ] || echo "$*" >> "$RAW/notes"; }
 
 # ---------------------------------------------------------------- machine state
 busy_pct() { # share of all CPUs busy over 0.5 s, in percent (integer)
@@ -158,6 +158,8 @@ fi
 
 else
     for t in 1 2; do [ -e "$OUT/hyperfine_${t}t.md" ] && HF_DONE+=($t); done
+    NOTES=()   # the run's notes, not today's peer check
+    [ -e "$RAW/notes" ] && mapfile -t NOTES < "$RAW/notes"
 fi
 if [ $REPORT_ONLY = 0 ]; then
     echo $(( $(date +%s) - T_START )) > "$RAW/elapsed"; date -u '+%Y-%m-%d %H:%M UTC' > "$RAW/date"
