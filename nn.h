@@ -1867,7 +1867,7 @@ static nn_status nn__save_check(const nn_net *net, const nn_optim *opt, uint64_t
         p += (uint64_t)net->layer[l].out * ((uint64_t)net->layer[l].in + 1);
     if (p > (uint64_t)NN_MAX_PARAMS || nn__arena_floats(&net->desc, net->n_layers) > (uint64_t)NN_MAX_ARENA)
         return NN_ERR_LIMIT;
-    if (opt && (opt->n != net->n_params || opt->n_weights != net->n_weights)) return NN_ERR_SHAPE;
+    if (opt && !nn__same_layout(opt, net)) return NN_ERR_SHAPE;
     for (i = 0; i < net->n_params; i++)
         if (!isfinite(net->params[i])) return NN_ERR_NONFINITE;
     s = opt ? nn__state_buffers(opt->desc.kind) : 0;

@@ -567,6 +567,21 @@ static void test_save_errors(void)
              "too small a buffer: NN_ERR_INVALID and the size");
     NN_CHECK(nn_net_save_mem(net, NULL, NULL, 0, NULL) == NN_ERR_INVALID, "size NULL");
     NN_CHECK(nn_net_save_mem(net, opt, NULL, 0, &got) == NN_ERR_SHAPE, "optimizer of another net");
+    {
+        /* 5 -> 3 -> 1 has the padded buffer sizes of 3 -> 5 -> 1, not its shapes */
+        nn_net_desc d3 = d;
+        nn_net *twin = NULL;
+        nn_optim *topt = NULL;
+        d3.n_inputs = 5;
+        d3.layers[0].units = 3;
+        nn_net_create(&d3, &twin);
+        nn_optim_create(twin, &od, &topt);
+        NN_CHECK(twin && topt && twin->n_params == net->n_params && twin->n_weights == net->n_weights,
+                 "twin layout has the same sizes");
+        NN_CHECK(nn_net_save_mem(net, topt, NULL, 0, &got) == NN_ERR_SHAPE, "optimizer of same-size other shape");
+        nn_optim_destroy(topt);
+        nn_net_destroy(twin);
+    }
     NN_CHECK(nn_net_save(net, NULL, "/nonexistent-dir-nn-test/m.nn") == NN_ERR_IO, "unwritable path");
     NN_CHECK(nn_net_save(net, NULL, tmpdir) == NN_ERR_IO, "path is a directory");
     NN_CHECK(nn_net_save(net, NULL, NULL) == NN_ERR_INVALID, "NULL path");
