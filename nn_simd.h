@@ -178,6 +178,21 @@ NN_SIMD_DEF nn_simd_backend nn_simd_backend_active(void);
 NN_SIMD_DEF const char *nn_simd_backend_name(void);     /* of the active backend */
 NN_SIMD_DEF const char *nn_simd_backend_str(nn_simd_backend b);
 
+/* Threads (OpenMP builds; without -fopenmp everything runs on the calling thread).
+   Each kernel call (a GEMM, an activation over a batch, an optimizer update) runs as
+   one parallel region over at most this many threads, and on one thread when the call
+   is too small to pay for it (per-thread work thresholds measured on a 2-core Zen3).
+   n = 0 restores the default: omp_get_max_threads(), i.e. OMP_NUM_THREADS or the
+   available cores. n above the core count works (and only costs time). Results are
+   bit-identical for every thread count (no reduction is split across threads).
+   Inside a caller's own parallel region the kernels use one thread. Not thread-safe:
+   call it before starting work. Under contention (another busy process on one of
+   the cores), run with OMP_WAIT_POLICY=passive: see README "Threads". */
+NN_SIMD_DEF void nn_simd_set_threads(int n);
+/* The thread count kernel calls may use: the value set, else omp_get_max_threads();
+   1 in a build without OpenMP. */
+NN_SIMD_DEF int nn_simd_get_threads(void);
+
 /* C = act(alpha * op(A) * op(B) + beta * C + bias), row-major.
    op(A) is m x k: A is m x k (lda >= k) if transa == 0, else k x m (lda >= m).
    op(B) is k x n: B is k x n (ldb >= n) if transb == 0, else n x k (ldb >= k).
@@ -611,6 +626,337 @@ static void nn__backend_init_scalar(nn__backend *b)
     b->optim[NN_SIMD_OPTIM_ADAM] = nn__adam__scalar;
 }
 
+/* >>threads: OpenMP work sharing ------------------------------------------- */
+/* How the kernels use threads (nn_simd_set_threads; built without OpenMP, everything
+   runs on the calling thread and these helpers compile to plain loops):
+     - one parallel region per kernel call, never per row or element, and none for
+       small calls: a call gets nt = min(threads, work / per-thread minimum) threads,
+       the minimums (NN__PAR_*) measured on the 2-core Zen3 VM (see bench/bench_threads.c);
+     - work is cut into tasks whose boundaries do not depend on the thread count, and
+       the arithmetic of a task does not depend on which thread runs it, so results are
+       bit-identical for any thread count (never a reduction split across threads);
+     - tasks are handed out dynamically (a shared counter), so a thread that shares
+       its core with another process simply takes fewer tasks;
+     - no allocation and no thread creation here beyond the OpenMP runtime's own pool;
+     - inside an enclosing parallel region (a caller's own OpenMP loop) kernels run on
+       one thread: no nested teams.
+   The parallel regions live here, outside the ISA target regions (an outlined OpenMP
+   body does not inherit clang's target attribute), and call the ISA kernels through
+   pointers. */
+
+/* Per-thread minimums below which a call stays on fewer threads. Measured with
+   bench/bench_threads.c (threshold section) on the 2-core Zen3 VM, gcc 12 -O3 and
+   libgomp: a parallel region with dynamic tasks costs ~1.5-3 us at 2 threads (fork,
+   join, task counter), and a cold exchange of the data between the cores' L2 a few us
+   more, so a thread must get work worth >= ~10-20 us. */
+#ifndef NN__PAR_GEMM_FLOPS
+#  define NN__PAR_GEMM_FLOPS 1.5e6  /* GEMM: 2*m*n*k per thread (~15 us at 100 GF/s) */
+#endif
+#ifndef NN__PAR_EW_ELEMS
+#  define NN__PAR_EW_ELEMS 32768.0  /* cheap element-wise (relu, axpy, col sums) */
+#endif
+#define NN__PAR_COST_CHEAP 1.0      /* relu, identity, axpy, sgd, col sums: memory bound */
+#define NN__PAR_COST_OPTIM 2.0      /* momentum .. adam: 3-4 streams, sqrt and divide */
+#define NN__PAR_COST_EXP 8.0        /* sigmoid, tanh, softmax: exp and a divide */
+
+static int nn__threads_req; /* nn_simd_set_threads; 0 = default */
+
+/* Threads a kernel call may use: 1 inside an enclosing parallel region. */
+static int nn__threads_max(void)
+{
+#ifdef _OPENMP
+    if (omp_in_parallel()) return 1;
+    return nn__threads_req > 0 ? nn__threads_req : omp_get_max_threads();
+#else
+    return 1;
+#endif
+}
+
+/* Threads for `work` units when each thread must get at least `min_per_thread`, and
+   there are `tasks` tasks to share. */
+static int nn__threads_for(double work, double min_per_thread, long tasks)
+{
+    int nt = nn__threads_max();
+    double f;
+    if (nt <= 1) return 1;
+    f = work / min_per_thread;
+    if (f < (double)nt) nt = (int)f;
+    if ((long)nt > tasks) nt = (int)tasks;
+    return nt < 1 ? 1 : nt;
+}
+
+typedef void (*nn__par_fn)(void *ctx, int tid, int nt);
+
+/* fn(ctx, tid, nt) on nt threads (the team the runtime gave), or on this one. */
+static void nn__par_run(nn__par_fn fn, void *ctx, int nt)
+{
+#ifdef _OPENMP
+    if (nt > 1) {
+#pragma omp parallel num_threads(nt)
+        fn(ctx, omp_get_thread_num(), omp_get_num_threads());
+        return;
+    }
+#endif
+    (void)nt;
+    fn(ctx, 0, 1);
+}
+
+/* The next task of a dynamically shared loop: the counter is shared by the team. */
+static int nn__par_next(int *counter, int nt)
+{
+    int v;
+#ifdef _OPENMP
+    if (nt > 1) {
+#pragma omp atomic capture
+        v = (*counter)++;
+        return v;
+    }
+#endif
+    (void)nt;
+    v = (*counter)++;
+    return v;
+}
+
+/* [lo, hi) of part t of `total` units split into `parts` near-equal parts, each a
+   multiple of `gran` (except the end): fixed by (total, parts, gran) alone. */
+static void nn__par_range(ptrdiff_t total, ptrdiff_t parts, ptrdiff_t gran, ptrdiff_t t,
+                          ptrdiff_t *lo, ptrdiff_t *hi)
+{
+    ptrdiff_t units = (total + gran - 1) / gran;
+    *lo = units * t / parts * gran;
+    *hi = units * (t + 1) / parts * gran;
+    if (*lo > total) *lo = total;
+    if (*hi > total) *hi = total;
+}
+
+/* Element-wise, row-wise and column-wise kernels: the table slots of every backend
+   point to wrappers (NN__PAR_TABLE in >>dispatch) that cut a large call into tasks of
+   whole 16-float groups (64 bytes: no false sharing), whole rows (softmax) or whole
+   16-column groups (col_sums: each column still summed over all rows in row order by
+   one thread) and run the backend's kernel on each. The kernels give the same result
+   for an element wherever it sits in the array, so any cut is bit-identical. sumsq is
+   not cut (its summation order would change); all_finite ANDs per-task flags. */
+#define NN__PAR_MAX_TASKS 64
+enum { NN__EW_FWD, NN__EW_BWD, NN__EW_SOFTMAX, NN__EW_SOFTMAX_BWD, NN__EW_COLSUMS,
+       NN__EW_AXPY, NN__EW_FINITE, NN__EW_OPTIM };
+
+typedef struct nn__ew_job {
+    int op;                        /* NN__EW_* */
+    nn__act_fwd_fn fwd;
+    nn__act_bwd_fn bwd;
+    nn__softmax_fn sm;
+    nn__softmax_bwd_fn smb;
+    nn__col_sums_fn cs;
+    nn__axpy_fn axpy;
+    nn__all_finite_fn fin;
+    nn__optim_fn opt;
+    const nn_simd_optim_args *args;
+    const float *x, *y;            /* input; activation outputs (backward) */
+    float *o, *s1, *s2;            /* output (or w); optimizer state */
+    float a;                       /* act param, axpy factor */
+    int rows, cols, ldx;
+    ptrdiff_t total, gran;         /* units (elements, rows, columns), task granule */
+    int ntasks, cnt;
+    unsigned char ok[NN__PAR_MAX_TASKS];
+} nn__ew_job;
+
+static void nn__ew_worker(void *vjob, int tid, int nt)
+{
+    nn__ew_job *J = (nn__ew_job *)vjob;
+    const ptrdiff_t w = J->cols;
+    ptrdiff_t lo, hi;
+    size_t len;
+    int t;
+    (void)tid;
+    while ((t = nn__par_next(&J->cnt, nt)) < J->ntasks) {
+        nn__par_range(J->total, J->ntasks, J->gran, t, &lo, &hi);
+        J->ok[t] = 1;
+        if (lo >= hi) continue;
+        len = (size_t)(hi - lo);
+        switch (J->op) {
+        case NN__EW_FWD: J->fwd(J->x + lo, J->o + lo, len, J->a); break;
+        case NN__EW_BWD: J->bwd(J->y + lo, J->x + lo, J->o + lo, len, J->a); break;
+        case NN__EW_SOFTMAX: J->sm(J->x + lo * w, J->o + lo * w, (int)len, J->cols); break;
+        case NN__EW_SOFTMAX_BWD:
+            J->smb(J->y + lo * w, J->x + lo * w, J->o + lo * w, (int)len, J->cols);
+            break;
+        case NN__EW_COLSUMS: J->cs(J->x + lo, J->rows, (int)len, J->ldx, J->o + lo); break;
+        case NN__EW_AXPY: J->axpy(len, J->a, J->x + lo, J->o + lo); break;
+        case NN__EW_FINITE: J->ok[t] = (unsigned char)(J->fin(J->x + lo, len) != 0); break;
+        default:
+            J->opt(J->args, J->o + lo, J->x + lo, J->s1 ? J->s1 + lo : NULL,
+                   J->s2 ? J->s2 + lo : NULL, len);
+            break;
+        }
+    }
+}
+
+/* Runs J in parallel over `total` units of `cost` each (in NN__PAR_EW_ELEMS units),
+   in tasks of whole `gran` units. 0: too small, nothing was done (call the kernel). */
+static int nn__ew_par(nn__ew_job *J, size_t total, ptrdiff_t gran, double cost)
+{
+    ptrdiff_t units = ((ptrdiff_t)total + gran - 1) / gran;
+    int nt = nn__threads_for((double)total * cost, NN__PAR_EW_ELEMS, (long)NN__MIN(units, 1L << 30));
+    if (nt <= 1) return 0;
+    J->total = (ptrdiff_t)total;
+    J->gran = gran;
+    J->cnt = 0;
+    J->ntasks = (int)NN__MIN(units, (ptrdiff_t)NN__MIN(NN__PAR_MAX_TASKS, 4 * nt));
+    nn__par_run(nn__ew_worker, J, nt);
+    return 1;
+}
+
+static double nn__act_cost(int act)
+{
+    return (act == NN_ACT_SIGMOID || act == NN_ACT_TANH) ? NN__PAR_COST_EXP : NN__PAR_COST_CHEAP;
+}
+
+static void nn__par_act_fwd(nn__act_fwd_fn fn, int act, const float *x, float *y, size_t n,
+                            float p)
+{
+    nn__ew_job J;
+    memset(&J, 0, sizeof J);
+    J.op = NN__EW_FWD; J.fwd = fn; J.x = x; J.o = y; J.a = p;
+    if (!nn__ew_par(&J, n, 16, nn__act_cost(act))) fn(x, y, n, p);
+}
+
+static void nn__par_act_bwd(nn__act_bwd_fn fn, int act, const float *y, const float *dy,
+                            float *dx, size_t n, float p)
+{
+    nn__ew_job J;
+    memset(&J, 0, sizeof J);
+    (void)act; /* g'(y) from outputs: cheap for every activation */
+    J.op = NN__EW_BWD; J.bwd = fn; J.y = y; J.x = dy; J.o = dx; J.a = p;
+    if (!nn__ew_par(&J, n, 16, NN__PAR_COST_CHEAP)) fn(y, dy, dx, n, p);
+}
+
+static void nn__par_softmax(nn__softmax_fn fn, const float *x, float *y, int rows, int cols)
+{
+    nn__ew_job J;
+    memset(&J, 0, sizeof J);
+    J.op = NN__EW_SOFTMAX; J.sm = fn; J.x = x; J.o = y; J.cols = cols;
+    if (rows < 2 || !nn__ew_par(&J, (size_t)rows, 1, (double)cols * NN__PAR_COST_EXP))
+        fn(x, y, rows, cols);
+}
+
+static void nn__par_softmax_bwd(nn__softmax_bwd_fn fn, const float *y, const float *dy,
+                                float *dx, int rows, int cols)
+{
+    nn__ew_job J;
+    memset(&J, 0, sizeof J);
+    J.op = NN__EW_SOFTMAX_BWD; J.smb = fn; J.y = y; J.x = dy; J.o = dx; J.cols = cols;
+    if (rows < 2 || !nn__ew_par(&J, (size_t)rows, 1, 2.0 * cols * NN__PAR_COST_CHEAP))
+        fn(y, dy, dx, rows, cols);
+}
+
+static void nn__par_col_sums(nn__col_sums_fn fn, const float *x, int rows, int cols, int ldx,
+                             float *out)
+{
+    nn__ew_job J;
+    memset(&J, 0, sizeof J);
+    J.op = NN__EW_COLSUMS; J.cs = fn; J.x = x; J.o = out; J.rows = rows; J.ldx = ldx;
+    if (rows < 1 || !nn__ew_par(&J, (size_t)cols, 16, (double)rows * NN__PAR_COST_CHEAP))
+        fn(x, rows, cols, ldx, out);
+}
+
+static void nn__par_axpy(nn__axpy_fn fn, size_t n, float a, const float *x, float *y)
+{
+    nn__ew_job J;
+    memset(&J, 0, sizeof J);
+    J.op = NN__EW_AXPY; J.axpy = fn; J.x = x; J.o = y; J.a = a;
+    if (!nn__ew_par(&J, n, 16, NN__PAR_COST_CHEAP)) fn(n, a, x, y);
+}
+
+static int nn__par_all_finite(nn__all_finite_fn fn, const float *x, size_t n)
+{
+    nn__ew_job J;
+    int t;
+    memset(&J, 0, sizeof J);
+    J.op = NN__EW_FINITE; J.fin = fn; J.x = x;
+    if (!nn__ew_par(&J, n, 16, NN__PAR_COST_CHEAP)) return fn(x, n);
+    for (t = 0; t < J.ntasks; t++)
+        if (!J.ok[t]) return 0;
+    return 1;
+}
+
+static void nn__par_optim(nn__optim_fn fn, int kind, const nn_simd_optim_args *args,
+                          float *w, const float *g, float *s1, float *s2, size_t n)
+{
+    nn__ew_job J;
+    memset(&J, 0, sizeof J);
+    J.op = NN__EW_OPTIM; J.opt = fn; J.args = args; J.o = w; J.x = g; J.s1 = s1; J.s2 = s2;
+    if (!nn__ew_par(&J, n, 16, kind == NN_SIMD_OPTIM_SGD ? NN__PAR_COST_CHEAP : NN__PAR_COST_OPTIM))
+        fn(args, w, g, s1, s2, n);
+}
+
+/* Per backend: a copy of its kernels (nn__raw_<isa>) and wrappers calling them. */
+#define NN__PAR_ACT_WRAP(isa, ID)                                                          \
+    static void nn__act_fwd##ID##__par_##isa(const float *x, float *y, size_t n, float p)  \
+    {                                                                                      \
+        nn__par_act_fwd(nn__raw_##isa.act_fwd[ID], ID, x, y, n, p);                        \
+    }                                                                                      \
+    static void nn__act_bwd##ID##__par_##isa(const float *y, const float *dy, float *dx,   \
+                                             size_t n, float p)                            \
+    {                                                                                      \
+        nn__par_act_bwd(nn__raw_##isa.act_bwd[ID], ID, y, dy, dx, n, p);                   \
+    }
+#define NN__PAR_OPTIM_WRAP(isa, ID)                                                        \
+    static void nn__optim##ID##__par_##isa(const nn_simd_optim_args *a, float *w,           \
+                                          const float *g, float *s1, float *s2, size_t n)  \
+    {                                                                                      \
+        nn__par_optim(nn__raw_##isa.optim[ID], ID, a, w, g, s1, s2, n);                    \
+    }
+#define NN__PAR_TABLE(isa)                                                                 \
+    static nn__backend nn__raw_##isa;                                                      \
+    NN__PAR_ACT_WRAP(isa, 0) NN__PAR_ACT_WRAP(isa, 1) NN__PAR_ACT_WRAP(isa, 2)             \
+    NN__PAR_ACT_WRAP(isa, 3) NN__PAR_ACT_WRAP(isa, 4) NN__PAR_ACT_WRAP(isa, 5)             \
+    NN__PAR_ACT_WRAP(isa, 6) NN__PAR_ACT_WRAP(isa, 7)                                      \
+    NN__PAR_OPTIM_WRAP(isa, 0) NN__PAR_OPTIM_WRAP(isa, 1) NN__PAR_OPTIM_WRAP(isa, 2)       \
+    NN__PAR_OPTIM_WRAP(isa, 3) NN__PAR_OPTIM_WRAP(isa, 4) NN__PAR_OPTIM_WRAP(isa, 5)       \
+    static void nn__softmax__par_##isa(const float *x, float *y, int rows, int cols)       \
+    {                                                                                      \
+        nn__par_softmax(nn__raw_##isa.softmax_rows, x, y, rows, cols);                     \
+    }                                                                                      \
+    static void nn__softmax_bwd__par_##isa(const float *y, const float *dy, float *dx,     \
+                                           int rows, int cols)                             \
+    {                                                                                      \
+        nn__par_softmax_bwd(nn__raw_##isa.softmax_bwd_rows, y, dy, dx, rows, cols);        \
+    }                                                                                      \
+    static void nn__col_sums__par_##isa(const float *x, int rows, int cols, int ldx,       \
+                                        float *out)                                        \
+    {                                                                                      \
+        nn__par_col_sums(nn__raw_##isa.col_sums, x, rows, cols, ldx, out);                 \
+    }                                                                                      \
+    static void nn__axpy__par_##isa(size_t n, float a, const float *x, float *y)           \
+    {                                                                                      \
+        nn__par_axpy(nn__raw_##isa.axpy, n, a, x, y);                                      \
+    }                                                                                      \
+    static int nn__all_finite__par_##isa(const float *x, size_t n)                         \
+    {                                                                                      \
+        return nn__par_all_finite(nn__raw_##isa.all_finite, x, n);                         \
+    }                                                                                      \
+    /* t: a complete table; keeps its kernels and points its slots to the wrappers */     \
+    static void nn__par_install_##isa(nn__backend *t)                                      \
+    {                                                                                      \
+        nn__raw_##isa = *t;                                                                \
+        t->act_fwd[0] = nn__act_fwd0__par_##isa; t->act_bwd[0] = nn__act_bwd0__par_##isa;  \
+        t->act_fwd[1] = nn__act_fwd1__par_##isa; t->act_bwd[1] = nn__act_bwd1__par_##isa;  \
+        t->act_fwd[2] = nn__act_fwd2__par_##isa; t->act_bwd[2] = nn__act_bwd2__par_##isa;  \
+        t->act_fwd[3] = nn__act_fwd3__par_##isa; t->act_bwd[3] = nn__act_bwd3__par_##isa;  \
+        t->act_fwd[4] = nn__act_fwd4__par_##isa; t->act_bwd[4] = nn__act_bwd4__par_##isa;  \
+        t->act_fwd[5] = nn__act_fwd5__par_##isa; t->act_bwd[5] = nn__act_bwd5__par_##isa;  \
+        t->act_fwd[6] = nn__act_fwd6__par_##isa; t->act_bwd[6] = nn__act_bwd6__par_##isa;  \
+        t->act_fwd[7] = nn__act_fwd7__par_##isa; t->act_bwd[7] = nn__act_bwd7__par_##isa;  \
+        t->optim[0] = nn__optim0__par_##isa; t->optim[1] = nn__optim1__par_##isa;          \
+        t->optim[2] = nn__optim2__par_##isa; t->optim[3] = nn__optim3__par_##isa;          \
+        t->optim[4] = nn__optim4__par_##isa; t->optim[5] = nn__optim5__par_##isa;          \
+        t->softmax_rows = nn__softmax__par_##isa;                                          \
+        t->softmax_bwd_rows = nn__softmax_bwd__par_##isa;                                  \
+        t->col_sums = nn__col_sums__par_##isa;                                             \
+        t->axpy = nn__axpy__par_##isa;                                                     \
+        t->all_finite = nn__all_finite__par_##isa;                                         \
+    }
+
 /* >>gemm_driver: ISA-agnostic BLIS-style blocked GEMM ----------------------- */
 /* The loop nest below is shared by the AVX2 and NEON backends. It is written as
    always-inline functions that each ISA section instantiates inside its own target
@@ -660,6 +1006,17 @@ static void nn__backend_init_scalar(nn__backend *b)
    jc loop. */
 #if NN__HAS_AVX2 || NN__HAS_NEON
 
+/* >>threads: the team waits here (orphaned barrier: binds to nn__par_run's region) */
+static void nn__par_barrier(int nt)
+{
+#ifdef _OPENMP
+    if (nt > 1) {
+#pragma omp barrier
+    }
+#endif
+    (void)nt;
+}
+
 #if defined(__GNUC__) || defined(__clang__)
 #  define NN__GEMM_INLINE static inline __attribute__((always_inline))
 #else
@@ -702,6 +1059,9 @@ typedef struct nn__gemm_cfg {
 #  define NN__GEMM_TA_PACK 1
 #endif
 #define NN__GEMM_NR_MAX 16      /* every cfg.nr <= this */
+#ifndef NN__GEMM_TASKS
+#  define NN__GEMM_TASKS 2      /* tiles per thread when a team shares a GEMM */
+#endif
 #define NN__GEMM_STACK_FLOATS (NN__GEMM_KC_MAX * NN__GEMM_NR_MAX + 4096 + 64)
 
 static void *nn__malloc_aligned(size_t size, size_t align); /* >>public */
@@ -799,6 +1159,217 @@ NN__GEMM_INLINE nn__gemm_plan nn__gemm_plan_for(const nn__gemm_cfg *cfg, int tra
     return pl;
 }
 
+/* One GEMM call, shared by a team (>>threads). Tasks are tiles of C: `nrt` row blocks
+   of whole MR panels times `nct` column blocks of whole NR panels (per jc block).
+   Every micro-tile of C (MR x NR, anchored at row 0 and column jc) is computed by one
+   thread, from the same operands, with the same K blocking and the same kernel, so C
+   does not depend on the thread count or on which thread took a tile. */
+typedef struct nn__gemm_job {
+    const nn__gemm_cfg *cfg;
+    nn__gemm_plan pl;
+    int transa, transb, m, n, k, lda, ldb, ldc;
+    float alpha, beta;
+    const float *A, *B;
+    float *C;
+    const float *bias;
+    nn_act act;
+    float act_param;
+    int nrt, nct;      /* row and column tasks per jc block */
+    float *bpack;      /* shared: op(B) of one jc block packed for all of K */
+    float *apack;      /* per thread: apack + tid * astride */
+    size_t astride;
+    int cnt[3];        /* task counters: B packing, tiles, softmax rows */
+} nn__gemm_job;
+
+NN__GEMM_INLINE void nn__gemm_work(nn__gemm_job *J, int tid, int nt, const int MR,
+                                   const int NR)
+{
+    const nn__gemm_cfg *cfg = J->cfg;
+    const int KC = cfg->kc, NC = cfg->nc;
+    const int m = J->m, n = J->n, k = J->k, transa = J->transa, transb = J->transb;
+    const int lda = J->lda, ldb = J->ldb, ldc = J->ldc;
+    const float *A = J->A, *B = J->B;
+    const nn__gemm_plan pl = J->pl;
+    const int nkb = (k + KC - 1) / KC, P = (m + MR - 1) / MR, ntiles = J->nrt * J->nct;
+    const int whole = n <= NC && J->nct == 1; /* tiles span whole rows: softmax per tile */
+    float *apack = J->apack + (size_t)tid * J->astride;
+    int jc, t;
+
+    for (jc = 0; jc < n; jc += NC) {
+        const int nc = NN__MIN(NC, n - jc), npb = (nc + NR - 1) / NR, nfull = nc / NR * NR;
+        /* 1. shared B: every NR panel of every K block (pack_b), or only the partial
+              last panel of each K block (B read in place); then a barrier */
+        if (pl.pack_b || nfull < nc) {
+            const int per = pl.pack_b ? npb : 1;
+            while ((t = nn__par_next(&J->cnt[0], nt)) < nkb * per) {
+                const int pc = t / per * KC, kc = NN__MIN(KC, k - pc);
+                const float *Bp = transb ? B + (size_t)jc * ldb + pc : B + (size_t)pc * ldb + jc;
+                if (pl.pack_b) {
+                    const int jr = t % per * NR;
+                    nn__gemm_pack_b_panel(cfg, NR, transb, kc, NN__MIN(NR, nc - jr),
+                                          transb ? Bp + (size_t)jr * ldb : Bp + jr, ldb,
+                                          J->bpack + (size_t)pc * npb * NR + (size_t)jr * kc);
+                } else {
+                    nn__gemm_pack_b_panel(cfg, NR, 0, kc, nc - nfull, Bp + nfull, ldb,
+                                          J->bpack + (size_t)pc * NR);
+                }
+            }
+            nn__par_barrier(nt);
+            if (tid == 0) J->cnt[0] = 0; /* next used after the barrier below */
+        }
+        /* 2. tiles: per K block, pack this thread's A rows, then jr / ir */
+        while ((t = nn__par_next(&J->cnt[1], nt)) < ntiles) {
+            ptrdiff_t r0, r1, c0, c1;
+            int i0, mc, j0, j1, pc, jr, ir;
+            nn__par_range(P, J->nrt, 1, t / J->nct, &r0, &r1);
+            nn__par_range(npb, J->nct, 1, t % J->nct, &c0, &c1);
+            i0 = (int)r0 * MR;
+            mc = NN__MIN(m, (int)r1 * MR) - i0;
+            j0 = (int)c0 * NR;
+            j1 = NN__MIN(nc, (int)c1 * NR);
+            if (mc <= 0 || j1 <= j0) continue;
+            for (pc = 0; pc < k; pc += KC) {
+                const int kc = NN__MIN(KC, k - pc), last = pc + kc == k;
+                const float beta_p = pc == 0 ? J->beta : 1.0f;
+                const float *Ab = transa ? A + (size_t)pc * lda + i0 : A + (size_t)i0 * lda + pc;
+                const float *Bp = B + (size_t)pc * ldb + jc; /* B in place: transb == 0 */
+                const int mfull = pl.pack_a ? mc : mc / MR * MR;
+                if (pl.pack_a) nn__gemm_pack_a(cfg, MR, transa, mc, kc, Ab, lda, apack);
+                else if (mfull < mc)
+                    nn__gemm_pack_a(cfg, MR, transa, mc - mfull, kc,
+                                    transa ? Ab + mfull : Ab + (size_t)mfull * lda, lda, apack);
+                for (jr = j0; jr < j1; jr += NR) {
+                    const int nv = NN__MIN(NR, nc - jr);
+                    const float *bp;
+                    ptrdiff_t ldbp = NR;
+                    int bd = 0;
+                    if (pl.pack_b) {
+                        bp = J->bpack + (size_t)pc * npb * NR + (size_t)jr * kc;
+                    } else if (nv == NR) {
+                        bp = Bp + jr;
+                        ldbp = ldb;
+                        bd = 1;
+                    } else {
+                        bp = J->bpack + (size_t)pc * NR;
+                    }
+                    for (ir = 0; ir < mc; ir += MR) {
+                        const int mv = NN__MIN(MR, mc - ir);
+                        float *c = J->C + (size_t)(i0 + ir) * ldc + jc + jr;
+                        if (pl.pack_a)
+                            cfg->ukr[0][bd](kc, apack + (size_t)ir * kc, 1, MR, bp, ldbp, c,
+                                            ldc, J->alpha, beta_p, mv, nv);
+                        else if (ir >= mfull)
+                            cfg->ukr[0][bd](kc, apack, 1, MR, bp, ldbp, c, ldc, J->alpha,
+                                            beta_p, mv, nv);
+                        else if (transa)
+                            cfg->ukr[2][bd](kc, Ab + ir, 1, lda, bp, ldbp, c, ldc, J->alpha,
+                                            beta_p, mv, nv);
+                        else
+                            cfg->ukr[1][bd](kc, Ab + (size_t)ir * lda, lda, 1, bp, ldbp, c,
+                                            ldc, J->alpha, beta_p, mv, nv);
+                    }
+                }
+                if (last)
+                    nn__gemm_epilogue(cfg, J->C + (size_t)i0 * ldc + jc + j0, ldc, mc, j1 - j0,
+                                      J->bias ? J->bias + jc + j0 : NULL, J->act,
+                                      J->act_param, whole);
+            }
+        }
+        if (jc + NC < n) { /* the next jc block repacks B */
+            nn__par_barrier(nt);
+            if (tid == 0) J->cnt[1] = 0; /* next used after the next B barrier */
+        }
+    }
+    if (J->act == NN_ACT_SOFTMAX && !whole) { /* whole rows only now */
+        nn__par_barrier(nt);
+        while ((t = nn__par_next(&J->cnt[2], nt)) < J->nrt) {
+            ptrdiff_t r0, r1;
+            nn__par_range(P, J->nrt, 1, t, &r0, &r1);
+            r1 = NN__MIN((ptrdiff_t)m, r1 * MR);
+            if (r0 * MR < r1)
+                nn__gemm_epilogue(cfg, J->C + (size_t)r0 * MR * ldc, ldc, (int)(r1 - r0 * MR),
+                                  n, NULL, J->act, J->act_param, 1);
+        }
+    }
+}
+
+/* The team's body (>>threads: generic code, called from the parallel region). The
+   backends' micro-tile shapes as constants let the compiler unroll and vectorize the
+   packing copies (the A and B panels of a training GEMM are 10-15% of its time when
+   copied one float at a time). */
+static void nn__gemm_worker(void *vjob, int tid, int nt)
+{
+    nn__gemm_job *J = (nn__gemm_job *)vjob;
+    if (J->cfg->mr == 6 && J->cfg->nr == 16) nn__gemm_work(J, tid, nt, 6, 16);
+    else if (J->cfg->mr == 8 && J->cfg->nr == 12) nn__gemm_work(J, tid, nt, 8, 12);
+    else nn__gemm_work(J, tid, nt, J->cfg->mr, J->cfg->nr);
+}
+
+/* Unpacked paths (dot products, direct micro-kernels: no shared workspace): a team
+   splits C into row blocks of whole `rg` rows or, when m is short, column blocks of
+   whole `cg` columns, and each block is one call of fn on the sub-problem, then its
+   epilogue. fn must give an element the same value in any block anchored at such
+   multiples (true of both paths: an element is one dot product in a fixed order). */
+typedef void (*nn__gemm_part_fn)(int transa, int transb, int m, int n, int k, float alpha,
+                                 const float *A, int lda, const float *B, int ldb,
+                                 float beta, float *C, int ldc);
+typedef struct nn__gemm_split_job {
+    const nn__gemm_cfg *cfg;
+    nn__gemm_part_fn fn;
+    int transa, transb, m, n, k, lda, ldb, ldc, rg, cg, nrt, nct, cnt;
+    float alpha, beta;
+    const float *A, *B;
+    float *C;
+    const float *bias;
+    nn_act act;
+    float act_param;
+} nn__gemm_split_job;
+
+static void nn__gemm_split_worker(void *vjob, int tid, int nt)
+{
+    nn__gemm_split_job *J = (nn__gemm_split_job *)vjob;
+    ptrdiff_t r0, r1, c0, c1;
+    int t;
+    (void)tid;
+    while ((t = nn__par_next(&J->cnt, nt)) < J->nrt * J->nct) {
+        float *C;
+        nn__par_range(J->m, J->nrt, J->rg, t / J->nct, &r0, &r1);
+        nn__par_range(J->n, J->nct, J->cg, t % J->nct, &c0, &c1);
+        if (r0 >= r1 || c0 >= c1) continue;
+        C = J->C + r0 * J->ldc + c0;
+        J->fn(J->transa, J->transb, (int)(r1 - r0), (int)(c1 - c0), J->k, J->alpha,
+              J->transa ? J->A + r0 : J->A + r0 * J->lda, J->lda,
+              J->transb ? J->B + c0 * J->ldb : J->B + c0, J->ldb, J->beta, C, J->ldc);
+        if (J->act != NN_ACT_SOFTMAX || J->nct == 1)
+            nn__gemm_epilogue(J->cfg, C, J->ldc, (int)(r1 - r0), (int)(c1 - c0),
+                              J->bias ? J->bias + c0 : NULL, J->act, J->act_param, 1);
+    }
+}
+
+static void nn__gemm_split(const nn__gemm_cfg *cfg, nn__gemm_part_fn fn, int rg, int cg,
+                           int transa, int transb, int m, int n, int k, float alpha,
+                           const float *A, int lda, const float *B, int ldb, float beta,
+                           float *C, int ldc, const float *bias, nn_act act, float act_param)
+{
+    nn__gemm_split_job J;
+    const int ru = (m + rg - 1) / rg, cu = (n + cg - 1) / cg;
+    const int nt = nn__threads_for(2.0 * m * n * k, NN__PAR_GEMM_FLOPS, (long)ru * cu);
+    if (nt <= 1) {
+        fn(transa, transb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
+        nn__gemm_epilogue(cfg, C, ldc, m, n, bias, act, act_param, 1);
+        return;
+    }
+    J.cfg = cfg; J.fn = fn; J.transa = transa; J.transb = transb; J.m = m; J.n = n; J.k = k;
+    J.lda = lda; J.ldb = ldb; J.ldc = ldc; J.rg = rg; J.cg = cg; J.cnt = 0;
+    J.alpha = alpha; J.beta = beta; J.A = A; J.B = B; J.C = C;
+    J.bias = bias; J.act = act; J.act_param = act_param;
+    J.nrt = NN__MIN(ru, NN__GEMM_TASKS * nt);
+    J.nct = J.nrt < NN__GEMM_TASKS * nt ? NN__MIN(cu, (NN__GEMM_TASKS * nt + J.nrt - 1) / J.nrt) : 1;
+    nn__par_run(nn__gemm_split_worker, &J, nt);
+    if (act == NN_ACT_SOFTMAX && J.nct > 1) /* rows were cut: softmax now */
+        nn__gemm_epilogue(cfg, C, ldc, m, n, bias, act, act_param, 1);
+}
+
 /* Returns 0 if the workspace could not be allocated (nothing was written to C). */
 NN__GEMM_INLINE int nn__gemm_blocked(const nn__gemm_cfg *cfg, int transa, int transb,
                                      int m, int n, int k, float alpha, const float *A,
@@ -807,11 +1378,10 @@ NN__GEMM_INLINE int nn__gemm_blocked(const nn__gemm_cfg *cfg, int transa, int tr
 {
     const int MR = cfg->mr, NR = cfg->nr, MC = cfg->mc, KC = cfg->kc, NC = cfg->nc;
     float stackbuf[NN__GEMM_STACK_FLOATS + 16]; /* + alignment */
-    float *ws, *apack, *bpack, *heap = NULL;
-    size_t na = 0, nb = 0;
-    int jc, pc, ic, jr, ir, i, j;
-    int whole = n <= NC; /* one jc block spans the rows: softmax in the block epilogue */
-    nn__gemm_plan pl;
+    float *ws, *heap = NULL;
+    size_t na, nb;
+    int i, j, nt, P, npb, nfull;
+    nn__gemm_job J;
 
     if (k == 0) {
         for (i = 0; i < m; i++) {
@@ -823,95 +1393,48 @@ NN__GEMM_INLINE int nn__gemm_blocked(const nn__gemm_cfg *cfg, int transa, int tr
         return 1;
     }
 
-    pl = nn__gemm_plan_for(cfg, transa, transb, m, n, k);
+    J.cfg = cfg;
+    J.pl = nn__gemm_plan_for(cfg, transa, transb, m, n, k);
+    J.transa = transa; J.transb = transb; J.m = m; J.n = n; J.k = k;
+    J.lda = lda; J.ldb = ldb; J.ldc = ldc; J.alpha = alpha; J.beta = beta;
+    J.A = A; J.B = B; J.C = C; J.bias = bias; J.act = act; J.act_param = act_param;
+    J.cnt[0] = J.cnt[1] = J.cnt[2] = 0;
+
+    /* tiles: row blocks of at most MC rows; with a team, at least NN__GEMM_TASKS per
+       thread (dynamic balance), cut in columns too when m has too few panels */
+    P = (m + MR - 1) / MR;
+    npb = (NN__MIN(NC, n) + NR - 1) / NR;
+    nfull = NN__MIN(NC, n) / NR * NR;
+    J.nrt = (P + MC / MR - 1) / (MC / MR);
+    J.nct = 1;
+    nt = nn__threads_for(2.0 * m * n * k, NN__PAR_GEMM_FLOPS, (long)P * npb);
+    if (nt > 1) {
+        const int want = NN__GEMM_TASKS * nt;
+        if (J.nrt < want) J.nrt = NN__MIN(P, want);
+        if (J.nrt < P) J.nrt = NN__MIN(P, (J.nrt + nt - 1) / nt * nt);
+        if (J.nrt < want) J.nct = NN__MIN(npb, (want + J.nrt - 1) / J.nrt);
+    }
+
     {
         size_t kcm = (size_t)NN__MIN(KC, k);
-        size_t mcm = (size_t)(NN__MIN(MC, m) + MR - 1) / MR * MR;
-        size_t ncm = (size_t)(NN__MIN(NC, n) + NR - 1) / NR * NR;
-        na = pl.pack_a ? mcm * kcm : kcm * MR; /* A block, or one edge A panel */
-        nb = (pl.pack_b && !pl.panel_b) ? kcm * ncm : kcm * NR;
+        size_t rows = (size_t)((P + J.nrt - 1) / J.nrt) * MR; /* tallest row block */
+        na = J.pl.pack_a ? rows * kcm : kcm * MR; /* A block, or one edge A panel */
+        na = (na + 16 + 15) / 16 * 16;   /* slack: vector packing may store 16 floats past a panel */
+        nb = J.pl.pack_b ? (size_t)k * npb * NR : (nfull < NN__MIN(NC, n) || n > NC) ? (size_t)k * NR : 0;
         nb = (nb + 15) / 16 * 16;
-        na += 16; /* slack: vector packing may store up to 16 floats past a panel */
-        if (na + nb <= NN__GEMM_STACK_FLOATS) {
+        if (nb + na * nt <= NN__GEMM_STACK_FLOATS) {
             ws = stackbuf;
         } else {
-            heap = (float *)nn__malloc_aligned((na + nb) * sizeof(float), NN__ALIGN);
+            heap = (float *)nn__malloc_aligned((nb + na * nt) * sizeof(float), NN__ALIGN);
             if (!heap) return 0;
             ws = heap;
         }
         ws = (float *)(((uintptr_t)ws + 63) & ~(uintptr_t)63);
-        bpack = ws;                 /* nb floats */
-        apack = ws + nb;            /* na floats */
+        J.bpack = ws;               /* nb floats */
+        J.apack = ws + nb;          /* na floats per thread */
+        J.astride = na;
     }
-
-    for (jc = 0; jc < n; jc += NC) {
-        int nc = NN__MIN(NC, n - jc);
-        for (pc = 0; pc < k; pc += KC) {
-            int kc = NN__MIN(KC, k - pc);
-            int last = pc + kc == k;
-            float beta_p = pc == 0 ? beta : 1.0f;
-            const float *Bp = transb ? B + (size_t)jc * ldb + pc : B + (size_t)pc * ldb + jc;
-            int nfull = nc / NR * NR;
-            if (pl.pack_b && !pl.panel_b) {
-                for (jr = 0; jr < nc; jr += NR)
-                    nn__gemm_pack_b_panel(cfg, NR, transb, kc, NN__MIN(NR, nc - jr),
-                                          transb ? Bp + (size_t)jr * ldb : Bp + jr, ldb,
-                                          bpack + (size_t)jr * kc);
-            } else if (!pl.pack_b && nfull < nc) {
-                /* B in place: only the partial last panel is copied */
-                nn__gemm_pack_b_panel(cfg, NR, 0, kc, nc - nfull, Bp + nfull, ldb, bpack);
-            }
-            for (ic = 0; ic < m; ic += MC) {
-                int mc = NN__MIN(MC, m - ic);
-                const float *Ab = transa ? A + (size_t)pc * lda + ic : A + (size_t)ic * lda + pc;
-                int mfull = pl.pack_a ? mc : mc / MR * MR;
-                if (pl.pack_a) nn__gemm_pack_a(cfg, MR, transa, mc, kc, Ab, lda, apack);
-                else if (mfull < mc)
-                    nn__gemm_pack_a(cfg, MR, transa, mc - mfull, kc,
-                                    transa ? Ab + mfull : Ab + (size_t)mfull * lda, lda, apack);
-                for (jr = 0; jr < nc; jr += NR) {
-                    int nv = NN__MIN(NR, nc - jr);
-                    const float *bp;
-                    ptrdiff_t ldbp = NR;
-                    int bd = 0;
-                    if (pl.pack_b && pl.panel_b) {
-                        nn__gemm_pack_b_panel(cfg, NR, transb, kc, nv,
-                                              transb ? Bp + (size_t)jr * ldb : Bp + jr, ldb, bpack);
-                        bp = bpack;
-                    } else if (pl.pack_b) {
-                        bp = bpack + (size_t)jr * kc;
-                    } else if (nv == NR) {
-                        bp = Bp + jr;
-                        ldbp = ldb;
-                        bd = 1;
-                    } else {
-                        bp = bpack;
-                    }
-                    for (ir = 0; ir < mc; ir += MR) {
-                        int mv = NN__MIN(MR, mc - ir);
-                        float *c = C + (size_t)(ic + ir) * ldc + jc + jr;
-                        if (pl.pack_a)
-                            cfg->ukr[0][bd](kc, apack + (size_t)ir * kc, 1, MR, bp, ldbp, c,
-                                            ldc, alpha, beta_p, mv, nv);
-                        else if (ir >= mfull)
-                            cfg->ukr[0][bd](kc, apack, 1, MR, bp, ldbp, c, ldc, alpha,
-                                            beta_p, mv, nv);
-                        else if (transa)
-                            cfg->ukr[2][bd](kc, Ab + ir, 1, lda, bp, ldbp, c, ldc, alpha,
-                                            beta_p, mv, nv);
-                        else
-                            cfg->ukr[1][bd](kc, Ab + (size_t)ir * lda, lda, 1, bp, ldbp, c,
-                                            ldc, alpha, beta_p, mv, nv);
-                    }
-                }
-                if (last)
-                    nn__gemm_epilogue(cfg, C + (size_t)ic * ldc + jc, ldc, mc, nc,
-                                      bias ? bias + jc : NULL, act, act_param, whole);
-            }
-        }
-    }
-    if (act == NN_ACT_SOFTMAX && !whole)
-        nn__gemm_epilogue(cfg, C, ldc, m, n, NULL, act, act_param, 1);
+    nn__par_run(nn__gemm_worker, &J, nt);
     if (heap) nn__free_aligned(heap);
     return 1;
 }
@@ -1701,10 +2224,17 @@ NN__UKR_AVX2_MR(5)
    place. Rows are split into ceil(m / 6) panels of near-equal height (10 = 5 + 5,
    128 = 18 x 6 + 4 x 5), each run by an exact-height MR x 16 kernel, so no FMA lane
    works on padding (a 6-row tiling of 10 rows wastes 17%). Only a partial last column
-   panel of B is copied (zero-padded, k <= NN__DIRECT_KC rows at a time). Loop order:
-   column panel outside, so its KC x 16 floats of B stay in L1 across row panels. */
-#define NN__DIRECT_KC 512
-static void nn__sgemm_direct__avx2(int transa, int m, int n, int k, float alpha,
+   panel of B is copied (zero-padded), or with transb every panel is packed by
+   8x8 transposes, once, as the driver does for a single MC block. Also used for
+   m <= 36 (batch 32) NN and NT, where the driver's 6-row panels waste 11% on 32 rows
+   (6,6,5,5,5,5 here): b32 bwd-data 256->128 98 -> 109 GFLOP/s. k is cut into near-equal
+   chunks of <= NN__DIRECT_KC rows. Loop order: column panel outside, so its kc x 16
+   floats of B stay in L1 across row panels. */
+#ifndef NN__DIRECT_KC
+#  define NN__DIRECT_KC 512
+#endif
+static void nn__sgemm_pack_bt16__avx2(int kc, const float *src, int ld, float *dst);
+static void nn__sgemm_direct__avx2(int transa, int transb, int m, int n, int k, float alpha,
                                    const float *A, int lda, const float *B, int ldb,
                                    float beta, float *C, int ldc)
 {
@@ -1719,18 +2249,30 @@ static void nn__sgemm_direct__avx2(int transa, int m, int n, int k, float alpha,
     NN__ALIGNAS64 float edge[NN__DIRECT_KC * 16];
     const int npan = (m + 5) / 6, hlo = m / npan, nhi = m % npan; /* nhi panels of hlo+1 */
     const nn__ukr_fn *tab = transa ? cols : rows;
+    const int nch = (k + NN__DIRECT_KC - 1) / NN__DIRECT_KC, kcs = (k + nch - 1) / nch;
     int pc, jr, pn, p, j;
-    for (pc = 0; pc < k; pc += NN__DIRECT_KC) {
-        const int kc = NN__MIN(NN__DIRECT_KC, k - pc);
+    for (pc = 0; pc < k; pc += kcs) {
+        const int kc = NN__MIN(kcs, k - pc);
         const float beta_p = pc == 0 ? beta : 1.0f;
         const float *Ap = transa ? A + (size_t)pc * lda : A + pc;
-        const float *Bp = B + (size_t)pc * ldb;
+        const float *Bp = transb ? B + pc : B + (size_t)pc * ldb;
         for (jr = 0; jr < n; jr += 16) {
             const int nv = NN__MIN(16, n - jr);
-            const float *bp = Bp + jr;
+            const float *bp = transb ? Bp + (size_t)jr * ldb : Bp + jr;
             ptrdiff_t ldbp = ldb;
             int i0 = 0;
-            if (nv < 16) {
+            if (transb) {
+                if (nv == 16) {
+                    nn__sgemm_pack_bt16__avx2(kc, bp, ldb, edge);
+                } else {
+                    for (p = 0; p < kc; p++) {
+                        for (j = 0; j < nv; j++) edge[p * 16 + j] = bp[(size_t)j * ldb + p];
+                        for (; j < 16; j++) edge[p * 16 + j] = 0.0f;
+                    }
+                }
+                bp = edge;
+                ldbp = 16;
+            } else if (nv < 16) {
                 for (p = 0; p < kc; p++) {
                     for (j = 0; j < nv; j++) edge[p * 16 + j] = bp[(size_t)p * ldb + j];
                     for (; j < 16; j++) edge[p * 16 + j] = 0.0f;
@@ -1833,11 +2375,20 @@ NN__GEMM_INLINE __m128 nn__gemm_hsum4__avx2(__m256 v0, __m256 v1, __m256 v2, __m
     return _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
 }
 
-NN__GEMM_INLINE void nn__sgemm_dot_tile__avx2(const int NC, int mi, int k, __m256i tail,
+/* Rows per dot tile (overridable only for tuning runs). 4 rows x 3 columns = 12
+   accumulators + 3 B vectors + 1 A vector: all 16 ymm, so the k-tail mask is loaded
+   only in the tail step; with it held through the loop gcc read B from memory in every
+   FMA (16 loads per 12 FMAs, 70 GF/s at 128x10x128); now 7 loads, 85 GF/s. 3 rows:
+   82 GF/s. */
+#ifndef NN__DOT_R
+#  define NN__DOT_R 4
+#endif
+NN__GEMM_INLINE void nn__sgemm_dot_tile__avx2(const int R, const int NC, int mi, int k,
                                               float alpha, const float *A, int lda,
                                               const float *B, int ldb, float beta,
                                               float *C, int ldc)
 {
+    static const int lanes[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
     const int k8 = k & ~7;
     const float *a0 = A;
     const float *a1 = A + (size_t)NN__MIN(1, mi - 1) * lda;
@@ -1850,23 +2401,26 @@ NN__GEMM_INLINE void nn__sgemm_dot_tile__avx2(const int NC, int mi, int k, __m25
     __m256 acc3x0 = acc0x0, acc3x1 = acc0x0, acc3x2 = acc0x0;
     int p, r;
 #define NN__DOT_ROW(i, LOAD)                                                               \
-    do {                                                                                   \
+    if (R > (i)) {                                                                         \
         const __m256 va = LOAD(a##i + p);                                                  \
         acc##i##x0 = _mm256_fmadd_ps(va, vb0, acc##i##x0);                                 \
         if (NC > 1) acc##i##x1 = _mm256_fmadd_ps(va, vb1, acc##i##x1);                     \
         if (NC > 2) acc##i##x2 = _mm256_fmadd_ps(va, vb2, acc##i##x2);                     \
-    } while (0)
+    }
 #define NN__DOT_STEP(LOAD)                                                                 \
     do {                                                                                   \
         const __m256 vb0 = LOAD(b0 + p);                                                   \
         const __m256 vb1 = NC > 1 ? LOAD(b1 + p) : vb0;                                    \
         const __m256 vb2 = NC > 2 ? LOAD(b2 + p) : vb0;                                    \
-        NN__DOT_ROW(0, LOAD); NN__DOT_ROW(1, LOAD); NN__DOT_ROW(2, LOAD); NN__DOT_ROW(3, LOAD); \
+        NN__DOT_ROW(0, LOAD) NN__DOT_ROW(1, LOAD) NN__DOT_ROW(2, LOAD) NN__DOT_ROW(3, LOAD) \
     } while (0)
 #define NN__LOADU(x) _mm256_loadu_ps(x)
 #define NN__LOADM(x) _mm256_maskload_ps((x), tail)
     for (p = 0; p < k8; p += 8) NN__DOT_STEP(NN__LOADU);
-    if (k8 < k) NN__DOT_STEP(NN__LOADM);
+    if (k8 < k) { /* the mask is loaded here, not held in a register through the loop */
+        const __m256i tail = _mm256_loadu_si256((const __m256i *)(lanes + 8 - (k & 7)));
+        NN__DOT_STEP(NN__LOADM);
+    }
 #undef NN__LOADU
 #undef NN__LOADM
 #undef NN__DOT_STEP
@@ -1894,23 +2448,21 @@ static void nn__sgemm_dot_nt__avx2(int m, int n, int k, float alpha, const float
                                    int lda, const float *B, int ldb, float beta, float *C,
                                    int ldc)
 {
-    static const int lanes[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
-    const __m256i tail = _mm256_loadu_si256((const __m256i *)(lanes + 8 - (k & 7)));
     const int ng = (n + 2) / 3, wlo = n / ng, nhi = n % ng; /* nhi groups of wlo + 1 */
     int i, g, j;
-    for (i = 0; i < m; i += 4) {
-        const int mi = NN__MIN(4, m - i);
+    for (i = 0; i < m; i += NN__DOT_R) {
+        const int mi = NN__MIN(NN__DOT_R, m - i);
         const float *Ai = A + (size_t)i * lda;
         float *Ci = C + (size_t)i * ldc;
         for (g = 0, j = 0; g < ng; g++) {
             const int w = wlo + (g < nhi);
             const float *Bj = B + (size_t)j * ldb;
             if (w == 3)
-                nn__sgemm_dot_tile__avx2(3, mi, k, tail, alpha, Ai, lda, Bj, ldb, beta, Ci + j, ldc);
+                nn__sgemm_dot_tile__avx2(NN__DOT_R, 3, mi, k, alpha, Ai, lda, Bj, ldb, beta, Ci + j, ldc);
             else if (w == 2)
-                nn__sgemm_dot_tile__avx2(2, mi, k, tail, alpha, Ai, lda, Bj, ldb, beta, Ci + j, ldc);
+                nn__sgemm_dot_tile__avx2(NN__DOT_R, 2, mi, k, alpha, Ai, lda, Bj, ldb, beta, Ci + j, ldc);
             else
-                nn__sgemm_dot_tile__avx2(1, mi, k, tail, alpha, Ai, lda, Bj, ldb, beta, Ci + j, ldc);
+                nn__sgemm_dot_tile__avx2(NN__DOT_R, 1, mi, k, alpha, Ai, lda, Bj, ldb, beta, Ci + j, ldc);
             j += w;
         }
     }
@@ -1930,6 +2482,21 @@ static nn__softmax_fn nn__avx2_gemm_softmax;
 #  define NN__AVX2_KC 256
 #  define NN__AVX2_NC 4080
 #endif
+/* The unpacked paths as nn__gemm_part_fn, for nn__gemm_split (>>threads). */
+static void nn__sgemm_dot_nt_part__avx2(int transa, int transb, int m, int n, int k,
+                                        float alpha, const float *A, int lda, const float *B,
+                                        int ldb, float beta, float *C, int ldc)
+{
+    (void)transa; (void)transb;
+    nn__sgemm_dot_nt__avx2(m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+static void nn__sgemm_direct_part__avx2(int transa, int transb, int m, int n, int k,
+                                        float alpha, const float *A, int lda, const float *B,
+                                        int ldb, float beta, float *C, int ldc)
+{
+    nn__sgemm_direct__avx2(transa, transb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
 static void nn__gemm__avx2(int transa, int transb, int m, int n, int k, float alpha,
                            const float *A, int lda, const float *B, int ldb, float beta,
                            float *C, int ldc, const float *bias, nn_act act, float act_param)
@@ -1947,13 +2514,13 @@ static void nn__gemm__avx2(int transa, int transb, int m, int n, int k, float al
     cfg.act = nn__avx2_gemm_act;
     cfg.softmax = nn__avx2_gemm_softmax;
     if (!transa && transb && k > 0 && (n <= 12 || m <= 4)) {
-        nn__sgemm_dot_nt__avx2(m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
-        nn__gemm_epilogue(&cfg, C, ldc, m, n, bias, act, act_param, 1);
+        nn__gemm_split(&cfg, nn__sgemm_dot_nt_part__avx2, 4, 3, transa, transb, m, n, k,
+                       alpha, A, lda, B, ldb, beta, C, ldc, bias, act, act_param);
         return;
     }
-    if (!transb && k > 0 && (m <= 12 || k <= 16)) {
-        nn__sgemm_direct__avx2(transa, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
-        nn__gemm_epilogue(&cfg, C, ldc, m, n, bias, act, act_param, 1);
+    if (k > 0 && (transb ? !transa && m <= 36 : m <= 12 || k <= 16 || (!transa && m <= 36))) {
+        nn__gemm_split(&cfg, nn__sgemm_direct_part__avx2, 6, 16, transa, transb, m, n, k,
+                       alpha, A, lda, B, ldb, beta, C, ldc, bias, act, act_param);
         return;
     }
     if (!nn__gemm_blocked(&cfg, transa, transb, m, n, k, alpha, A, lda, B, ldb, beta, C,
@@ -2644,6 +3211,13 @@ static void nn__backend_init_neon_gemm(nn__backend *b)
 
 /* >>dispatch ---------------------------------------------------------------- */
 static nn__backend nn__backend_scalar_tbl;
+NN__PAR_TABLE(scalar) /* >>threads: the table slots run large calls on the team */
+#if NN__HAS_AVX2
+NN__PAR_TABLE(avx2)
+#endif
+#if NN__HAS_NEON
+NN__PAR_TABLE(neon)
+#endif
 #if NN__HAS_AVX2
 static nn__backend nn__backend_avx2_tbl;
 #endif
@@ -2673,7 +3247,12 @@ static int nn__cpu_has(nn_simd_backend b)
 /* Builds the tables on first use: scalar everywhere, then each ISA's overrides. */
 static const nn__backend *nn__backend_table(nn_simd_backend b)
 {
-    if (!nn__backend_scalar_tbl.name) nn__backend_init_scalar(&nn__backend_scalar_tbl);
+    if (!nn__backend_scalar_tbl.name) {
+        nn__backend t;
+        nn__backend_init_scalar(&t);
+        nn__par_install_scalar(&t);
+        nn__backend_scalar_tbl = t;
+    }
     switch (b) {
     case NN_SIMD_BACKEND_SCALAR: return &nn__backend_scalar_tbl;
 #if NN__HAS_AVX2
@@ -2683,6 +3262,7 @@ static const nn__backend *nn__backend_table(nn_simd_backend b)
             nn__backend_init_scalar(&t);
             nn__backend_init_avx2_vec(&t);
             nn__backend_init_avx2_gemm(&t);
+            nn__par_install_avx2(&t);
             t.name = "avx2";
             t.id = NN_SIMD_BACKEND_AVX2;
             nn__backend_avx2_tbl = t;
@@ -2696,6 +3276,7 @@ static const nn__backend *nn__backend_table(nn_simd_backend b)
             nn__backend_init_scalar(&t);
             nn__backend_init_neon_vec(&t);
             nn__backend_init_neon_gemm(&t);
+            nn__par_install_neon(&t);
             t.name = "neon";
             t.id = NN_SIMD_BACKEND_NEON;
             nn__backend_neon_tbl = t;
@@ -2757,6 +3338,20 @@ NN_SIMD_DEF const char *nn_simd_backend_str(nn_simd_backend b)
     case NN_SIMD_BACKEND_NEON: return "neon";
     default: return "?";
     }
+}
+
+NN_SIMD_DEF void nn_simd_set_threads(int n)
+{
+    nn__threads_req = n > 0 ? n : 0;
+}
+
+NN_SIMD_DEF int nn_simd_get_threads(void)
+{
+#ifdef _OPENMP
+    return nn__threads_req > 0 ? nn__threads_req : omp_get_max_threads();
+#else
+    return 1;
+#endif
 }
 
 NN_SIMD_DEF int nn_simd_backend_available(nn_simd_backend b)

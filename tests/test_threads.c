@@ -1,0 +1,348 @@
+/* test_threads.c - results do not depend on the thread count (DESIGN "Threads").
+
+   Trains small networks for a few steps with 1, 2, 3 and 8 threads (nn_simd_set_threads;
+   8 is more threads than this 2-core machine has) and compares, bit for bit, the loss of
+   every step, the parameters, the last gradients and the optimizer state. Then the same
+   for single GEMM calls covering every GEMM path (blocked with packed or in-place A/B,
+   the skinny dot-product NT path, the direct narrow-M / tiny-K path, more than one NC
+   column block, every transpose, beta != 0, bias + activation and softmax epilogues)
+   and for the element-wise, row and column kernels through the public API.
+
+   The per-thread work thresholds are lowered here (NN__PAR_*), so even these small
+   problems run on a team and every parallel code path is exercised; with the shipped
+   thresholds the same paths run, only on fewer threads.
+
+   Last line before the summary: "params-checksum: <16 hex digits>", an FNV-1a hash of
+   the trained parameters and optimizer states. A build without OpenMP must print the
+   same line (Makefile: test-threads-noomp). */
+#define NN__PAR_GEMM_FLOPS 2000.0
+#define NN__PAR_EW_ELEMS 64.0
+#define NN_IMPLEMENTATION
+#include "nn.h"
+#include "nn_test.h"
+
+#include <math.h>
+
+static const int thread_counts[] = {1, 2, 3, 8};
+#define NTC 4
+
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *c = (const unsigned char *)p;
+    size_t i;
+    for (i = 0; i < n; i++) {
+        h ^= c[i];
+        h *= 0x100000001b3ull;
+    }
+    return h;
+}
+
+static void fill(float *x, size_t n, uint64_t seed, float scale)
+{
+    nn_rng r;
+    size_t i;
+    nn_rng_seed(&r, seed);
+    for (i = 0; i < n; i++) x[i] = scale * (2.0f * nn_rng_uniform(&r) - 1.0f);
+}
+
+typedef struct run_cfg {
+    const char *name;
+    int n_in, units[5], batch, steps;
+    nn_act act;
+    float dropout, l2;
+    nn_loss loss;
+    nn_optim_kind optim;
+} run_cfg;
+
+typedef struct run_out {
+    float *params, *grads, *s1, *s2, loss[16];
+    size_t n;
+    nn_status st;
+} run_out;
+
+static void run_free(run_out *o)
+{
+    free(o->params); free(o->grads); free(o->s1); free(o->s2);
+    memset(o, 0, sizeof *o);
+}
+
+static float *dupf(const float *p, size_t n)
+{
+    float *q;
+    if (!p) return NULL;
+    q = (float *)malloc(n * sizeof *q);
+    if (q) memcpy(q, p, n * sizeof *q);
+    return q;
+}
+
+/* Trains cfg from the same seed with `threads` threads. */
+static void train(const run_cfg *cfg, int threads, run_out *o)
+{
+    nn_net_desc d;
+    nn_optim_desc od;
+    nn_net *net = NULL;
+    nn_optim *opt = NULL;
+    int l, s, K = 0, nl = 0;
+    float *x, *y;
+    int *labels;
+    size_t n = 0, nw = 0;
+    memset(o, 0, sizeof *o);
+    memset(&d, 0, sizeof d);
+    d.n_inputs = cfg->n_in;
+    for (l = 0; l < 5 && cfg->units[l]; l++) {
+        d.layers[l].units = cfg->units[l];
+        if (cfg->units[l + 1]) { /* hidden */
+            d.layers[l].act = cfg->act;
+            d.layers[l].dropout = cfg->dropout;
+        }
+        K = cfg->units[l];
+        nl = l + 1;
+    }
+    (void)nl;
+    d.max_batch = cfg->batch;
+    d.loss = cfg->loss;
+    d.l2 = cfg->l2;
+    d.seed = 12345;
+    memset(&od, 0, sizeof od);
+    od.kind = cfg->optim;
+    nn_simd_set_threads(threads);
+    o->st = nn_net_create(&d, &net);
+    if (o->st != NN_OK) return;
+    o->st = nn_optim_create(net, &od, &opt);
+    if (o->st != NN_OK) { nn_net_destroy(net); return; }
+    x = (float *)malloc(sizeof(float) * (size_t)cfg->batch * cfg->n_in);
+    y = (float *)malloc(sizeof(float) * (size_t)cfg->batch * K);
+    labels = (int *)malloc(sizeof(int) * (size_t)cfg->batch);
+    for (s = 0; s < cfg->steps && x && y && labels; s++) {
+        int i;
+        fill(x, (size_t)cfg->batch * cfg->n_in, 100 + s, 1.0f);
+        fill(y, (size_t)cfg->batch * K, 200 + s, 1.0f);
+        for (i = 0; i < cfg->batch; i++) labels[i] = (i * 7 + s) % K;
+        if (cfg->loss == NN_LOSS_SOFTMAX_CE)
+            o->st = nn_train_step(net, opt, x, NULL, labels, cfg->batch, &o->loss[s]);
+        else
+            o->st = nn_train_step(net, opt, x, y, NULL, cfg->batch, &o->loss[s]);
+        if (o->st != NN_OK) break;
+    }
+    {
+        const float *pp = nn_net_params(net, &n, &nw), *gp = nn_net_grads(net, &n, &nw);
+        o->params = dupf(pp, n);
+        o->grads = dupf(gp, n);
+    }
+    o->s1 = dupf(opt->s1, opt->n);
+    o->s2 = dupf(opt->s2, opt->n);
+    o->n = n;
+    free(x); free(y); free(labels);
+    nn_optim_destroy(opt);
+    nn_net_destroy(net);
+    nn_simd_set_threads(0);
+}
+
+static int same(const float *a, const float *b, size_t n)
+{
+    if (!a || !b) return a == b;
+    return memcmp(a, b, n * sizeof *a) == 0;
+}
+
+static uint64_t check_training(const run_cfg *cfg, uint64_t h)
+{
+    run_out ref, o;
+    int t;
+    train(cfg, 1, &ref);
+    NN_CHECK(ref.st == NN_OK && ref.params, "%s: 1 thread: %s", cfg->name, nn_status_str(ref.st));
+    if (ref.st != NN_OK || !ref.params) { run_free(&ref); return h; }
+    for (t = 1; t < NTC; t++) {
+        int nt = thread_counts[t];
+        train(cfg, nt, &o);
+        NN_CHECK(o.st == NN_OK, "%s: %d threads: %s", cfg->name, nt, nn_status_str(o.st));
+        NN_CHECK(o.n == ref.n, "%s: %d threads: size", cfg->name, nt);
+        if (o.n == ref.n && o.st == NN_OK) {
+            NN_CHECK(memcmp(o.loss, ref.loss, sizeof o.loss) == 0, "%s: %d threads: losses differ (%.9g vs %.9g at step 0)",
+                     cfg->name, nt, o.loss[0], ref.loss[0]);
+            NN_CHECK(same(o.params, ref.params, o.n), "%s: %d threads: parameters differ", cfg->name, nt);
+            NN_CHECK(same(o.grads, ref.grads, o.n), "%s: %d threads: gradients differ", cfg->name, nt);
+            NN_CHECK(same(o.s1, ref.s1, o.n) && same(o.s2, ref.s2, o.n),
+                     "%s: %d threads: optimizer state differs", cfg->name, nt);
+        }
+        run_free(&o);
+    }
+    NN_CHECK(isfinite(ref.loss[0]) && isfinite(ref.loss[cfg->steps - 1]), "%s: loss not finite", cfg->name);
+    h = fnv(h, ref.params, ref.n * sizeof(float));
+    if (ref.s1) h = fnv(h, ref.s1, ref.n * sizeof(float));
+    if (ref.s2) h = fnv(h, ref.s2, ref.n * sizeof(float));
+    h = fnv(h, ref.loss, sizeof ref.loss);
+    run_free(&ref);
+    return h;
+}
+
+/* One GEMM shape through nn_simd_gemm_ex with every thread count. */
+static void check_gemm(int ta, int tb, int m, int n, int k, float beta, int with_bias, nn_act act)
+{
+    int lda = (ta ? m : k) + 3, ldb = (tb ? k : n) + 1, ldc = n + 2, t;
+    size_t na = (size_t)(ta ? k : m) * lda, nb = (size_t)(tb ? n : k) * ldb, nc = (size_t)m * ldc;
+    float *A = (float *)malloc(sizeof(float) * (na + 1)), *B = (float *)malloc(sizeof(float) * (nb + 1));
+    float *C0 = (float *)malloc(sizeof(float) * nc), *C = (float *)malloc(sizeof(float) * nc);
+    float *bias = (float *)malloc(sizeof(float) * (size_t)(n + 1));
+    if (!A || !B || !C0 || !C || !bias) { NN_CHECK(0, "out of memory"); goto done; }
+    fill(A, na, 1 + (uint64_t)m, 1.0f);
+    fill(B, nb, 2 + (uint64_t)n, 1.0f);
+    fill(bias, (size_t)n, 3, 0.5f);
+    for (t = 0; t < NTC; t++) {
+        float *out = t == 0 ? C0 : C;
+        nn_status st;
+        fill(out, nc, 4, 1.0f);
+        nn_simd_set_threads(thread_counts[t]);
+        st = nn_simd_gemm_ex(ta, tb, m, n, k, 0.75f, A, lda, B, ldb, beta, out, ldc,
+                             with_bias ? bias : NULL, act, 0.1f);
+        NN_CHECK(st == NN_OK, "gemm %c%c %dx%dx%d: %s", ta ? 'T' : 'N', tb ? 'T' : 'N', m, n, k, nn_status_str(st));
+        if (t > 0)
+            NN_CHECK(memcmp(C, C0, nc * sizeof(float)) == 0,
+                     "gemm %c%c %dx%dx%d beta %g bias %d act %s: %d threads differ from 1",
+                     ta ? 'T' : 'N', tb ? 'T' : 'N', m, n, k, beta, with_bias, nn_act_name(act),
+                     thread_counts[t]);
+    }
+done:
+    nn_simd_set_threads(0);
+    free(A); free(B); free(C0); free(C); free(bias);
+}
+
+/* Element-wise and row/column kernels through the public API. */
+static void check_kernels(void)
+{
+    const size_t n = 100003;
+    const int rows = 333, cols = 37;
+    float *x = (float *)malloc(sizeof(float) * n), *y = (float *)malloc(sizeof(float) * n);
+    float *r0 = (float *)malloc(sizeof(float) * n), *r = (float *)malloc(sizeof(float) * n);
+    float *s1 = (float *)malloc(sizeof(float) * n), *s2 = (float *)malloc(sizeof(float) * n);
+    int a, t, k;
+    if (!x || !y || !r0 || !r || !s1 || !s2) { NN_CHECK(0, "out of memory"); goto done; }
+    fill(x, n, 7, 3.0f);
+    fill(y, n, 8, 1.0f);
+    for (a = NN_ACT_IDENTITY; a < NN_ACT_SOFTMAX; a++)
+        for (t = 0; t < NTC; t++) {
+            nn_simd_set_threads(thread_counts[t]);
+#ifdef _OPENMP
+            NN_CHECK(nn_simd_get_threads() == thread_counts[t], "get_threads %d", nn_simd_get_threads());
+#else
+            NN_CHECK(nn_simd_get_threads() == 1, "get_threads %d without OpenMP", nn_simd_get_threads());
+#endif
+            nn_simd_act_forward((nn_act)a, 0.1f, x, t == 0 ? r0 : r, n);
+            if (t > 0)
+                NN_CHECK(memcmp(r, r0, n * sizeof(float)) == 0, "act_forward %s, %d threads",
+                         nn_act_name((nn_act)a), thread_counts[t]);
+            nn_simd_act_backward((nn_act)a, 0.1f, y, x, t == 0 ? s1 : s2, n);
+            if (t > 0)
+                NN_CHECK(memcmp(s2, s1, n * sizeof(float)) == 0, "act_backward %s, %d threads",
+                         nn_act_name((nn_act)a), thread_counts[t]);
+        }
+    /* softmax rows, softmax backward, col sums, axpy, optimizer updates: 1 vs t threads */
+    for (t = 1; t < NTC; t++) {
+        nn_simd_optim_args oa;
+        memset(&oa, 0, sizeof oa);
+        oa.lr = 0.01f; oa.wd = 0.001f; oa.mu = 0.9f; oa.beta1 = 0.9f; oa.beta2 = 0.999f;
+        oa.eps = 1e-8f; oa.bc1 = 10.0f; oa.bc2 = 1000.0f;
+        for (k = 0; k < 2; k++) {
+            nn_simd_set_threads(k == 0 ? 1 : thread_counts[t]);
+            nn_simd_softmax_rows(x, k == 0 ? r0 : r, rows, cols);
+        }
+        NN_CHECK(memcmp(r, r0, sizeof(float) * rows * cols) == 0, "softmax_rows, %d threads", thread_counts[t]);
+        for (k = 0; k < 2; k++) {
+            nn_simd_set_threads(k == 0 ? 1 : thread_counts[t]);
+            nn_simd_softmax_backward_rows(y, x, k == 0 ? r0 : r, rows, cols);
+        }
+        NN_CHECK(memcmp(r, r0, sizeof(float) * rows * cols) == 0, "softmax_backward_rows, %d threads", thread_counts[t]);
+        for (k = 0; k < 2; k++) {
+            nn_simd_set_threads(k == 0 ? 1 : thread_counts[t]);
+            nn_simd_col_sums(x, 250, 397, 400, k == 0 ? r0 : r);
+        }
+        NN_CHECK(memcmp(r, r0, sizeof(float) * 397) == 0, "col_sums, %d threads", thread_counts[t]);
+        for (k = 0; k < 2; k++) {
+            float *o = k == 0 ? r0 : r;
+            memcpy(o, y, n * sizeof(float));
+            nn_simd_set_threads(k == 0 ? 1 : thread_counts[t]);
+            nn_simd_axpy(n, 0.3f, x, o);
+        }
+        NN_CHECK(memcmp(r, r0, n * sizeof(float)) == 0, "axpy, %d threads", thread_counts[t]);
+        for (a = 0; a < (int)NN_SIMD_OPTIM_COUNT; a++) {
+            uint64_t h[2];
+            for (k = 0; k < 2; k++) {
+                float *w = k == 0 ? r0 : r;
+                memcpy(w, y, n * sizeof(float));
+                fill(s1, n, 9, 0.1f);
+                fill(s2, n, 10, 0.1f);
+                for (size_t i = 0; i < n; i++) s2[i] = fabsf(s2[i]);
+                nn_simd_set_threads(k == 0 ? 1 : thread_counts[t]);
+                nn_simd_optim_update((nn_simd_optim)a, &oa, w, x, s1, s2, n);
+                h[k] = fnv(fnv(fnv(14695981039346656037ull, w, n * sizeof(float)), s1, n * sizeof(float)), s2, n * sizeof(float));
+            }
+            NN_CHECK(h[0] == h[1], "optimizer %d, %d threads", a, thread_counts[t]);
+        }
+        nn_simd_set_threads(thread_counts[t]);
+        NN_CHECK(nn_simd_all_finite(x, n) == 1, "all_finite, %d threads", thread_counts[t]);
+        x[n - 5] = NAN;
+        NN_CHECK(nn_simd_all_finite(x, n) == 0, "all_finite NaN, %d threads", thread_counts[t]);
+        x[n - 5] = 0.5f;
+        x[17] = INFINITY;
+        NN_CHECK(nn_simd_all_finite(x, n) == 0, "all_finite inf, %d threads", thread_counts[t]);
+        x[17] = 0.5f;
+        NN_CHECK(nn_simd_sumsq(x, n) == (nn_simd_set_threads(1), nn_simd_sumsq(x, n)), "sumsq, %d threads", thread_counts[t]);
+    }
+done:
+    nn_simd_set_threads(0);
+    free(x); free(y); free(r0); free(r); free(s1); free(s2);
+}
+
+static void check_all_gemms(void)
+{
+    static const int sh[][3] = {
+        {128, 256, 784}, {128, 784, 256}, {256, 784, 128}, {128, 10, 128}, {10, 128, 128},
+        {128, 128, 10}, {3, 300, 200}, {1, 1000, 64}, {7, 500, 40}, {12, 600, 33},
+        {200, 4100, 20}, {40, 4200, 300}, {1000, 37, 260}, {61, 61, 61}, {150, 150, 600},
+        {5, 9, 1000}, {600, 20, 8}};
+    int i, ta, tb;
+    for (i = 0; i < (int)(sizeof sh / sizeof sh[0]); i++)
+        for (ta = 0; ta < 2; ta++)
+            for (tb = 0; tb < 2; tb++) {
+                check_gemm(ta, tb, sh[i][0], sh[i][1], sh[i][2], 0.0f, 1, NN_ACT_RELU);
+                check_gemm(ta, tb, sh[i][0], sh[i][1], sh[i][2], 0.5f, 0, NN_ACT_IDENTITY);
+            }
+    check_gemm(0, 1, 64, 4200, 50, 0.0f, 1, NN_ACT_SOFTMAX); /* softmax over 2 NC blocks */
+    check_gemm(0, 0, 64, 300, 500, 0.0f, 1, NN_ACT_SOFTMAX);
+    check_gemm(0, 1, 100, 10, 300, 0.0f, 1, NN_ACT_SOFTMAX);  /* dot path */
+    check_gemm(1, 0, 8, 700, 100, 0.0f, 1, NN_ACT_SOFTMAX);   /* direct path, column split */
+    check_gemm(0, 0, 300, 700, 30, 0.25f, 1, NN_ACT_TANH);
+    check_gemm(0, 1, 300, 700, 0, 0.25f, 1, NN_ACT_SIGMOID);  /* k == 0 */
+}
+
+int main(void)
+{
+    static const run_cfg cfgs[] = {
+        /* name, in, units, batch, steps, act, dropout, l2, loss, optim */
+        {"300-200-100-10 b128 dropout l2 adamw", 300, {200, 100, 10, 0, 0}, 128, 6, NN_ACT_RELU, 0.2f, 1e-4f, NN_LOSS_SOFTMAX_CE, NN_OPTIM_ADAMW},
+        {"784-256-128-10 b128 adam", 784, {256, 128, 10, 0, 0}, 128, 3, NN_ACT_RELU, 0.0f, 0.0f, NN_LOSS_SOFTMAX_CE, NN_OPTIM_ADAM},
+        {"64-4100-10 b32 tanh mse momentum", 64, {4100, 10, 0, 0, 0}, 32, 3, NN_ACT_TANH, 0.1f, 1e-3f, NN_LOSS_MSE, NN_OPTIM_MOMENTUM},
+        {"12-300-7 b3 sigmoid rmsprop", 12, {300, 7, 0, 0, 0}, 3, 4, NN_ACT_SIGMOID, 0.0f, 0.0f, NN_LOSS_SOFTMAX_CE, NN_OPTIM_RMSPROP},
+        {"40-500-200-3 b200 leaky nesterov", 40, {500, 200, 3, 0, 0}, 200, 3, NN_ACT_LEAKY_RELU, 0.3f, 0.0f, NN_LOSS_SOFTMAX_CE, NN_OPTIM_NESTEROV},
+    };
+    uint64_t h = 14695981039346656037ull;
+    int i, quick = nn_test_quick();
+    nn_test_begin("test_threads");
+    if (nn_simd_init() != NN_OK) { printf("bad NN_BACKEND\n"); return 1; }
+    printf("backend=%s threads(default)=%d\n", nn_simd_backend_name(), nn_simd_get_threads());
+    for (i = 0; i < (int)(sizeof cfgs / sizeof cfgs[0]); i++) {
+        if (quick && i == 1) continue;
+        h = check_training(&cfgs[i], h);
+    }
+    check_all_gemms();
+    check_kernels();
+    if (!quick && nn_simd_backend_active() != NN_SIMD_BACKEND_SCALAR &&
+        nn_simd_set_backend(NN_SIMD_BACKEND_SCALAR) == NN_OK) { /* the reference backend too */
+        run_cfg c = cfgs[0];
+        c.steps = 2;
+        (void)check_training(&c, 0);
+        check_kernels();
+        nn_simd_set_backend(NN_SIMD_BACKEND_AUTO);
+    }
+    printf("params-checksum: %016llx\n", (unsigned long long)h);
+    return nn_test_done();
+}
