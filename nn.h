@@ -341,8 +341,10 @@ NNDEF nn_status nn_net_confusion(nn_net *net, const float *x, const int *labels,
 #  define NN_MAX_PARAMS (1L << 28)  /* real parameters (weights + biases) of a model file */
 #endif
 #ifndef NN_MAX_ARENA
-#  define NN_MAX_ARENA  (1L << 30)  /* floats of activations a loaded net may reserve:
-                                       max_batch x (padded widths + output + 2 x widest) */
+#  define NN_MAX_ARENA  (1L << 28)  /* floats (1 GiB) of activations a loaded net may
+                                       reserve: max_batch x (padded widths, x3 with dropout,
+                                       + output + 2 x widest). A file is small, its max_batch
+                                       is not: this bounds what a hostile file can allocate */
 #endif
 
 /* Writes net (and opt's state, when opt is not NULL) to `path` atomically: a temporary
