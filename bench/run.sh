@@ -12,7 +12,9 @@
 # Environment: BUILD (default build), ROUNDS (nn/torch alternations; default 2, quick 1),
 # LOCK (default /tmp/nn_bench.lock), QUIET_WAIT (seconds to wait per run for the machine to
 # go idle; default 30, quick 3) and QUIET_BUDGET (total such waiting; default 150, quick 10),
-# FASHION_DIR, PYTHON_TORCH (default /usr/bin/python3).
+# MAX_SECONDS (per batch size and library, training stops after the first timed epoch past
+# it; default 40, quick 15), ROUND_DEADLINE (no further round starts after this many
+# seconds; default 300), FASHION_DIR, PYTHON_TORCH (default /usr/bin/python3).
 #
 # What runs, each under `flock $LOCK` (the lock every engineer's timing runs take), 1-thread
 # runs pinned with `taskset -c 0`:
@@ -45,9 +47,11 @@ for a in "$@"; do
 done
 if [ $QUICK = 1 ]; then
     OUT=bench/results/quick; RES=$OUT/RESULTS.md; ROUNDS=${ROUNDS:-1}; QUIET_WAIT=${QUIET_WAIT:-3}; QUIET_BUDGET=${QUIET_BUDGET:-10}
+    MAX_SECONDS=${MAX_SECONDS:-15}
     QF=--quick; HF_ARGS=(--warmup 0 --runs 2); EX_EPOCHS=1
 else
     OUT=bench/results; RES=bench/RESULTS.md; ROUNDS=${ROUNDS:-2}; QUIET_WAIT=${QUIET_WAIT:-30}; QUIET_BUDGET=${QUIET_BUDGET:-150}
+    MAX_SECONDS=${MAX_SECONDS:-40}
     QF=; HF_ARGS=(--warmup 1 --runs 5); EX_EPOCHS=2
 fi
 RAW=$OUT/raw
@@ -124,18 +128,24 @@ if [ -x "$BUILD/bench_gemm" ]; then
 fi
 
 # ---------------------------------------------------------------- 3. training/inference/latency
+ROUND_DEADLINE=${ROUND_DEADLINE:-300}
+ROUNDS_RUN=0
 for r in $(seq 1 "$ROUNDS"); do
+    if [ "$r" -gt 1 ] && [ $(( $(date +%s) - T_START )) -gt "$ROUND_DEADLINE" ]; then
+        note "round $r of $ROUNDS skipped: ${ROUND_DEADLINE} s had passed (ROUND_DEADLINE)"; break
+    fi
+    ROUNDS_RUN=$r
     for t in 1 2; do
         pin=(); [ $t = 1 ] && pin=(taskset -c 0)
         if [ -x "$BUILD/bench_train" ]; then
             echo "== nn.h bench_train, $t thread(s), round $r"
-            locked "$RAW/nn_${t}t_r$r.txt" env OMP_NUM_THREADS=$t "${pin[@]}" "$BUILD/bench_train" $QF --data "$FASHION_DIR" \
+            locked "$RAW/nn_${t}t_r$r.txt" env OMP_NUM_THREADS=$t "${pin[@]}" "$BUILD/bench_train" $QF --max-seconds "$MAX_SECONDS" --data "$FASHION_DIR" \
                 || note "bench_train ${t}T round $r failed"
         fi
         if [ $HAVE_TORCH = 1 ]; then
             echo "== torch torch_bench.py, $t thread(s), round $r"
             locked "$RAW/torch_${t}t_r$r.txt" "${TORCH_ENV[@]}" OMP_NUM_THREADS=$t "${pin[@]}" "$PY" bench/torch_bench.py \
-                --threads $t $QF --data "$FASHION_DIR" || note "torch_bench ${t}T round $r failed"
+                --threads $t $QF --max-seconds "$MAX_SECONDS" --data "$FASHION_DIR" || note "torch_bench ${t}T round $r failed"
         fi
     done
 done
@@ -163,10 +173,12 @@ else
 fi
 if [ $REPORT_ONLY = 0 ]; then
     echo $(( $(date +%s) - T_START )) > "$RAW/elapsed"; date -u '+%Y-%m-%d %H:%M UTC' > "$RAW/date"
+    echo "$ROUNDS_RUN" > "$RAW/rounds"
     cut -d' ' -f1-3 /proc/loadavg > "$RAW/loadavg"
     echo "$(git rev-parse --short HEAD 2>/dev/null)$(git diff --quiet HEAD -- nn.h nn_simd.h nn_data.h 2>/dev/null || echo " with uncommitted changes to the headers")" > "$RAW/commit"
 fi
 ELAPSED=$(cat "$RAW/elapsed" 2>/dev/null || echo 0)
+ROUNDS=$(cat "$RAW/rounds" 2>/dev/null || echo "$ROUNDS")
 RUN_DATE=$(cat "$RAW/date" 2>/dev/null || date -u '+%Y-%m-%d %H:%M UTC')
 
 # ---------------------------------------------------------------- collect
@@ -320,7 +332,7 @@ status() { # status value op target -> met / NOT met
     echo "Adam lr 1e-3, whole set in memory, reshuffled every epoch. nn.h: \`bench/bench_train.c\` (\`nn_fit\`,"
     echo "\`nn_net_predict\`, \`nn_net_forward\`); torch: \`bench/torch_bench.py\` (the loop a user writes: randperm,"
     echo "index, zero_grad, forward, loss, backward, step). Training: 1 warm-up epoch, then best and median"
-    echo "samples/s of the timed epochs$([ "$ROUNDS" -gt 1 ] && echo " (best over $ROUNDS alternating rounds; median of the rounds' medians)"). Inference: 10,000 test"
+    echo "samples/s of the timed epochs (up to 3; fewer when a batch size passes MAX_SECONDS=$MAX_SECONDS s, listed at the end)$([ "$ROUNDS" -gt 1 ] && echo " (best over $ROUNDS alternating rounds; median of the rounds' medians)"). Inference: 10,000 test"
     echo "images in batches of 1000 (softmax output). Latency: one sample per call, each call timed; \"best\""
     echo "is the 10th percentile. Ratio = nn.h / torch (for latency < 1 means nn.h is faster)."
     echo
@@ -395,8 +407,14 @@ status() { # status value op target -> met / NOT met
     echo
     echo "## Skipped / warnings"
     echo
-    if [ ${#NOTES[@]} -eq 0 ]; then echo "None: every peer was found and every run completed."
-    else for n in "${NOTES[@]}"; do echo "- $n"; done; fi
+    BNOTES=$(grep -h '^NOTE ' "$RAW"/nn_*.txt "$RAW"/torch_*.txt 2>/dev/null | sed 's/^NOTE //')
+    if [ ${#NOTES[@]} -eq 0 ] && [ -z "$BNOTES" ]; then echo "None: every peer was found and every run completed."
+    else
+        for n in "${NOTES[@]}"; do echo "- $n"; done
+        for f in "$RAW"/nn_*.txt "$RAW"/torch_*.txt; do
+            [ -e "$f" ] && grep '^NOTE ' "$f" | sed "s|^NOTE |- $(basename "$f" .txt): |"
+        done
+    fi
 } > "$RES"
 
 echo

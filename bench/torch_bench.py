@@ -24,10 +24,12 @@ The BLAS actually mapped into the process is printed (blas=...), and a 512^3 mat
 timed; a reference BLAS (a few GFLOP/s) is reported as such.
 
 --quick: 1 timed epoch on the first 20,000 training images (--train-n), fewer inference
-repetitions; for development only.
+repetitions; for development only. --max-seconds S (default 40): a batch size stops after
+the first timed epoch that ends more than S seconds after its start; the output says so.
 
 usage: torch_bench.py [--threads T] [--epochs N] [--quick] [--data DIR] [--random]
-                      [--batch B] [--train-n N] [--infer-reps N] [--latency-calls N]
+                      [--batch B] [--train-n N] [--max-seconds S] [--infer-reps N]
+                      [--latency-calls N]
 """
 import argparse
 import gzip
@@ -127,6 +129,7 @@ def main():
     ap.add_argument("--random", action="store_true")
     ap.add_argument("--batch", type=int, default=0)
     ap.add_argument("--train-n", type=int, default=0)
+    ap.add_argument("--max-seconds", type=float, default=40.0)
     ap.add_argument("--infer-reps", type=int, default=0)
     ap.add_argument("--latency-calls", type=int, default=0)
     a = ap.parse_args()
@@ -178,12 +181,18 @@ def main():
         model = make_model(42)
         opt = torch.optim.Adam(model.parameters(), lr=1e-3)
         model.train()
+        t_cfg = time.perf_counter()
         train_epoch(model, opt, crit, X, Y, B)  # warm-up
         sps = []
         loss = float("nan")
         for _ in range(epochs):
             s, loss = train_epoch(model, opt, crit, X, Y, B)
             sps.append(s)
+            if time.perf_counter() - t_cfg > a.max_seconds:
+                break
+        if len(sps) < epochs:
+            print("NOTE train batch %d: %d of %d timed epochs (time cap %g s reached)"
+                  % (B, len(sps), epochs, a.max_seconds))
         acc = accuracy(model, Xt, Yt)
         if loss != loss or (not random_data and acc < 0.75):
             sys.stderr.write("torch_bench: batch %d trained WRONG (loss %g, test accuracy %.3f)\n"
