@@ -20,10 +20,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/time.h>
-#ifndef NN_SET_THREADS
-#define NN_SET_THREADS(t) ((void)(t))
-#define NN_GET_THREADS() 1
-#endif
 
 static const char *const CLASS_NAMES[10] = { "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                                              "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot" };
@@ -84,7 +80,7 @@ int main(int argc, char **argv)
         else { fprintf(stderr, "unknown option %s\n", a); return 2; }
         i++;
     }
-    if (threads > 0) NN_SET_THREADS(threads);
+    if (threads > 0) nn_simd_set_threads(threads);
 
     if (load(data_dir, "train", &train) || load(data_dir, "t10k", &test)) return 1;
     t_load = now() - t0;
@@ -120,7 +116,7 @@ int main(int argc, char **argv)
            "in %.2f s\nnetwork 784-256-128-10 ReLU/softmax, AdamW lr %g wd %g, cosine schedule, "
            "batch %d, %d epochs, backend %s, %d thread(s)\n",
            train.n, (int)(fd.val_fraction * (float)train.n), test.n, t_load, (double)lr,
-           (double)od.weight_decay, batch, epochs, nn_simd_backend_name(), NN_GET_THREADS());
+           (double)od.weight_decay, batch, epochs, nn_simd_backend_name(), nn_simd_get_threads());
     fflush(stdout);
 
     t0 = now();
