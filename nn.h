@@ -370,7 +370,9 @@ NNDEF nn_status nn_net_load(const char *path, const nn_allocator *alloc, nn_net 
    `size` bytes at buf, which must be exactly one model: trailing bytes are NN_ERR_CORRUPT.
    opt_out NULL ignores any optimizer state; otherwise *opt_out receives an optimizer with
    the saved hyperparameters, step count and state (training resumes bit-identically), or
-   NULL (and NN_OK) when the file has no optimizer state. buf is not retained. */
+   NULL (and NN_OK) when the file has no optimizer state. buf is not retained. The
+   network is always a full, trainable one: inference_only is a run-time choice, not
+   part of the file. */
 NNDEF nn_status nn_net_load_mem(const void *buf, size_t size, const nn_allocator *alloc,
                                 nn_net **net_out, nn_optim **opt_out);
 

@@ -352,6 +352,28 @@ static void test_round_trip(void)
     NN_CHECK(temp_files_left() == 0, "temporary files left after successful saves");
 }
 
+/* An inference-only network saves like any other; the loaded one is a full (trainable)
+   network with the same parameters and the same predictions. */
+static void test_inference_only(void)
+{
+    nn_net_desc d = desc_of(&shapes[1]);
+    nn_net *net = NULL, *m = NULL;
+    unsigned char *buf;
+    size_t n;
+    d.inference_only = 1;
+    NN_CHECK(nn_net_create(&d, &net) == NN_OK, "inference-only create");
+    if (!net) return;
+    buf = save_buf(net, NULL, &n);
+    NN_CHECK(buf && nn_net_load_mem(buf, n, NULL, &m, NULL) == NN_OK, "inference-only save/load");
+    if (m) {
+        NN_CHECK(same_params(net, m) && same_predictions(net, m), "inference-only: params, predictions");
+        NN_CHECK(nn_net_get_desc(m)->inference_only == 0, "loaded nets are trainable");
+    }
+    nn_net_destroy(m);
+    nn_net_destroy(net);
+    free(buf);
+}
+
 /* k steps, save+load, m steps == k+m steps, compared through the saved bytes (parameters,
    optimizer state, step count, dropout RNG) and the parameters directly. */
 static void test_resume(void)
@@ -779,6 +801,7 @@ int main(void)
     printf("io path: %s, backend %s\n", NN__POSIX_IO ? "posix (O_EXCL, fsync)" : "plain C", nn_simd_backend_name());
     test_crc();
     test_round_trip();
+    test_inference_only();
     test_resume();
     test_crafted();
     test_save_errors();
