@@ -289,8 +289,9 @@ static void test_large(int level)
 
 /* The AVX2 narrow paths, around their tile shapes (every backend runs them too):
    unpacked transb == 0 (m <= 12: panels of near-equal height 1..6; k <= 16 with any m;
-   k past the 512-row chunk), and the NT dot-product path (n <= 12: column groups of
-   3/2/1, row tiles of 4, k tails of 1..7). beta == 0 cases see NaN in C. */
+   k past the 512-row chunk), the NT dot-product path (n <= 12: column groups of
+   3/2/1, row tiles of 4, k tails of 1..7), and NN / NT with m <= 36 (the same balanced
+   panels, B^T packed per panel). beta == 0 cases see NaN in C. */
 static void test_narrow_paths(int level)
 {
     static const int ns_direct[] = {1, 15, 16, 17, 33, 128};
@@ -298,6 +299,9 @@ static void test_narrow_paths(int level)
     static const int ms_k[] = {13, 25, 31, 37, 128, 130};
     static const int ms_dot[] = {1, 3, 4, 5, 9, 13, 32};
     static const int ks_dot[] = {1, 7, 8, 9, 128, 131};
+    static const int ms_small[] = {5, 7, 12, 13, 25, 31, 32, 36};
+    static const int ns_small[] = {13, 16, 17, 40};
+    static const int ks_small[] = {1, 9, 100, 600};
     int m, n, k, ta, i, idx = 0;
     int mstep = level == 2 ? 1 : 3;
     for (ta = 0; ta < 2; ta++) {
@@ -317,6 +321,15 @@ static void test_narrow_paths(int level)
             for (k = 0; k < 6; k++)
                 if (level == 2 || (m + n + k) % 3 == 0)
                     plain_case(0, 1, ms_dot[m], n, ks_dot[k], idx++);
+    /* NN and NT with m <= 36 (balanced row panels; NT packs each B^T panel) */
+    for (i = 0; i < 8; i++)
+        for (n = 0; n < 4; n++)
+            for (k = 0; k < 4; k++)
+                for (ta = 0; ta < 2; ta++) /* here: transb */
+                    if (level == 2 || (i + n + k + ta) % 2 == 0)
+                        plain_case(0, ta, ms_small[i], ns_small[n], ks_small[k], idx++);
+    plain_case(0, 1, 32, 37, 1100, idx++);
+    plain_case(0, 0, 36, 20, 1025, idx++);
 }
 
 /* Every activation (and softmax) with and without bias, on shapes with edge tiles;
