@@ -644,29 +644,66 @@ static void nn__backend_init_scalar(nn__backend *b)
    body does not inherit clang's target attribute), and call the ISA kernels through
    pointers. */
 
-/* Per-thread minimums below which a call stays on fewer threads. Measured with
-   bench/bench_threads.c (threshold section) on the 2-core Zen3 VM, gcc 12 -O3 and
-   libgomp: a parallel region with dynamic tasks costs ~1.5-3 us at 2 threads (fork,
-   join, task counter), and a cold exchange of the data between the cores' L2 a few us
-   more, so a thread must get work worth >= ~10-20 us. */
+/* Per-thread minimums below which a call stays on fewer threads, measured with
+   bench/bench_threads.c --only thresholds (2-core Zen3 VM, gcc 12 -O3, libgomp, one
+   call repeated, 1 thread vs 2 forced; time per call in us, best of 41):
+     GEMM NN m=n=k     32: 0.76 vs 1.28 (0.59x)   48: 2.7 vs 3.8 (0.71x)
+                       64 (0.5 MFLOP): 6.7 vs 6.5 (1.02x)   32x128x128 (1 MFLOP): 1.35x
+                       128^3 (4.2 MFLOP): 1.37x   256^3: 1.76x
+     relu forward      16K elements: 1.45 vs 1.90 (0.76x)   32K: 3.0 vs 2.7 (1.13x)
+     relu backward     16K: 1.01x   32K: 1.29x
+     sigmoid forward   4K: 0.82x    8K: 1.19x    16K: 1.34x
+     Adam update       16K: 0.97x   32K: 1.25x   64K: 1.54x
+   A parallel region with dynamic tasks costs ~1-1.5 us at 2 threads (fork, join, task
+   counter), so 2 threads start to pay at ~0.5 MFLOP of GEMM and ~16-28K cheap
+   elements in total; the minimums below put a team's first step just past that. */
 #ifndef NN__PAR_GEMM_FLOPS
-#  define NN__PAR_GEMM_FLOPS 1.5e6  /* GEMM: 2*m*n*k per thread (~15 us at 100 GF/s) */
+#  define NN__PAR_GEMM_FLOPS 5e5    /* GEMM: 2*m*n*k per thread */
 #endif
 #ifndef NN__PAR_EW_ELEMS
-#  define NN__PAR_EW_ELEMS 32768.0  /* cheap element-wise (relu, axpy, col sums) */
+#  define NN__PAR_EW_ELEMS 16384.0  /* cheap element-wise units per thread */
 #endif
+/* the thresholds in use: [0] GEMM flops, [1] element-wise units (tuning runs change them) */
+static double nn__par_min[2] = {NN__PAR_GEMM_FLOPS, NN__PAR_EW_ELEMS};
 #define NN__PAR_COST_CHEAP 1.0      /* relu, identity, axpy, sgd, col sums: memory bound */
-#define NN__PAR_COST_OPTIM 2.0      /* momentum .. adam: 3-4 streams, sqrt and divide */
-#define NN__PAR_COST_EXP 8.0        /* sigmoid, tanh, softmax: exp and a divide */
+#define NN__PAR_COST_OPTIM 1.5      /* momentum .. adam: 3-7 streams, sqrt and divide */
+#define NN__PAR_COST_EXP 4.0        /* sigmoid, tanh, softmax: exp and a divide */
 
 static int nn__threads_req; /* nn_simd_set_threads; 0 = default */
 
-/* Threads a kernel call may use: 1 inside an enclosing parallel region. */
+/* Contention back-off. When another process keeps one of the cores busy, a team
+   thread that loses its core mid-task holds up the end of the region for a scheduler
+   time slice (milliseconds), and a training step has ~30 regions: measured here,
+   2 threads then ran 5-20x slower than 1 (OpenBLAS and BLIS collapse the same way).
+   So every region times how long the calling thread waited for the rest of the team
+   after the tasks ran out; a wait above NN__PAR_STALL_S that is also longer than half
+   the caller's own work is a stall, and after one the kernels run on the calling
+   thread for a back-off period (10 ms, doubling per stall up to 160 ms; the doubling
+   is forgotten after 4096 regions without a stall), then try a team again. Results do not depend on the thread count, so this changes speed only.
+   (Process-wide state, updated by the calling thread only.) */
+#ifndef NN__PAR_STALL_S
+#  define NN__PAR_STALL_S 150e-6
+#endif
+#define NN__PAR_BACKOFF_S 10e-3
+#ifdef _OPENMP
+static double nn__par_backoff_until; /* omp_get_wtime() before which teams are not used */
+static int nn__par_strikes, nn__par_clean;
+static long nn__par_stats[2]; /* team regions, stalls among them (read by the benches) */
+#endif
+
+/* Threads a kernel call may use: 1 inside an enclosing parallel region or while
+   backing off from contention. */
 static int nn__threads_max(void)
 {
 #ifdef _OPENMP
+    int nt;
     if (omp_in_parallel()) return 1;
-    return nn__threads_req > 0 ? nn__threads_req : omp_get_max_threads();
+    nt = nn__threads_req > 0 ? nn__threads_req : omp_get_max_threads();
+    if (nt > 1 && nn__par_backoff_until > 0.0) {
+        if (omp_get_wtime() < nn__par_backoff_until) return 1;
+        nn__par_backoff_until = 0.0;
+    }
+    return nt;
 #else
     return 1;
 #endif
@@ -692,8 +729,25 @@ static void nn__par_run(nn__par_fn fn, void *ctx, int nt)
 {
 #ifdef _OPENMP
     if (nt > 1) {
+        double t0 = omp_get_wtime(), tdone = t0, t1, wait;
 #pragma omp parallel num_threads(nt)
-        fn(ctx, omp_get_thread_num(), omp_get_num_threads());
+        {
+            const int tid = omp_get_thread_num();
+            fn(ctx, tid, omp_get_num_threads());
+            if (tid == 0) tdone = omp_get_wtime();
+        }
+        t1 = omp_get_wtime();
+        wait = t1 - tdone;
+        nn__par_stats[0]++;
+        if (wait > NN__PAR_STALL_S && wait > 0.5 * (tdone - t0)) {
+            nn__par_stats[1]++;
+            if (nn__par_strikes < 5) nn__par_strikes++;
+            nn__par_clean = 0;
+            nn__par_backoff_until = t1 + NN__PAR_BACKOFF_S * (double)(1 << (nn__par_strikes - 1));
+        } else if (++nn__par_clean >= 4096) {
+            nn__par_strikes = 0;
+            nn__par_clean = 0;
+        }
         return;
     }
 #endif
@@ -796,7 +850,7 @@ static void nn__ew_worker(void *vjob, int tid, int nt)
 static int nn__ew_par(nn__ew_job *J, size_t total, ptrdiff_t gran, double cost)
 {
     ptrdiff_t units = ((ptrdiff_t)total + gran - 1) / gran;
-    int nt = nn__threads_for((double)total * cost, NN__PAR_EW_ELEMS, (long)NN__MIN(units, 1L << 30));
+    int nt = nn__threads_for((double)total * cost, nn__par_min[1], (long)NN__MIN(units, 1L << 30));
     if (nt <= 1) return 0;
     J->total = (ptrdiff_t)total;
     J->gran = gran;
@@ -986,11 +1040,15 @@ static void nn__par_optim(nn__optim_fn fn, int kind, const nn_simd_optim_args *a
      - B is read in place when transb == 0 and there are few row panels to reuse a
        packed copy (small m: inference batches, weight gradients of narrow layers).
        Only the last partial NR panel is then packed, so nothing past column n is read.
-     - When all of m fits one MC block, B is packed one KC x NR panel at a time into
-       a small stack buffer right before the micro-kernels use it (hot in L1, no
-       KC x NC buffer).
-   Workspace: the packed A block (and the KC x NC B block when m > MC) come from one
-   NN_MALLOC per call, sized to the problem; a call that fits NN__GEMM_STACK_FLOATS
+   Threads (>>threads): per jc block, op(B) is packed once for all of K into a shared
+   buffer (the team splits the NR panels, then one barrier); then the tiles of C (row
+   blocks of whole MR panels, at most MC rows, times column blocks of whole NR panels)
+   are handed out dynamically, and each runs pc / jr / ir with its own packed A block
+   (one per thread), epilogue included. Never split: pc (the reduction). A micro-tile's
+   operands, K blocking and kernel are those of a 1-thread run, so C is bit-identical
+   for any thread count. One thread runs the same code, without the barrier.
+   Workspace: the shared B and one A block per thread come from one NN_MALLOC per
+   call, sized to the problem; a call that fits NN__GEMM_STACK_FLOATS
    uses a stack buffer instead. Measured (glibc 2.36, Zen4 VM, 1e5 malloc+touch+free
    pairs): 30-150 ns per pair for 40 KB - 4 MB once glibc has raised its mmap threshold;
    the first call of a size pays mmap and page faults, 10-110 us. The smallest training
@@ -1351,14 +1409,15 @@ static void nn__gemm_split_worker(void *vjob, int tid, int nt)
     }
 }
 
-static void nn__gemm_split(const nn__gemm_cfg *cfg, nn__gemm_part_fn fn, int rg, int cg,
+/* (unused by backends without unpacked paths: NEON) */
+static __attribute__((unused)) void nn__gemm_split(const nn__gemm_cfg *cfg, nn__gemm_part_fn fn, int rg, int cg,
                            int transa, int transb, int m, int n, int k, float alpha,
                            const float *A, int lda, const float *B, int ldb, float beta,
                            float *C, int ldc, const float *bias, nn_act act, float act_param)
 {
     nn__gemm_split_job J;
     const int ru = (m + rg - 1) / rg, cu = (n + cg - 1) / cg;
-    const int nt = nn__threads_for(2.0 * m * n * k, NN__PAR_GEMM_FLOPS, (long)ru * cu);
+    const int nt = nn__threads_for(2.0 * m * n * k, nn__par_min[0], (long)ru * cu);
     if (nt <= 1) {
         fn(transa, transb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
         nn__gemm_epilogue(cfg, C, ldc, m, n, bias, act, act_param, 1);
@@ -1412,7 +1471,7 @@ NN__GEMM_INLINE int nn__gemm_blocked(const nn__gemm_cfg *cfg, int transa, int tr
     nfull = NN__MIN(NC, n) / NR * NR;
     J.nrt = (P + MC / MR - 1) / (MC / MR);
     J.nct = 1;
-    nt = nn__threads_for(2.0 * m * n * k, NN__PAR_GEMM_FLOPS, (long)P * npb);
+    nt = nn__threads_for(2.0 * m * n * k, nn__par_min[0], (long)P * npb);
     if (nt > 1) {
         const int want = NN__GEMM_TASKS * nt;
         if (J.nrt < want) J.nrt = NN__MIN(P, want);
@@ -3364,6 +3423,10 @@ NN_SIMD_DEF const char *nn_simd_backend_str(nn_simd_backend b)
 NN_SIMD_DEF void nn_simd_set_threads(int n)
 {
     nn__threads_req = n > 0 ? n : 0;
+#ifdef _OPENMP
+    nn__par_backoff_until = 0.0; /* forget any contention back-off */
+    nn__par_strikes = nn__par_clean = 0;
+#endif
 }
 
 NN_SIMD_DEF int nn_simd_get_threads(void)

@@ -10,13 +10,15 @@
 
    The per-thread work thresholds are lowered here (NN__PAR_*), so even these small
    problems run on a team and every parallel code path is exercised; with the shipped
-   thresholds the same paths run, only on fewer threads.
+   thresholds the same paths run, only on fewer threads. The contention back-off is
+   switched off, so a team is really used for every call.
 
    Last line before the summary: "params-checksum: <16 hex digits>", an FNV-1a hash of
    the trained parameters and optimizer states. A build without OpenMP must print the
    same line (Makefile: test-threads-noomp). */
 #define NN__PAR_GEMM_FLOPS 2000.0
 #define NN__PAR_EW_ELEMS 64.0
+#define NN__PAR_STALL_S 1e30 /* never back off to one thread (8 threads on 2 cores stall) */
 #define NN_IMPLEMENTATION
 #include "nn.h"
 #include "nn_test.h"

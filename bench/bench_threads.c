@@ -1,0 +1,389 @@
+#define _GNU_SOURCE /* sched_setaffinity, CPU_SET, fork, kill */
+/* bench_threads.c - what the OpenMP threads buy, and what they cost.
+
+   1. GEMM 1024^3 (NN): 1 thread vs 2 threads, GFLOP/s; OpenBLAS 1 and 2 threads in the
+      same run when linked (NN_BENCH_OPENBLAS).
+   2. A training step (forward, backprop, Adam) of 784-256-128-10 at batch 128 on
+      random data: samples/s with 1 and 2 threads.
+   3. Contention: a busy-loop child process pinned to CPU 0, then the same training
+      step with 1 thread (free to run on CPU 1) and with 2 threads.
+   4. Thresholds: for small GEMMs and element-wise kernels, the time of one call with
+      1 thread and with 2 threads forced (the per-thread work thresholds set to 1):
+      where 2 threads stop losing is where NN__PAR_GEMM_FLOPS / NN__PAR_EW_ELEMS sit.
+
+   Every figure: best and median of many repetitions (the machine is shared and noisy).
+   Output: Markdown. usage: bench_threads [--quick] [--no-contention] [--only SECTION]
+   (SECTION: gemm, train, contention, thresholds). */
+#define NN_IMPLEMENTATION
+#include "nn.h"
+
+#include <math.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#ifdef NN_BENCH_OPENBLAS
+#  include <cblas.h>
+#endif
+
+static int quick;
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+typedef struct stat2 { double best, median; } stat2;
+
+/* seconds per call of fn: `reps` samples, each timing `inner` calls; best and median */
+static stat2 measure(void (*fn)(void *), void *ctx, int reps, int inner)
+{
+    double t[256];
+    stat2 r;
+    int i, j;
+    if (reps > 256) reps = 256;
+    fn(ctx); /* warm */
+    for (i = 0; i < reps; i++) {
+        double t0 = now_s();
+        for (j = 0; j < inner; j++) fn(ctx);
+        t[i] = (now_s() - t0) / inner;
+    }
+    qsort(t, (size_t)reps, sizeof t[0], cmp_d);
+    r.best = t[0];
+    r.median = t[reps / 2];
+    return r;
+}
+
+static void fill(float *x, size_t n, uint64_t seed)
+{
+    nn_rng r;
+    size_t i;
+    nn_rng_seed(&r, seed);
+    for (i = 0; i < n; i++) x[i] = 2.0f * nn_rng_uniform(&r) - 1.0f;
+}
+
+static void pin_to(int cpu) /* cpu < 0: every CPU */
+{
+    cpu_set_t s;
+    int i;
+    CPU_ZERO(&s);
+    if (cpu >= 0) CPU_SET(cpu, &s);
+    else for (i = 0; i < CPU_SETSIZE; i++) CPU_SET(i, &s);
+    sched_setaffinity(0, sizeof s, &s);
+}
+
+/* ---- GEMM ---------------------------------------------------------------- */
+typedef struct gemm_ctx { int m, n, k; const float *A, *B; float *C; } gemm_ctx;
+
+static void run_nn_gemm(void *v)
+{
+    gemm_ctx *g = (gemm_ctx *)v;
+    nn_simd_gemm(0, 0, g->m, g->n, g->k, 1.0f, g->A, g->k, g->B, g->n, 0.0f, g->C, g->n);
+}
+
+#ifdef NN_BENCH_OPENBLAS
+static void run_blas_gemm(void *v)
+{
+    gemm_ctx *g = (gemm_ctx *)v;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, g->m, g->n, g->k, 1.0f, g->A,
+                g->k, g->B, g->n, 0.0f, g->C, g->n);
+}
+#endif
+
+static void section_gemm(void)
+{
+    const int N = 1024;
+    gemm_ctx g;
+    float *A = (float *)malloc(sizeof(float) * N * N), *B = (float *)malloc(sizeof(float) * N * N);
+    float *C = (float *)malloc(sizeof(float) * N * N);
+    double flops = 2.0 * N * N * N;
+    stat2 s1, s2;
+    int reps = quick ? 5 : 25;
+    if (!A || !B || !C) { printf("out of memory\n"); return; }
+    fill(A, (size_t)N * N, 1);
+    fill(B, (size_t)N * N, 2);
+    g.m = g.n = g.k = N; g.A = A; g.B = B; g.C = C;
+    printf("## GEMM %d x %d x %d (NN), GFLOP/s\n\n", N, N, N);
+    printf("| library | 1 thread best | median | 2 threads best | median | speedup best | median |\n");
+    printf("|---|---|---|---|---|---|---|\n");
+    nn_simd_set_threads(2);
+    s2 = measure(run_nn_gemm, &g, reps, 1);
+    nn_simd_set_threads(1);
+    s1 = measure(run_nn_gemm, &g, reps, 1);
+    nn_simd_set_threads(0);
+    printf("| nn.h (%s) | %.1f | %.1f | %.1f | %.1f | %.2fx | %.2fx |\n", nn_simd_backend_name(),
+           flops / s1.best * 1e-9, flops / s1.median * 1e-9, flops / s2.best * 1e-9,
+           flops / s2.median * 1e-9, s1.best / s2.best, s1.median / s2.median);
+#ifdef NN_BENCH_OPENBLAS
+    openblas_set_num_threads(2);
+    s2 = measure(run_blas_gemm, &g, reps, 1);
+    openblas_set_num_threads(1);
+    s1 = measure(run_blas_gemm, &g, reps, 1);
+    printf("| OpenBLAS | %.1f | %.1f | %.1f | %.1f | %.2fx | %.2fx |\n",
+           flops / s1.best * 1e-9, flops / s1.median * 1e-9, flops / s2.best * 1e-9,
+           flops / s2.median * 1e-9, s1.best / s2.best, s1.median / s2.median);
+#endif
+    printf("\n");
+    fflush(stdout);
+    free(A); free(B); free(C);
+}
+
+/* ---- training step ------------------------------------------------------- */
+typedef struct train_ctx { nn_net *net; nn_optim *opt; float *x; int *labels; int batch, steps; } train_ctx;
+
+static void run_steps(void *v)
+{
+    train_ctx *t = (train_ctx *)v;
+    int s;
+    float loss;
+    for (s = 0; s < t->steps; s++)
+        nn_train_step(t->net, t->opt, t->x + (size_t)(s % 4) * t->batch * 784,
+                      NULL, t->labels + (s % 4) * t->batch, t->batch, &loss);
+}
+
+static int train_setup(train_ctx *t, int batch)
+{
+    nn_net_desc d;
+    nn_optim_desc od;
+    int i;
+    memset(t, 0, sizeof *t);
+    memset(&d, 0, sizeof d);
+    d.n_inputs = 784;
+    d.layers[0].units = 256;
+    d.layers[1].units = 128;
+    d.layers[2].units = 10;
+    d.max_batch = batch;
+    d.loss = NN_LOSS_SOFTMAX_CE;
+    if (nn_net_create(&d, &t->net) != NN_OK) return 0;
+    memset(&od, 0, sizeof od); /* Adam */
+    if (nn_optim_create(t->net, &od, &t->opt) != NN_OK) return 0;
+    t->batch = batch;
+    t->x = (float *)malloc(sizeof(float) * 4 * batch * 784);
+    t->labels = (int *)malloc(sizeof(int) * 4 * batch);
+    if (!t->x || !t->labels) return 0;
+    fill(t->x, (size_t)4 * batch * 784, 3);
+    for (i = 0; i < 4 * batch; i++) t->labels[i] = (i * 7) % 10;
+    return 1;
+}
+
+static void train_free(train_ctx *t)
+{
+    nn_optim_destroy(t->opt);
+    nn_net_destroy(t->net);
+    free(t->x);
+    free(t->labels);
+}
+
+/* team regions and contention stalls (>>threads back-off) since the last call */
+static void stalls(long *regions, long *stall)
+{
+#ifdef _OPENMP
+    static long last[2];
+    *regions = nn__par_stats[0] - last[0];
+    *stall = nn__par_stats[1] - last[1];
+    last[0] = nn__par_stats[0];
+    last[1] = nn__par_stats[1];
+#else
+    *regions = *stall = 0;
+#endif
+}
+
+static void print_train_row(const char *what, stat2 s, int batch, int steps, stat2 ref,
+                            long regions, long stall)
+{
+    double sb = batch * steps / s.best, sm = batch * steps / s.median;
+    printf("| %s | %.1fk | %.1fk | %.0f | %.2fx | %.2fx | %ld / %ld |\n", what, sb * 1e-3,
+           sm * 1e-3, s.best / steps * 1e6, ref.best / s.best, ref.median / s.median, stall,
+           regions);
+}
+
+static void section_train(void)
+{
+    train_ctx t;
+    stat2 s1, s2;
+    long r1, r2, st1, st2;
+    int reps = quick ? 5 : 21;
+    if (!train_setup(&t, 128)) { printf("setup failed\n"); return; }
+    t.steps = 20;
+    printf("## Training step 784-256-128-10, batch 128, Adam, softmax CE (random data)\n\n");
+    printf("| threads | samples/s best | median | us/step best | speedup best | median | stalls / team regions |\n");
+    printf("|---|---|---|---|---|---|---|\n");
+    stalls(&r2, &st2);
+    nn_simd_set_threads(2);
+    s2 = measure(run_steps, &t, reps, 1);
+    stalls(&r2, &st2);
+    nn_simd_set_threads(1);
+    s1 = measure(run_steps, &t, reps, 1);
+    stalls(&r1, &st1);
+    nn_simd_set_threads(0);
+    print_train_row("1", s1, 128, t.steps, s1, r1, st1);
+    print_train_row("2", s2, 128, t.steps, s1, r2, st2);
+    printf("\n");
+    fflush(stdout);
+    train_free(&t);
+}
+
+/* ---- contention ---------------------------------------------------------- */
+static void section_contention(void)
+{
+    train_ctx t;
+    stat2 s1, s1p, s2;
+    long r2, st2;
+    pid_t child;
+    int reps = quick ? 5 : 15;
+    const char *wp = getenv("OMP_WAIT_POLICY"), *sc = getenv("GOMP_SPINCOUNT");
+    if (!train_setup(&t, 128)) { printf("setup failed\n"); return; }
+    t.steps = 20;
+    nn_simd_set_threads(2); /* the team's threads exist before anything is pinned */
+    run_steps(&t);
+    child = fork();
+    if (child == 0) {
+        volatile unsigned long spin = 0;
+        pin_to(0);
+        for (;;) spin++;
+    }
+    if (child < 0) { printf("fork failed\n"); return; }
+    printf("## Contention: a busy-loop process pinned to CPU 0 (OMP_WAIT_POLICY=%s, GOMP_SPINCOUNT=%s)\n\n",
+           wp ? wp : "unset", sc ? sc : "unset");
+    printf("| threads | samples/s best | median | us/step best | vs 1 thread best | median | stalls / team regions |\n");
+    printf("|---|---|---|---|---|---|---|\n");
+    stalls(&r2, &st2);
+    nn_simd_set_threads(2);
+    s2 = measure(run_steps, &t, reps, 1);
+    stalls(&r2, &st2);
+    nn_simd_set_threads(1);
+    s1 = measure(run_steps, &t, reps, 1);
+    pin_to(1);
+    s1p = measure(run_steps, &t, reps, 1);
+    pin_to(-1);
+    nn_simd_set_threads(0);
+    kill(child, SIGKILL);
+    waitpid(child, NULL, 0);
+    print_train_row("1 (unpinned)", s1, 128, t.steps, s1, 0, 0);
+    print_train_row("1 (pinned to the free CPU 1)", s1p, 128, t.steps, s1, 0, 0);
+    print_train_row("2", s2, 128, t.steps, s1, r2, st2);
+    printf("\n");
+    fflush(stdout);
+    train_free(&t);
+}
+
+/* ---- thresholds ---------------------------------------------------------- */
+typedef struct ew_ctx { int kind; size_t n; float *x, *y, *s1, *s2; } ew_ctx;
+
+static void run_ew(void *v)
+{
+    ew_ctx *e = (ew_ctx *)v;
+    nn_simd_optim_args a;
+    switch (e->kind) {
+    case 0: nn_simd_act_forward(NN_ACT_RELU, 0.0f, e->x, e->y, e->n); break;
+    case 1: nn_simd_act_forward(NN_ACT_SIGMOID, 0.0f, e->x, e->y, e->n); break;
+    case 2: nn_simd_act_backward(NN_ACT_RELU, 0.0f, e->x, e->y, e->s1, e->n); break;
+    default:
+        memset(&a, 0, sizeof a);
+        a.lr = 1e-9f; a.beta1 = 0.9f; a.beta2 = 0.999f; a.eps = 1e-8f; a.bc1 = 1.0f; a.bc2 = 1.0f;
+        nn_simd_optim_update(NN_SIMD_OPTIM_ADAM, &a, e->y, e->x, e->s1, e->s2, e->n);
+        break;
+    }
+}
+
+static void section_thresholds(void)
+{
+    static const int gsz[][3] = {{16, 16, 16}, {32, 32, 32}, {48, 48, 48}, {64, 64, 64},
+                                 {32, 128, 128}, {96, 96, 96}, {128, 128, 128}, {128, 256, 128},
+                                 {160, 160, 160}, {256, 256, 256}};
+    static const size_t esz[] = {4096, 8192, 16384, 32768, 65536, 131072, 262144};
+    static const char *ename[] = {"relu fwd", "sigmoid fwd", "relu bwd", "adam"};
+    const double saved[2] = {nn__par_min[0], nn__par_min[1]};
+    int reps = quick ? 7 : 41, i, kd;
+    float *A = (float *)malloc(sizeof(float) * 262144), *B = (float *)malloc(sizeof(float) * 262144);
+    float *C = (float *)malloc(sizeof(float) * 262144), *S = (float *)calloc(262144, sizeof(float));
+    if (!A || !B || !C || !S) { printf("out of memory\n"); return; }
+    fill(A, 262144, 4);
+    fill(B, 262144, 5);
+    nn__par_min[0] = nn__par_min[1] = 1.0; /* force the team */
+    printf("## Thresholds: one call, 1 thread vs 2 threads forced (us, best / median)\n\n");
+    printf("| GEMM NN m x n x k | kFLOP | 1 thread | 2 threads | 2T speedup (best) | (median) |\n");
+    printf("|---|---|---|---|---|---|\n");
+    for (i = 0; i < (int)(sizeof gsz / sizeof gsz[0]); i++) {
+        gemm_ctx g;
+        stat2 s1, s2;
+        int inner;
+        double fl = 2.0 * gsz[i][0] * gsz[i][1] * gsz[i][2];
+        g.m = gsz[i][0]; g.n = gsz[i][1]; g.k = gsz[i][2]; g.A = A; g.B = B; g.C = C;
+        inner = (int)(2e7 / fl) + 1;
+        nn_simd_set_threads(2);
+        s2 = measure(run_nn_gemm, &g, reps, inner);
+        nn_simd_set_threads(1);
+        s1 = measure(run_nn_gemm, &g, reps, inner);
+        printf("| %d x %d x %d | %.0f | %.2f / %.2f | %.2f / %.2f | %.2fx | %.2fx |\n", g.m, g.n, g.k,
+               fl * 1e-3, s1.best * 1e6, s1.median * 1e6, s2.best * 1e6, s2.median * 1e6,
+               s1.best / s2.best, s1.median / s2.median);
+        fflush(stdout);
+    }
+    printf("\n| kernel | elements | 1 thread | 2 threads | 2T speedup (best) | (median) |\n");
+    printf("|---|---|---|---|---|---|\n");
+    for (kd = 0; kd < 4; kd++)
+        for (i = 0; i < (int)(sizeof esz / sizeof esz[0]); i++) {
+            ew_ctx e;
+            stat2 s1, s2;
+            int inner = (int)(4e6 / (double)esz[i]) + 1;
+            e.kind = kd; e.n = esz[i]; e.x = A; e.y = C; e.s1 = S; e.s2 = B;
+            if (kd == 3) { memset(S, 0, sizeof(float) * esz[i]); }
+            if (kd == 3) { size_t q; for (q = 0; q < esz[i]; q++) B[q] = 0.5f; }
+            nn_simd_set_threads(2);
+            s2 = measure(run_ew, &e, reps, inner);
+            nn_simd_set_threads(1);
+            s1 = measure(run_ew, &e, reps, inner);
+            printf("| %s | %lu | %.2f / %.2f | %.2f / %.2f | %.2fx | %.2fx |\n", ename[kd],
+                   (unsigned long)esz[i], s1.best * 1e6, s1.median * 1e6, s2.best * 1e6,
+                   s2.median * 1e6, s1.best / s2.best, s1.median / s2.median);
+            fflush(stdout);
+        }
+    printf("\n");
+    nn__par_min[0] = saved[0];
+    nn__par_min[1] = saved[1];
+    nn_simd_set_threads(0);
+    free(A); free(B); free(C); free(S);
+}
+
+int main(int argc, char **argv)
+{
+    const char *only = NULL;
+    int i, contention = 1;
+    for (i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--quick")) quick = 1;
+        else if (!strcmp(argv[i], "--no-contention")) contention = 0;
+        else if (!strcmp(argv[i], "--only") && i + 1 < argc) only = argv[++i];
+        else { fprintf(stderr, "usage: %s [--quick] [--no-contention] [--only gemm|train|contention|thresholds]\n", argv[0]); return 2; }
+    }
+    if (nn_simd_init() != NN_OK) { fprintf(stderr, "bench_threads: bad NN_BACKEND\n"); return 1; }
+    printf("# bench_threads: backend=%s, default threads=%d, CPUs online=%ld, OpenBLAS %s\n\n",
+           nn_simd_backend_name(), nn_simd_get_threads(), sysconf(_SC_NPROCESSORS_ONLN),
+#ifdef NN_BENCH_OPENBLAS
+           "linked"
+#else
+           "not linked"
+#endif
+    );
+#ifndef _OPENMP
+    printf("built without OpenMP: every run below uses one thread\n\n");
+#endif
+    if (!only || !strcmp(only, "gemm")) section_gemm();
+    if (!only || !strcmp(only, "train")) section_train();
+    if (contention && (!only || !strcmp(only, "contention"))) section_contention();
+    if (!only || !strcmp(only, "thresholds")) section_thresholds();
+    return 0;
+}
