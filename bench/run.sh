@@ -11,7 +11,7 @@
 #
 # Environment: BUILD (default build), ROUNDS (nn/torch alternations; default 2, quick 1),
 # LOCK (default /tmp/nn_bench.lock), QUIET_WAIT (seconds to wait per run for the machine to
-# go idle; default 30, quick 3) and QUIET_BUDGET (total such waiting; default 150, quick 10),
+# go idle; default 30, quick 3) and QUIET_BUDGET (total such waiting; default 60, quick 10),
 # MAX_SECONDS (per batch size and library, training stops after the first timed epoch past
 # it; default 40, quick 15), ROUND_DEADLINE (no further round starts after this many
 # seconds; default 300), FASHION_DIR, PYTHON_TORCH (default /usr/bin/python3).
@@ -50,7 +50,7 @@ if [ $QUICK = 1 ]; then
     MAX_SECONDS=${MAX_SECONDS:-15}
     QF=--quick; HF_ARGS=(--warmup 0 --runs 2); EX_EPOCHS=1
 else
-    OUT=bench/results; RES=bench/RESULTS.md; ROUNDS=${ROUNDS:-2}; QUIET_WAIT=${QUIET_WAIT:-30}; QUIET_BUDGET=${QUIET_BUDGET:-150}
+    OUT=bench/results; RES=bench/RESULTS.md; ROUNDS=${ROUNDS:-2}; QUIET_WAIT=${QUIET_WAIT:-30}; QUIET_BUDGET=${QUIET_BUDGET:-60}
     MAX_SECONDS=${MAX_SECONDS:-40}
     QF=; HF_ARGS=(--warmup 1 --runs 5); EX_EPOCHS=2
 fi
@@ -174,11 +174,13 @@ fi
 if [ $REPORT_ONLY = 0 ]; then
     echo $(( $(date +%s) - T_START )) > "$RAW/elapsed"; date -u '+%Y-%m-%d %H:%M UTC' > "$RAW/date"
     echo "$ROUNDS_RUN" > "$RAW/rounds"
+    echo "$QUIET_WAIT $QUIET_BUDGET_0 $MAX_SECONDS" > "$RAW/settings"
     cut -d' ' -f1-3 /proc/loadavg > "$RAW/loadavg"
     echo "$(git rev-parse --short HEAD 2>/dev/null)$(git diff --quiet HEAD -- nn.h nn_simd.h nn_data.h 2>/dev/null || echo " with uncommitted changes to the headers")" > "$RAW/commit"
 fi
 ELAPSED=$(cat "$RAW/elapsed" 2>/dev/null || echo 0)
 ROUNDS=$(cat "$RAW/rounds" 2>/dev/null || echo "$ROUNDS")
+[ -e "$RAW/settings" ] && read -r QUIET_WAIT QUIET_BUDGET_0 MAX_SECONDS < "$RAW/settings"
 RUN_DATE=$(cat "$RAW/date" 2>/dev/null || date -u '+%Y-%m-%d %H:%M UTC')
 
 # ---------------------------------------------------------------- collect
@@ -310,6 +312,13 @@ status() { # status value op target -> met / NOT met
     echo "machine other processes used just before the run (0% = quiet). Best-of figures are the reliable"
     echo "ones; 2-thread figures collapse whenever anything else is runnable."
     echo
+    LOUD=$(for f in "$RAW"/*.busy; do [ -e "$f" ] && [ "$(cat "$f")" -gt 25 ] && echo "$(basename "$f" .txt.busy) ($(cat "$f")%)"; done | paste -sd, - | sed 's/,/, /g')
+    if [ -n "$LOUD" ]; then
+        echo "> **Measured on a busy machine:** $LOUD started while other processes kept more than 25% of"
+        echo "> the CPUs busy. Those figures are lower bounds for whichever side ran then; re-run \`make bench\`"
+        echo "> on a quiet machine before citing them (2-thread runs above all)."
+        echo
+    fi
 
     echo "## Targets"
     echo
