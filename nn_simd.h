@@ -676,9 +676,10 @@ static int nn__threads_req; /* nn_simd_set_threads; 0 = default */
    time slice (milliseconds), and a training step has ~30 regions: measured here,
    2 threads then ran 5-20x slower than 1 (OpenBLAS and BLIS collapse the same way).
    So every region times how long the calling thread waited for the rest of the team
-   after the tasks ran out; a wait above NN__PAR_STALL_S that is also longer than half
-   the caller's own work is a stall, and after one the kernels run on the calling
-   thread for a back-off period (10 ms, doubling per stall up to 160 ms; the doubling
+   after the tasks ran out; a wait above NN__PAR_STALL_S that is also longer than
+   (nt - 1) times the caller's own work (the team was then slower than the caller
+   alone) is a stall, and after one the kernels run on the calling thread for a
+   back-off period (10 ms, doubling per stall up to 1.28 s; the doubling
    is forgotten after 4096 regions without a stall), then try a team again. Results do not depend on the thread count, so this changes speed only.
    (Process-wide state, updated by the calling thread only.) */
 #ifndef NN__PAR_STALL_S
@@ -739,9 +740,9 @@ static void nn__par_run(nn__par_fn fn, void *ctx, int nt)
         t1 = omp_get_wtime();
         wait = t1 - tdone;
         nn__par_stats[0]++;
-        if (wait > NN__PAR_STALL_S && wait > 0.5 * (tdone - t0)) {
+        if (wait > NN__PAR_STALL_S && wait > (double)(nt - 1) * (tdone - t0)) {
             nn__par_stats[1]++;
-            if (nn__par_strikes < 5) nn__par_strikes++;
+            if (nn__par_strikes < 8) nn__par_strikes++;
             nn__par_clean = 0;
             nn__par_backoff_until = t1 + NN__PAR_BACKOFF_S * (double)(1 << (nn__par_strikes - 1));
         } else if (++nn__par_clean >= 4096) {

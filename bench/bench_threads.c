@@ -6,7 +6,9 @@
    2. A training step (forward, backprop, Adam) of 784-256-128-10 at batch 128 on
       random data: samples/s with 1 and 2 threads.
    3. Contention: a busy-loop child process pinned to CPU 0, then the same training
-      step with 1 thread (free to run on CPU 1) and with 2 threads.
+      step with 1 thread (free to run on CPU 1) and with 2 threads, after 1.5 s of
+      2-thread training (the steady state of a long run: nn_simd.h's contention
+      back-off has seen the busy process).
    4. Thresholds: for small GEMMs and element-wise kernels, the time of one call with
       1 thread and with 2 threads forced (the per-thread work thresholds set to 1):
       where 2 threads stop losing is where NN__PAR_GEMM_FLOPS / NN__PAR_EW_ELEMS sit.
@@ -260,8 +262,12 @@ static void section_contention(void)
            wp ? wp : "unset", sc ? sc : "unset");
     printf("| threads | samples/s best | median | us/step best | vs 1 thread best | median | stalls / team regions |\n");
     printf("|---|---|---|---|---|---|---|\n");
-    stalls(&r2, &st2);
     nn_simd_set_threads(2);
+    { /* steady state: the back-off has seen the busy process (1.5 s of training) */
+        double t0 = now_s();
+        while (now_s() - t0 < 1.5) run_steps(&t);
+    }
+    stalls(&r2, &st2);
     s2 = measure(run_steps, &t, reps, 1);
     stalls(&r2, &st2);
     nn_simd_set_threads(1);
