@@ -1,8 +1,12 @@
 # nn.h - build, test, bench, examples, install.
 #   make demo       train a small multi-class net on generated data
-#   make test       every test: native (OpenMP), sanitizers, compile matrix, NEON under qemu
+#   make test       every test: compile matrix, native (OpenMP), no-OpenMP determinism,
+#                   sanitizers, NEON under qemu
+#   make test-valgrind  the single-threaded build of the tests under valgrind memcheck
+#   make fuzz       libFuzzer on the model-file loader for FUZZ_SECONDS (ASan+UBSan)
 #   make examples   build examples/ into build/
-#   make bench      kernel benchmarks (OpenBLAS side by side when installed)
+#   make fashion    Fashion-MNIST example (10 epochs)
+#   make bench      nn.h vs OpenBLAS and PyTorch; writes bench/RESULTS.md (peers: make bench-deps)
 #   make install    headers + nn.pc into $(DESTDIR)$(PREFIX)
 
 CC      ?= cc
@@ -15,6 +19,7 @@ OPT     ?= -O2
 OMP     ?= -fopenmp
 CFLAGS_ALL = $(CSTD) $(WARN) $(OPT) -g $(OMP) -I. $(CFLAGS)
 LIBS    := -lm
+, := ,
 SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 HEADERS := nn.h nn_simd.h nn_data.h
@@ -30,10 +35,11 @@ QEMU_AARCH64 ?= qemu-aarch64
 NEON_TEST_SRC := $(filter $(addprefix tests/,test_gemm.c test_kernels.c test_backend.c),$(TEST_SRC))
 NEON_TESTS := $(patsubst tests/%.c,$(B)/neon/%,$(NEON_TEST_SRC))
 
-.PHONY: fashion bench-deps all test test-native test-san test-compile test-neon demo examples bench clean install uninstall
+.PHONY: fashion bench-deps all test test-native test-san test-compile test-neon test-threads-noomp \
+        test-valgrind fuzz fuzz-corpus demo examples bench bench-quick bench-kernels clean install uninstall
 all: demo-build examples
 
-$(B) $(B)/san $(B)/neon $(B)/compile:
+$(B) $(B)/san $(B)/neon $(B)/compile $(B)/noomp $(B)/vg:
 	@mkdir -p $@
 
 $(B)/%: tests/%.c $(HEADERS) tests/nn_test.h | $(B)
@@ -45,7 +51,13 @@ $(B)/san/%: tests/%.c $(HEADERS) tests/nn_test.h | $(B)/san
 $(B)/neon/%: tests/%.c $(HEADERS) tests/nn_test.h | $(B)/neon
 	$(AARCH64_CC) $(CSTD) $(WARN) -O2 -fopenmp -I. $(CFLAGS) $< -o $@ $(LIBS)
 
-test: test-compile test-native test-san test-neon
+$(B)/noomp/%: tests/%.c $(HEADERS) tests/nn_test.h | $(B)/noomp
+	$(CC) $(CSTD) $(WARN) $(OPT) -g -I. $(CFLAGS) $< -o $@ $(LIBS)
+
+$(B)/vg/%: tests/%.c $(HEADERS) tests/nn_test.h | $(B)/vg
+	$(CC) $(CSTD) $(WARN) -O1 -g -I. $(CFLAGS) $< -o $@ $(LIBS)
+
+test: test-compile test-native test-threads-noomp test-san test-neon
 	@echo "make test: all suites passed"
 
 # Runs every test binary; prints a closing "N passed, N failed" line.
@@ -61,6 +73,38 @@ test-native: $(TESTS)
 
 test-san: $(SAN_TESTS)
 	$(call run_suite,$(SAN_TESTS),sanitizers,env ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 NN_TEST_QUICK=1)
+
+# The same training run, built with and without -fopenmp, must end in the same weights
+# (test_threads already compares 1, 2, 3 and 8 threads inside the OpenMP build).
+test-threads-noomp: $(B)/test_threads $(B)/noomp/test_threads
+	@a=$$(./$(B)/test_threads | grep '^params-checksum:'); \
+	 b=$$(./$(B)/noomp/test_threads | grep '^params-checksum:'); \
+	 echo "OpenMP build:    $$a"; echo "no-OpenMP build: $$b"; \
+	 if [ -n "$$a" ] && [ "$$a" = "$$b" ]; then echo "threads-noomp: 1 passed, 0 failed"; \
+	 else echo "threads-noomp: weights differ between the OpenMP and the plain build"; exit 1; fi
+
+# valgrind memcheck over the single-threaded (no OpenMP) build, with the quick sweeps:
+# uninitialised reads, invalid accesses and leaks fail the run.
+VG_TESTS := $(patsubst tests/%.c,$(B)/vg/%,$(TEST_SRC))
+VALGRIND ?= valgrind
+test-valgrind: $(VG_TESTS)
+	@command -v $(VALGRIND) >/dev/null 2>&1 || { echo "test-valgrind: valgrind not installed (apt-get install valgrind)"; exit 1; }
+	$(call run_suite,$(VG_TESTS),valgrind,env NN_TEST_QUICK=1 $(VALGRIND) -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite$(,)indirect)
+
+# libFuzzer on nn_net_load_mem (clang, libclang-rt-14-dev), ASan+UBSan, any finding aborts.
+# New inputs go to build/fuzz_corpus; the committed seeds are in tests/fuzz/corpus.
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+$(B)/fuzz_load: tests/fuzz/fuzz_load.c $(HEADERS) | $(B)
+	$(FUZZ_CC) -std=c99 $(WARN) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -I. $< -o $@ -lm
+fuzz: $(B)/fuzz_load
+	@mkdir -p $(B)/fuzz_corpus $(B)/fuzz_artifacts
+	./$(B)/fuzz_load -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+	    -artifact_prefix=$(B)/fuzz_artifacts/ $(B)/fuzz_corpus tests/fuzz/corpus
+$(B)/make_corpus: tests/fuzz/make_corpus.c $(HEADERS) | $(B)
+	$(CC) $(CSTD) $(WARN) -O1 -g -I. $< -o $@ $(LIBS)
+fuzz-corpus: $(B)/make_corpus
+	./$(B)/make_corpus tests/fuzz/corpus
 
 test-neon:
 	@if command -v $(AARCH64_CC) >/dev/null 2>&1 && command -v $(QEMU_AARCH64) >/dev/null 2>&1; then \
@@ -131,7 +175,15 @@ BENCHES := $(patsubst bench/%.c,$(B)/%,$(BENCH_SRC))
 $(B)/bench_%: bench/bench_%.c $(HEADERS) $(wildcard bench/*.h) | $(B)
 	$(CC) $(CSTD) $(WARN) -O3 -g $(OMP) -I. $(CFLAGS) $< -o $@ $(BENCH_BLAS) $(LIBS)
 
-bench: $(BENCHES)
+# bench/run.sh: FMA peak, GEMM vs OpenBLAS, training/inference/latency vs PyTorch,
+# hyperfine of the Fashion-MNIST example vs its torch twin; writes bench/RESULTS.md.
+bench: $(BENCHES) $(B)/ex_fashion_mnist
+	BUILD=$(B) bench/run.sh
+# A few-minute development run; writes only bench/results/quick/.
+bench-quick: $(BENCHES) $(B)/ex_fashion_mnist
+	BUILD=$(B) bench/run.sh --quick
+# Every bench_* binary on its own (kernels, threads, ...), 1 thread unless OMP_NUM_THREADS says.
+bench-kernels: $(BENCHES)
 	@for b in $(BENCHES); do echo "== $$b"; OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} ./$$b || exit 1; done
 
 install: nn.pc

@@ -123,7 +123,8 @@ static void check_one(nn_act hidden, const combo *c, int depth, int batch, float
     oracle o;
     float xf[MAXB * MAXW], yf[MAXB * MAXW], loss_f = 0.0f;
     int labels[MAXB], l, i, k, K, st;
-    int base_p[MAXL * MAXB * MAXW], p_plus[MAXL * MAXB * MAXW], p_minus[MAXL * MAXB * MAXW];
+    /* zeroed: a softmax layer writes no pieces, so its slots must compare equal as zeros */
+    int base_p[MAXL * MAXB * MAXW] = {0}, p_plus[MAXL * MAXB * MAXW] = {0}, p_minus[MAXL * MAXB * MAXW] = {0};
     double gmax = 0.0, loss_d;
     double fd[MAXL][MAXW * MAXW + MAXW];
     const double h = 1e-5;
