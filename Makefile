@@ -127,12 +127,14 @@ test-compile: tests/compile/impl.c tests/compile/user.c $(HEADERS) | $(B)/compil
 	  $(B)/compile/two_tu >/dev/null; \
 	  $$cc -std=c99 $(WARN) $$omp $$o -DNN_SIMD_NO_SIMD -I. -c tests/compile/impl.c -o $(B)/compile/impl_nosimd.o; \
 	  $$cc -std=c99 $(WARN) $$omp $$o -DNN_NO_STDIO -I. -c tests/compile/impl.c -o $(B)/compile/impl_nostdio.o; \
+	  $$cc -std=c99 $(WARN) $$omp $$o -DNN_STATIC -I. -c tests/compile/impl.c -o $(B)/compile/impl_static.o; \
 	done; done; done; \
 	for cxx in $(COMPILERS_CXX); do for omp in "" "-fopenmp"; do for o in -O0 -O3; do \
 	  echo "compile: $$cxx -x c++ -std=c++11 -pedantic $$omp $$o"; \
 	  $$cxx -x c++ -std=c++11 $(WARN) $$omp $$o -I. -c tests/compile/impl.c -o $(B)/compile/impl_cxx.o; \
 	  $$cxx -x c++ -std=c++11 $(WARN) $$omp $$o -I. -c tests/compile/user.c -o $(B)/compile/user_cxx.o; \
 	  $$cxx $$omp $(B)/compile/impl_cxx.o $(B)/compile/user_cxx.o -o $(B)/compile/two_tu_cxx -lm; \
+	  $$cxx -x c++ -std=c++11 $(WARN) $$omp $$o -DNN_STATIC -I. -c tests/compile/impl.c -o $(B)/compile/impl_static_cxx.o; \
 	  $(B)/compile/two_tu_cxx >/dev/null; \
 	done; done; done; \
 	if nm $(B)/compile/impl.o | awk '$$2 ~ /^[TDBR]$$/ {print $$3}' | grep -v -e '^nn_' -e '^main$$' ; then \

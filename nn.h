@@ -61,7 +61,9 @@
 #include "nn_simd.h"
 
 #ifndef NNDEF
-#  ifdef NN_STATIC
+#  if defined(NN_STATIC) && (defined(__GNUC__) || defined(__clang__))
+#    define NNDEF static __attribute__((unused)) /* no warning for the calls a file does not use */
+#  elif defined(NN_STATIC)
 #    define NNDEF static
 #  else
 #    define NNDEF extern
@@ -171,7 +173,8 @@ NNDEF int nn_net_n_outputs(const nn_net *net);
 NNDEF int nn_net_n_layers(const nn_net *net);
 
 /* The flat parameter and gradient buffers (identical layout): all weights first, then all
-   biases; *count is the number of floats (including alignment padding, which is always 0).
+   biases; *count is the number of floats (including alignment padding, which stays zero:
+   an update of a zero weight with a zero gradient leaves +0 or -0).
    An inference-only network has no gradients: nn_net_grads gives NULL and *count 0.
    *n_weights (may be NULL) is where the biases begin. Writing parameters is allowed. */
 NNDEF float *nn_net_params(nn_net *net, size_t *count, size_t *n_weights);

@@ -105,7 +105,9 @@
 #include "nn.h"
 
 #ifndef NN_DATA_DEF
-#  ifdef NN_STATIC
+#  if defined(NN_STATIC) && (defined(__GNUC__) || defined(__clang__))
+#    define NN_DATA_DEF static __attribute__((unused)) /* no warning for the calls a file does not use */
+#  elif defined(NN_STATIC)
 #    define NN_DATA_DEF static
 #  else
 #    define NN_DATA_DEF extern

@@ -81,7 +81,9 @@
 #include <stdint.h>
 
 #ifndef NN_SIMD_DEF
-#  ifdef NN_STATIC
+#  if defined(NN_STATIC) && (defined(__GNUC__) || defined(__clang__))
+#    define NN_SIMD_DEF static __attribute__((unused)) /* no warning for the calls a file does not use */
+#  elif defined(NN_STATIC)
 #    define NN_SIMD_DEF static
 #  else
 #    define NN_SIMD_DEF extern
