@@ -2535,6 +2535,84 @@ NN__GEMM_INLINE void nn__sgemm_dot_tile__avx2(const int R, const int NC, int mi,
     }
 }
 
+/* R = 1 or 2 rows of A against NC rows of B (NC <= 8 for one row, <= 6 for two; R and
+   NC constants per instance): the shapes of batch-1 and batch-2 forward passes. A
+   4-row tile clamped to one row would spend 3/4 of its FMAs on copies of that row;
+   here R A vectors + NC B vectors per k step feed R x NC independent accumulators
+   (1 row: 9 loads per 8 FMAs; 2 rows: 8 per 12). Each output's sum comes from the
+   same per-lane FMA chain and the same hadd tree (nn__gemm_hsum4__avx2) as in
+   nn__sgemm_dot_tile__avx2, so C is bit-identical whichever tile computes it (and so
+   for any thread split). Measured, 784-256-128-10 forward, 1 thread: batch 1 19.9 ->
+   9.2 us, batch 2 20.1 -> 12.0 us (Zen 4). */
+NN__GEMM_INLINE void nn__sgemm_dot_rows__avx2(const int R, const int NC, int k, float alpha,
+                                              const float *A, int lda, const float *B, int ldb,
+                                              float beta, float *C, int ldc)
+{
+    static const int lanes[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+    const int k8 = k & ~7;
+    const float *a0 = A, *a1 = A + (R > 1 ? (size_t)lda : 0);
+    const float *b[8];
+    __m256 acc0[8], acc1[8];
+    int p, q, r;
+    for (q = 0; q < 8; q++) {
+        b[q] = B + (size_t)(q < NC ? q : 0) * ldb;
+        acc0[q] = acc1[q] = _mm256_setzero_ps();
+    }
+    for (p = 0; p < k8; p += 8) {
+        const __m256 v0 = _mm256_loadu_ps(a0 + p);
+        const __m256 v1 = R > 1 ? _mm256_loadu_ps(a1 + p) : v0;
+        for (q = 0; q < NC; q++) {
+            const __m256 vb = _mm256_loadu_ps(b[q] + p);
+            acc0[q] = _mm256_fmadd_ps(v0, vb, acc0[q]);
+            if (R > 1) acc1[q] = _mm256_fmadd_ps(v1, vb, acc1[q]);
+        }
+    }
+    if (k8 < k) {
+        const __m256i tail = _mm256_loadu_si256((const __m256i *)(lanes + 8 - (k & 7)));
+        const __m256 v0 = _mm256_maskload_ps(a0 + p, tail);
+        const __m256 v1 = R > 1 ? _mm256_maskload_ps(a1 + p, tail) : v0;
+        for (q = 0; q < NC; q++) {
+            const __m256 vb = _mm256_maskload_ps(b[q] + p, tail);
+            acc0[q] = _mm256_fmadd_ps(v0, vb, acc0[q]);
+            if (R > 1) acc1[q] = _mm256_fmadd_ps(v1, vb, acc1[q]);
+        }
+    }
+    for (r = 0; r < R; r++) {
+        const __m256 *acc = r ? acc1 : acc0;
+        const __m128 vl = _mm_set1_ps(alpha);
+        float t[8], *c = C + (size_t)r * ldc;
+        _mm_storeu_ps(t, _mm_mul_ps(vl, nn__gemm_hsum4__avx2(acc[0], acc[1], acc[2], acc[3])));
+        if (NC > 4)
+            _mm_storeu_ps(t + 4, _mm_mul_ps(vl, nn__gemm_hsum4__avx2(acc[4], acc[5], acc[6], acc[7])));
+        if (beta == 0.0f)
+            for (q = 0; q < NC; q++) c[q] = t[q];
+        else
+            for (q = 0; q < NC; q++) c[q] = t[q] + beta * c[q];
+    }
+}
+
+/* Columns in ceil(n / maxw) near-equal groups of width <= maxw (<= 8), R rows. */
+static void nn__sgemm_dot_rows_n__avx2(int R, int n, int k, float alpha, const float *A,
+                                       int lda, const float *B, int ldb, float beta, float *C,
+                                       int ldc)
+{
+    const int maxw = R > 1 ? 6 : 8, ng = (n + maxw - 1) / maxw, wlo = n / ng, nhi = n % ng;
+    int g, j;
+    for (g = 0, j = 0; g < ng; g++) {
+        const int w = wlo + (g < nhi);
+        const float *Bj = B + (size_t)j * ldb;
+        float *c = C + j;
+#define NN__DOT_ROWS_CASE(W)                                                                   case W:                                                                                        if (R > 1) nn__sgemm_dot_rows__avx2(2, (W) > 6 ? 6 : (W), k, alpha, A, lda, Bj, ldb, beta, c, ldc);         else nn__sgemm_dot_rows__avx2(1, W, k, alpha, A, lda, Bj, ldb, beta, c, ldc);                  break;
+        switch (w) {
+        NN__DOT_ROWS_CASE(8) NN__DOT_ROWS_CASE(7) NN__DOT_ROWS_CASE(6) NN__DOT_ROWS_CASE(5)
+        NN__DOT_ROWS_CASE(4) NN__DOT_ROWS_CASE(3) NN__DOT_ROWS_CASE(2)
+        default: NN__DOT_ROWS_CASE(1)
+        }
+#undef NN__DOT_ROWS_CASE
+        j += w;
+    }
+}
+
 static void nn__sgemm_dot_nt__avx2(int m, int n, int k, float alpha, const float *A,
                                    int lda, const float *B, int ldb, float beta, float *C,
                                    int ldc)
@@ -2543,6 +2621,11 @@ static void nn__sgemm_dot_nt__avx2(int m, int n, int k, float alpha, const float
     int i, g, j;
     for (i = 0; i < m; i += NN__DOT_R) {
         const int mi = NN__MIN(NN__DOT_R, m - i);
+        if (mi <= 2) { /* 1 or 2 rows left: 1 x 8 or 2 x 6 tiles */
+            nn__sgemm_dot_rows_n__avx2(mi, n, k, alpha, A + (size_t)i * lda, lda, B, ldb, beta,
+                                       C + (size_t)i * ldc, ldc);
+            break;
+        }
         const float *Ai = A + (size_t)i * lda;
         float *Ci = C + (size_t)i * ldc;
         for (g = 0, j = 0; g < ng; g++) {
