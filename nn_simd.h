@@ -1203,6 +1203,17 @@ NN__GEMM_INLINE void nn__gemm_epilogue(const nn__gemm_cfg *cfg, float *C, int ld
     int i, j;
     int ew = act != NN_ACT_DEFAULT && act != NN_ACT_IDENTITY && act != NN_ACT_SOFTMAX;
     if (!bias && !ew && !(act == NN_ACT_SOFTMAX && whole_rows)) return;
+    if (ldc == n) { /* contiguous rows: one kernel call for the block, not one per row
+                       (GEMM 128 x 10 x 128 + bias + softmax, 1 thread: 12.6 -> 6.8 us) */
+        if (bias)
+            for (i = 0; i < m; i++) {
+                float *c = C + (size_t)i * ldc;
+                for (j = 0; j < n; j++) c[j] += bias[j];
+            }
+        if (ew) cfg->act[act](C, C, (size_t)m * n, act_param);
+        else if (act == NN_ACT_SOFTMAX && whole_rows) cfg->softmax(C, C, m, n);
+        return;
+    }
     for (i = 0; i < m; i++) {
         float *c = C + (size_t)i * ldc;
         if (bias)
@@ -1477,8 +1488,12 @@ NN__GEMM_INLINE int nn__gemm_blocked(const nn__gemm_cfg *cfg, int transa, int tr
     J.A = A; J.B = B; J.C = C; J.bias = bias; J.act = act; J.act_param = act_param;
     J.cnt[0] = J.cnt[1] = J.cnt[2] = 0;
 
-    /* tiles: row blocks of at most MC rows; with a team, at least NN__GEMM_TASKS per
-       thread (dynamic balance), cut in columns too when m has too few panels */
+    /* tiles: row blocks of at most MC rows; with a team, at least one row block per
+       thread, then columns cut until there are NN__GEMM_TASKS tiles per thread (dynamic
+       balance). Cutting rows first into NN__GEMM_TASKS * nt blocks (the earlier rule)
+       left each packed B panel reused by only m / (2 nt) rows: measured on the 15
+       GEMMs of a 784-256-128-10 step at batch 32/128/256, 2 threads, blocks of runs
+       alternated: 1.63-1.78x over 1 thread with rows first, 1.72-1.82x with this. */
     P = (m + MR - 1) / MR;
     npb = (NN__MIN(NC, n) + NR - 1) / NR;
     nfull = NN__MIN(NC, n) / NR * NR;
@@ -1487,8 +1502,8 @@ NN__GEMM_INLINE int nn__gemm_blocked(const nn__gemm_cfg *cfg, int transa, int tr
     nt = nn__threads_for(2.0 * m * n * k, nn__par_min[0], (long)P * npb);
     if (nt > 1) {
         const int want = NN__GEMM_TASKS * nt;
-        if (J.nrt < want) J.nrt = NN__MIN(P, want);
-        if (J.nrt < P) J.nrt = NN__MIN(P, (J.nrt + nt - 1) / nt * nt);
+        if (J.nrt < nt) J.nrt = NN__MIN(P, nt);
+        else if (J.nrt < P) J.nrt = NN__MIN(P, (J.nrt + nt - 1) / nt * nt);
         if (J.nrt < want) J.nct = NN__MIN(npb, (want + J.nrt - 1) / J.nrt);
     }
 
