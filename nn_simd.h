@@ -686,7 +686,7 @@ static int nn__threads_req; /* nn_simd_set_threads; 0 = default */
    (nt - 1) times the caller's own work (the team was then slower than the caller
    alone) is a stall, and after one the kernels run on the calling thread for a
    back-off period (10 ms, doubling per stall up to 1.28 s; the doubling is
-   forgotten after 4096 regions without a stall), then try a team again. Results do
+   forgotten after NN__PAR_CLEAN regions without a stall), then try a team again. Results do
    not depend on the thread count, so this changes speed only. Measured with a
    busy-loop process pinned to CPU 0 (bench_threads, steady state): 2 threads
    0.98-1.07x of 1 thread instead of 0.1-0.15x without the back-off.
@@ -695,6 +695,15 @@ static int nn__threads_req; /* nn_simd_set_threads; 0 = default */
 #  define NN__PAR_STALL_S 150e-6
 #endif
 #define NN__PAR_BACKOFF_S 10e-3
+/* Team regions without a stall after which the doubling is forgotten. On a VM whose
+   other vCPU is now and then descheduled by the host for 1-6 ms (seen here about twice
+   a second, no other process running), 4096 regions (~1 s of training) let those
+   isolated stalls escalate the back-off to 1.28 s and a 2-thread Fashion-MNIST run
+   lost up to a third of its speed; real contention stalls again within a few regions
+   of each retry, so 256 (~60 ms of training) still tells the two apart. */
+#ifndef NN__PAR_CLEAN
+#  define NN__PAR_CLEAN 256
+#endif
 #ifdef _OPENMP
 static double nn__par_backoff_until; /* omp_get_wtime() before which teams are not used */
 static int nn__par_strikes, nn__par_clean;
@@ -754,7 +763,7 @@ static void nn__par_run(nn__par_fn fn, void *ctx, int nt)
             if (nn__par_strikes < 8) nn__par_strikes++;
             nn__par_clean = 0;
             nn__par_backoff_until = t1 + NN__PAR_BACKOFF_S * (double)(1 << (nn__par_strikes - 1));
-        } else if (++nn__par_clean >= 4096) {
+        } else if (++nn__par_clean >= NN__PAR_CLEAN) {
             nn__par_strikes = 0;
             nn__par_clean = 0;
         }
