@@ -1302,11 +1302,32 @@ NNDEF float nn_schedule_lr(const nn_fit_desc *desc, float base_lr, long long ste
 }
 
 /* Rows of a batch pulled from the data set through an index list. */
+typedef struct nn__gather_job {
+    float *dst;
+    const float *src;
+    const int *idx;
+    int b, width;
+} nn__gather_job;
+
+static void nn__gather_part(void *ctx, int tid, int nt)
+{
+    const nn__gather_job *J = (const nn__gather_job *)ctx;
+    const int i0 = (int)((long long)J->b * tid / nt), i1 = (int)((long long)J->b * (tid + 1) / nt);
+    int i;
+    for (i = i0; i < i1; i++)
+        memcpy(J->dst + (size_t)i * J->width, J->src + (size_t)J->idx[i] * J->width,
+               sizeof(float) * (size_t)J->width);
+}
+
+/* dst[i] = src[idx[i]], rows of `width` floats. The rows of a shuffled batch come from
+   anywhere in a data set far larger than the caches (Fashion-MNIST: 188 MB), so this
+   is a DRAM-bound copy (~5% of a 1-thread training step at batch 128): with a team the
+   threads copy disjoint rows. */
 static void nn__gather(float *dst, const float *src, const int *idx, int b, int width)
 {
-    int i;
-    for (i = 0; i < b; i++)
-        memcpy(dst + (size_t)i * width, src + (size_t)idx[i] * width, sizeof(float) * (size_t)width);
+    nn__gather_job J;
+    J.dst = dst; J.src = src; J.idx = idx; J.b = b; J.width = width;
+    nn__par_run(nn__gather_part, &J, nn__threads_for((double)b * width, nn__par_min[1], b));
 }
 
 /* Whether accuracy means something for this network's outputs and targets. */
