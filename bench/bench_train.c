@@ -12,7 +12,7 @@
      latency  nn_net_forward of one sample; p10 and median over >= 10,000 single calls,
               in microseconds (each call timed on its own).
 
-   Reference -> validate -> time (STYLE 3.9): the forward pass is checked against a
+   Reference -> validate -> time: the forward pass is checked against a
    double-precision loop on the benchmark shape before anything is timed, the trained
    networks must reach a sane test accuracy, and if NN_BACKEND is set the active backend
    must be that one; otherwise the bench exits non-zero.

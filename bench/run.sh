@@ -147,7 +147,7 @@ if [ -x "$BUILD/bench_kernels" ]; then
 fi
 
 # ---------------------------------------------------------------- 5. Fashion-MNIST accuracy and wall time
-# The issue's target: >= 0.89 test accuracy in <= 8 s wall on 2 cores, data loading included.
+# Target: >= 0.89 test accuracy in <= 8 s wall on 2 cores, data loading included.
 if [ -x "$BUILD/ex_fashion_mnist" ] && [ -e "$FASHION_DIR/train-images-idx3-ubyte.gz" ]; then
     exdir=$(mktemp -d)
     for s in $FM_SEEDS; do
@@ -357,7 +357,7 @@ status() { # status value op target -> met / NOT met
     nn128_1=$(get nn train 1 128 best); nn128_2=$(get nn train 2 128 best); inf2=$(get nn infer 2 1000 best)
     lat_nn=$(get nn latency 1 1 median); lat_t=$(get torch latency 1 1 median)
     lat_lim=$([ -n "$lat_t" ] && awk -v x="$lat_t" 'BEGIN { printf "%.2f", x / 10 }')
-    echo "| target | measured (nn.h, best) | torch here | torch in FIELD.md | status |"
+    echo "| target | measured (nn.h, best) | torch here | torch, earlier reference run here | status |"
     echo "|---|---|---|---|---|"
     echo "| training, batch 128, 1 thread ≥ 85k samples/s | $(fmt_k "$nn128_1") | $(fmt_k "$(get torch train 1 128 best)") | 46.4k | $(status "$nn128_1" ">=" 85000) |"
     echo "| training, batch 128, 2 threads ≥ 165k samples/s | $(fmt_k "$nn128_2") | $(fmt_k "$(get torch train 2 128 best)") | 68.8k | $(status "$nn128_2" ">=" 165000) |"
@@ -488,7 +488,8 @@ status() { # status value op target -> met / NOT met
     echo "- Every nn.h/torch line comes from \`RESULT <name> <threads> <batch> <best> <median> <unit>\` lines;"
     echo "  1-thread runs are pinned to CPU 0 (\`taskset -c 0\`), torch runs with \`LD_LIBRARY_PATH=$OBLAS_OMP\`"
     echo "  so it uses the OpenMP OpenBLAS (checked in-process from \`/proc/self/maps\`: ${TORCH_BLAS:-–})."
-    echo "- Ceiling: training costs 1.007 MFLOP/sample (FIELD.md), so ${PEAK1:-102.6} GFLOP/s per core caps"
+    echo "- Ceiling: training costs 1.007 MFLOP/sample (234,752 multiply-adds forward, as many for the weight"
+    echo "  gradients, 34,048 for the input gradients of layers 2 and 3), so ${PEAK1:-102.6} GFLOP/s per core caps"
     echo "  training near $(awk -v p="${PEAK1:-102.6}" 'BEGIN { printf "%.0fk", p / 1.007 }') samples/s per core."
     echo
     echo "## Skipped / warnings"
