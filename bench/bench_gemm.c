@@ -183,14 +183,14 @@ int main(int argc, char **argv)
     openblas_set_num_threads(threads);
 #endif
     cpu_model(cpu, sizeof cpu);
-    printf("backend=%s cpu=\"%s\" threads=%d reps=%d%s\n\n", nn_simd_backend_name(), cpu,
-           threads, reps,
+    /* OpenBLAS picks its kernels at run time: on Zen 4 it runs its AVX-512 (Cooperlake)
+       ones, nn.h its AVX2 ones; the header line says which. */
+    printf("backend=%s cpu=\"%s\" threads=%d reps=%d", nn_simd_backend_name(), cpu, threads, reps);
 #ifdef NN_BENCH_OPENBLAS
-           ""
+    printf(" openblas_core=%s\n\n", openblas_get_corename());
 #else
-           " (OpenBLAS not linked)"
+    printf(" (OpenBLAS not linked)\n\n");
 #endif
-    );
     printf("| shape | op | m | n | k | nn best GF/s | nn median | OpenBLAS best | OpenBLAS median | ratio best | ratio median |\n");
     printf("|---|---|---|---|---|---|---|---|---|---|---|\n");
     fflush(stdout);

@@ -409,6 +409,9 @@ status() { # status value op target -> met / NOT met
         echo "\`bench/bench_gemm.c\`: every shape validated against a double reference before it is timed;"
         echo "best and median GFLOP/s; ratio = OpenBLAS time / nn time (> 1: nn.h faster). Measured peak:"
         echo "${PEAK1:-–} GFLOP/s per core. The b32/b128/b256 rows are the nine GEMMs of one training step."
+        echo "OpenBLAS chooses its kernels at run time (\`openblas_core\` below): on an AVX-512 CPU it runs"
+        echo "512-bit kernels (half the instructions per FMA, 32 registers), while nn.h has no AVX-512 backend yet"
+        echo "and runs AVX2; the FMA peak is the same on Zen 4, the loop overhead of tiny shapes is not."
         echo
         head -1 "$RAW/gemm_1t.txt" | sed 's/^/    /'
         echo
