@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "bench_util.h"
 #ifdef _OPENMP
 #  include <omp.h>
 #endif
@@ -29,19 +30,6 @@
 #endif
 
 #define ACC 12
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_d(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
 
 #if HAVE_X86
 /* acc_i = acc_i * m + c on ACC independent registers, `iters` times. The recurrence

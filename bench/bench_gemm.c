@@ -21,50 +21,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "bench_util.h"
 #ifdef NN_BENCH_OPENBLAS
 #  include <cblas.h>
 #endif
 
 typedef struct shape { char name[48]; int ta, tb, m, n, k; } shape;
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 static unsigned long long rs = 88172645463325252ull;
 static float rnd_f(void)
 {
     rs ^= rs << 13; rs ^= rs >> 7; rs ^= rs << 17;
     return (float)((rs >> 40) & 0xFFFFFF) / 8388608.0f - 1.0f;
-}
-
-static void cpu_model(char *out, size_t cap)
-{
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    char line[512];
-    snprintf(out, cap, "unknown");
-    if (!f) return;
-    while (fgets(line, sizeof line, f)) {
-        if (!strncmp(line, "model name", 10)) {
-            char *p = strchr(line, ':');
-            if (p) {
-                p += 2;
-                p[strcspn(p, "\n")] = 0;
-                snprintf(out, cap, "%s", p);
-            }
-            break;
-        }
-    }
-    fclose(f);
-}
-
-static int cmp_d(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
 }
 
 static void run_nn(const shape *s, const float *A, const float *B, float *C)

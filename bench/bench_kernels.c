@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "bench_util.h"
 
 enum { K_FWD, K_BWD, K_SOFTMAX, K_SOFTMAX_BWD, K_COLSUMS, K_OPTIM, K_AXPY, K_SUMSQ, K_FINITE };
 
@@ -69,13 +70,6 @@ typedef struct bufs {
     float *x, *y, *dy, *w, *g, *m, *v, *w0, *m0, *v0;
     double sink;
 } bufs;
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static size_t case_elems(const bcase *c)
 {
@@ -203,43 +197,22 @@ static void time_case(const bcase *c, bufs *b, int reps, double *best, double *m
     reset(c, b);
     /* calibrate: each repetition at least ~2 ms */
     for (;;) {
-        t0 = now();
+        t0 = now_s();
         for (k = 0; k < inner; k++) run_case(c, b);
-        dt = now() - t0;
+        dt = now_s() - t0;
         if (dt >= 2e-3 || inner > (1L << 24)) break;
         inner *= 2;
     }
     for (r = 0; r < reps; r++) {
         if (c->kind == K_OPTIM || c->kind == K_AXPY) reset(c, b); /* keep the state bounded */
-        t0 = now();
+        t0 = now_s();
         for (k = 0; k < inner; k++) run_case(c, b);
-        t[r] = (now() - t0) / (double)inner;
+        t[r] = (now_s() - t0) / (double)inner;
     }
     qsort(t, (size_t)reps, sizeof(double), cmp_double);
     *best = t[0];
     *median = t[reps / 2];
     free(t);
-}
-
-static void cpu_model(char *out, size_t cap)
-{
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    char line[512];
-    snprintf(out, cap, "unknown");
-    if (!f) return;
-    while (fgets(line, sizeof line, f)) {
-        if (strncmp(line, "model name", 10) == 0 || strncmp(line, "Model", 5) == 0) {
-            char *p = strchr(line, ':');
-            if (p) {
-                p++;
-                while (*p == ' ') p++;
-                p[strcspn(p, "\n")] = 0;
-                snprintf(out, cap, "%s", p);
-                break;
-            }
-        }
-    }
-    fclose(f);
 }
 
 int main(int argc, char **argv)

@@ -28,25 +28,13 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
+#include "bench_util.h"
 #include <unistd.h>
 #ifdef NN_BENCH_OPENBLAS
 #  include <cblas.h>
 #endif
 
 static int quick;
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_d(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
 
 typedef struct stat2 { double best, median; } stat2;
 
