@@ -299,6 +299,65 @@ done:
     free(x); free(y); free(r0); free(r); free(s1); free(s2);
 }
 
+/* nn_fit at every thread count: its shuffled batch gather is shared by a team once a
+   batch holds >= 2 x 16K floats (here 128 x 300), so a gather that dropped, repeated or
+   misplaced rows would change the weights. Returns the checksum folded with them. */
+static uint64_t check_fit(uint64_t h)
+{
+    enum { N = 700, D = 300, K = 10 };
+    static float x[N * D];
+    static int labels[N];
+    float *ref = NULL;
+    size_t n = 0, nw = 0;
+    int t, i;
+    fill(x, (size_t)N * D, 77, 1.0f);
+    for (i = 0; i < N; i++) labels[i] = (i * 13) % K;
+    for (t = 0; t < NTC; t++) {
+        nn_net_desc d;
+        nn_optim_desc od;
+        nn_fit_desc fd;
+        nn_net *net = NULL;
+        nn_optim *opt = NULL;
+        nn_status st;
+        const float *p;
+        memset(&d, 0, sizeof d);
+        d.n_inputs = D;
+        d.layers[0].units = 64; d.layers[0].act = NN_ACT_RELU;
+        d.layers[1].units = K;  d.layers[1].act = NN_ACT_SOFTMAX;
+        d.max_batch = 128;
+        d.seed = 99;
+        memset(&od, 0, sizeof od);
+        od.kind = NN_OPTIM_ADAM;
+        memset(&fd, 0, sizeof fd);
+        fd.epochs = 2;
+        fd.batch = 128;
+        fd.val_fraction = 0.1f;
+        fd.quiet = 1;
+        nn_simd_set_threads(thread_counts[t]);
+        st = nn_net_create(&d, &net);
+        if (st == NN_OK) st = nn_optim_create(net, &od, &opt);
+        if (st == NN_OK) st = nn_fit(net, opt, x, NULL, labels, N, &fd, NULL);
+        NN_CHECK(st == NN_OK, "nn_fit, %d threads: %s", thread_counts[t], nn_status_str(st));
+        if (st == NN_OK) {
+            p = nn_net_params(net, &n, &nw);
+            if (t == 0) {
+                ref = (float *)malloc(n * sizeof *ref);
+                if (ref) memcpy(ref, p, n * sizeof *ref);
+                h = fnv(h, p, n * sizeof *p);
+            } else {
+                NN_CHECK(ref && memcmp(ref, p, n * sizeof *p) == 0,
+                         "nn_fit: weights after 2 epochs differ between 1 and %d threads",
+                         thread_counts[t]);
+            }
+        }
+        nn_optim_destroy(opt);
+        nn_net_destroy(net);
+    }
+    free(ref);
+    nn_simd_set_threads(0);
+    return h;
+}
+
 static void check_all_gemms(void)
 {
     static const int sh[][3] = {
@@ -340,6 +399,7 @@ int main(void)
         if (quick && i == 1) continue;
         h = check_training(&cfgs[i], h);
     }
+    h = check_fit(h);
     check_all_gemms();
     check_kernels();
     if (!quick && nn_simd_backend_active() != NN_SIMD_BACKEND_SCALAR &&
