@@ -162,6 +162,7 @@ typedef enum nn_simd_backend {
     NN_SIMD_BACKEND_SCALAR,
     NN_SIMD_BACKEND_AVX2,
     NN_SIMD_BACKEND_NEON,
+    NN_SIMD_BACKEND_AVX512,
     NN_SIMD_BACKEND_COUNT
 } nn_simd_backend;
 
@@ -300,6 +301,9 @@ NN_SIMD_DEF void  nn_simd_free(const nn_allocator *a, void *p);
 #  ifndef NN_SIMD_NO_AVX2
 #    define NN_SIMD_NO_AVX2
 #  endif
+#  ifndef NN_SIMD_NO_AVX512
+#    define NN_SIMD_NO_AVX512
+#  endif
 #  ifndef NN_SIMD_NO_NEON
 #    define NN_SIMD_NO_NEON
 #  endif
@@ -310,6 +314,12 @@ NN_SIMD_DEF void  nn_simd_free(const nn_allocator *a, void *p);
 #  define NN__HAS_AVX2 1
 #else
 #  define NN__HAS_AVX2 0
+#endif
+/* AVX-512 builds on the AVX2 backend's kernels: without AVX2 there is none */
+#if NN__HAS_AVX2 && !defined(NN_SIMD_NO_AVX512)
+#  define NN__HAS_AVX512 1
+#else
+#  define NN__HAS_AVX512 0
 #endif
 #if defined(__aarch64__) && defined(__ARM_NEON) && !defined(NN_SIMD_NO_NEON)
 #  define NN__HAS_NEON 1
@@ -1129,6 +1139,9 @@ typedef struct nn__gemm_cfg {
     void (*pack_a_cols)(int kc, const float *src, int ld, float *dst);
     const nn__act_fwd_fn *act;  /* the backend's element-wise activations */
     nn__softmax_fn softmax;
+    /* the team's body, an instance of nn__gemm_work compiled in the ISA's target region
+       (NULL: nn__gemm_worker, compiled for the baseline ISA) */
+    void (*worker)(void *job, int tid, int nt);
 } nn__gemm_cfg;
 
 #define NN__GEMM_KC_MAX 512     /* every cfg.kc <= this */
@@ -1138,14 +1151,15 @@ typedef struct nn__gemm_cfg {
 #ifndef NN__GEMM_TA_PACK
 #  define NN__GEMM_TA_PACK 1
 #endif
-#define NN__GEMM_NR_MAX 16      /* every cfg.nr <= this */
 #ifndef NN__GEMM_TASKS
 #  define NN__GEMM_TASKS 2      /* tiles per thread (at least) when a team shares a GEMM:
                                    with 1, a thread that starts late (wake-up, a busy
                                    neighbour) leaves the other idle: 128^3 measured
                                    0.89x-1.0x at 2 threads, against 1.37x with 2 */
 #endif
-#define NN__GEMM_STACK_FLOATS (NN__GEMM_KC_MAX * NN__GEMM_NR_MAX + 4096 + 64)
+/* stack workspace: one KC_MAX x 16 B panel and a 4096-float A block (33 KB); larger
+   calls, and most of the AVX-512 backend's (NR = 32), take the heap */
+#define NN__GEMM_STACK_FLOATS (NN__GEMM_KC_MAX * 16 + 4096 + 64)
 
 static void *nn__malloc_aligned(size_t size, size_t align); /* >>public */
 static void nn__free_aligned(void *p);
@@ -1464,6 +1478,64 @@ static __attribute__((unused)) void nn__gemm_split(const nn__gemm_cfg *cfg, nn__
         nn__gemm_epilogue(cfg, C, ldc, m, n, bias, act, act_param, 1);
 }
 
+/* Unpacked path (the backends' "direct" GEMM): A and B read in place, no shared
+   workspace. Rows are split into ceil(m / MR) panels of near-equal height (10 = 5 + 5,
+   128 = 18 x 6 + 4 x 5 for MR = 6), each run by an exact-height kernel tab[h] (A as rows
+   in place, or as h contiguous floats per k step when transa), so no FMA lane works on
+   padding. Only a partial last column panel of B is copied (zero-padded) into `edge`
+   (kcmax x NR floats), or with transb every panel is packed by `pack_bt`. k is cut into
+   near-equal chunks of <= kcmax rows. Column panel outside, so its kc x NR floats of B
+   stay in L1 across row panels. */
+NN__GEMM_INLINE void nn__gemm_direct(const int MR, const int NR, const int kcmax,
+                                     const nn__ukr_fn *tab,
+                                     void (*pack_bt)(int kc, const float *src, int ld, float *dst),
+                                     float *edge, int transa, int transb, int m, int n, int k,
+                                     float alpha, const float *A, int lda, const float *B,
+                                     int ldb, float beta, float *C, int ldc)
+{
+    const int npan = (m + MR - 1) / MR, hlo = m / npan, nhi = m % npan; /* nhi of hlo+1 */
+    const int nch = (k + kcmax - 1) / kcmax, kcs = (k + nch - 1) / nch;
+    int pc, jr, pn, p, j;
+    for (pc = 0; pc < k; pc += kcs) {
+        const int kc = NN__MIN(kcs, k - pc);
+        const float beta_p = pc == 0 ? beta : 1.0f;
+        const float *Ap = transa ? A + (size_t)pc * lda : A + pc;
+        const float *Bp = transb ? B + pc : B + (size_t)pc * ldb;
+        for (jr = 0; jr < n; jr += NR) {
+            const int nv = NN__MIN(NR, n - jr);
+            const float *bp = transb ? Bp + (size_t)jr * ldb : Bp + jr;
+            ptrdiff_t ldbp = ldb;
+            int i0 = 0;
+            if (transb) {
+                if (nv == NR) {
+                    pack_bt(kc, bp, ldb, edge);
+                } else {
+                    for (p = 0; p < kc; p++) {
+                        for (j = 0; j < nv; j++) edge[p * NR + j] = bp[(size_t)j * ldb + p];
+                        for (; j < NR; j++) edge[p * NR + j] = 0.0f;
+                    }
+                }
+                bp = edge;
+                ldbp = NR;
+            } else if (nv < NR) {
+                for (p = 0; p < kc; p++) {
+                    for (j = 0; j < nv; j++) edge[p * NR + j] = bp[(size_t)p * ldb + j];
+                    for (; j < NR; j++) edge[p * NR + j] = 0.0f;
+                }
+                bp = edge;
+                ldbp = NR;
+            }
+            for (pn = 0; pn < npan; pn++) {
+                const int h = hlo + (pn < nhi);
+                const float *ap = transa ? Ap + i0 : Ap + (size_t)i0 * lda;
+                tab[h](kc, ap, lda, lda, bp, ldbp, C + (size_t)i0 * ldc + jr, ldc, alpha,
+                       beta_p, h, nv);
+                i0 += h;
+            }
+        }
+    }
+}
+
 /* Returns 0 if the workspace could not be allocated (nothing was written to C). */
 NN__GEMM_INLINE int nn__gemm_blocked(const nn__gemm_cfg *cfg, int transa, int transb,
                                      int m, int n, int k, float alpha, const float *A,
@@ -1532,7 +1604,7 @@ NN__GEMM_INLINE int nn__gemm_blocked(const nn__gemm_cfg *cfg, int transa, int tr
         J.apack = ws + nb;          /* na floats per thread */
         J.astride = na;
     }
-    nn__par_run(nn__gemm_worker, &J, nt);
+    nn__par_run(cfg->worker ? cfg->worker : nn__gemm_worker, &J, nt);
     if (heap) nn__free_aligned(heap);
     return 1;
 }
@@ -2345,48 +2417,8 @@ static void nn__sgemm_direct__avx2(int transa, int transb, int m, int n, int k, 
         nn__sgemm_ukr_4x16__avx2_cols, nn__sgemm_ukr_5x16__avx2_cols,
         nn__sgemm_ukr_6x16__avx2_cols_bdirect};
     NN__ALIGNAS64 float edge[NN__DIRECT_KC * 16];
-    const int npan = (m + 5) / 6, hlo = m / npan, nhi = m % npan; /* nhi panels of hlo+1 */
-    const nn__ukr_fn *tab = transa ? cols : rows;
-    const int nch = (k + NN__DIRECT_KC - 1) / NN__DIRECT_KC, kcs = (k + nch - 1) / nch;
-    int pc, jr, pn, p, j;
-    for (pc = 0; pc < k; pc += kcs) {
-        const int kc = NN__MIN(kcs, k - pc);
-        const float beta_p = pc == 0 ? beta : 1.0f;
-        const float *Ap = transa ? A + (size_t)pc * lda : A + pc;
-        const float *Bp = transb ? B + pc : B + (size_t)pc * ldb;
-        for (jr = 0; jr < n; jr += 16) {
-            const int nv = NN__MIN(16, n - jr);
-            const float *bp = transb ? Bp + (size_t)jr * ldb : Bp + jr;
-            ptrdiff_t ldbp = ldb;
-            int i0 = 0;
-            if (transb) {
-                if (nv == 16) {
-                    nn__sgemm_pack_bt16__avx2(kc, bp, ldb, edge);
-                } else {
-                    for (p = 0; p < kc; p++) {
-                        for (j = 0; j < nv; j++) edge[p * 16 + j] = bp[(size_t)j * ldb + p];
-                        for (; j < 16; j++) edge[p * 16 + j] = 0.0f;
-                    }
-                }
-                bp = edge;
-                ldbp = 16;
-            } else if (nv < 16) {
-                for (p = 0; p < kc; p++) {
-                    for (j = 0; j < nv; j++) edge[p * 16 + j] = bp[(size_t)p * ldb + j];
-                    for (; j < 16; j++) edge[p * 16 + j] = 0.0f;
-                }
-                bp = edge;
-                ldbp = 16;
-            }
-            for (pn = 0; pn < npan; pn++) {
-                const int h = hlo + (pn < nhi);
-                const float *ap = transa ? Ap + i0 : Ap + (size_t)i0 * lda;
-                tab[h](kc, ap, lda, lda, bp, ldbp, C + (size_t)i0 * ldc + jr, ldc, alpha,
-                       beta_p, h, nv);
-                i0 += h;
-            }
-        }
-    }
+    nn__gemm_direct(6, 16, NN__DIRECT_KC, transa ? cols : rows, nn__sgemm_pack_bt16__avx2,
+                    edge, transa, transb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
 /* Packing by 8x8 transposes in registers: 8 floats of each source row in, 8 columns
@@ -2701,6 +2733,7 @@ static void nn__gemm__avx2(int transa, int transb, int m, int n, int k, float al
                            float *C, int ldc, const float *bias, nn_act act, float act_param)
 {
     nn__gemm_cfg cfg;
+    cfg.worker = NULL;
     cfg.mr = 6; cfg.nr = 16; cfg.mc = NN__AVX2_MC; cfg.kc = NN__AVX2_KC; cfg.nc = NN__AVX2_NC;
     cfg.ukr[0][0] = nn__sgemm_ukr_6x16__avx2;
     cfg.ukr[1][0] = nn__sgemm_ukr_6x16__avx2_rows;
@@ -2739,6 +2772,312 @@ static void nn__backend_init_avx2_gemm(nn__backend *b)
 
 NN__AVX2_END
 #endif /* NN__HAS_AVX2 */
+
+/* >>avx512 ------------------------------------------------------------------ */
+/* The AVX-512 backend: the AVX2 backend's tables (element-wise, softmax, reductions,
+   optimizers, the skinny NT dot path) with the GEMM micro-kernels, packers and direct
+   path on 512-bit vectors. Those element-wise kernels stream memory at the sizes a
+   network uses, and 512-bit versions of them measured no faster; the GEMM is where
+   the doubled FMA width counts (on a core with two 512-bit FMA pipes, 2x the AVX2
+   peak). Everything between NN__AVX512_BEGIN and NN__AVX512_END is compiled for
+   AVX-512F (+ AVX2, FMA) and reached only after the CPU and OS were checked. */
+#if NN__HAS_AVX512
+#  if defined(__clang__)
+#    define NN__AVX512_BEGIN _Pragma("clang attribute push(__attribute__((target(\"avx512f,avx2,fma\"))), apply_to=function)")
+#    define NN__AVX512_END   _Pragma("clang attribute pop")
+#  else
+#    define NN__AVX512_BEGIN _Pragma("GCC push_options") _Pragma("GCC target(\"avx512f,avx2,fma\")")
+#    define NN__AVX512_END   _Pragma("GCC pop_options")
+#  endif
+
+NN__AVX512_BEGIN
+
+/* >>avx512_gemm ------------------------------------------------------------- */
+#ifndef NN__AVX512_MR /* overridable only for tuning runs: 1..14 */
+#  define NN__AVX512_MR 12
+#endif
+
+/* nn__sgemm_ukr_12x32__avx512 - the AVX-512 micro-kernel (contract: nn__ukr_fn).
+
+     C[m x n] := alpha * A_panel * B_panel + beta * C[m x n]      m <= MR, n <= 32
+
+   Per k step: 2 loads of B (32 floats), MR broadcasts of A (folded into the FMAs as
+   {1to16} memory operands), 2*MR FMAs. Register map (32 zmm), MR = 12:
+       zmm b0, b1          b(p, 0..15), b(p, 16..31)
+       24 accumulators     acc<i>a, acc<i>b = row i, columns 0..15 and 16..31
+   24 independent FMA chains cover 2 FMA pipes x 4-cycle latency (8 needed) with room
+   for the loads: 14 loads per 24 FMAs. k is not unrolled (as the AVX2 kernel). A may be
+   packed (rsa = 1, csa = MR), rows of a row-major op(A) in place (rsa = lda, csa = 1)
+   or MR contiguous floats per k step in place (rsa = 1, csa = lda); in place, only full
+   panels are passed (the driver packs a partial one). B rows are 32 floats (a packed
+   panel, or the user's B when n == 32). C is written through lane masks: only the
+   m x n part is touched, and beta == 0 never reads C. */
+NN__GEMM_INLINE void nn__sgemm_ukr_body__avx512(const int MR, int k, const float *a,
+                                                ptrdiff_t rsa, ptrdiff_t csa, const float *b,
+                                                ptrdiff_t ldb, float *c, ptrdiff_t ldc,
+                                                float alpha, float beta, int m, int n)
+{
+#define NN__Z_DECL(i) __m512 acc##i##a = _mm512_setzero_ps(), acc##i##b = _mm512_setzero_ps();
+    NN__Z_DECL(0) NN__Z_DECL(1) NN__Z_DECL(2) NN__Z_DECL(3) NN__Z_DECL(4)
+    NN__Z_DECL(5) NN__Z_DECL(6) NN__Z_DECL(7) NN__Z_DECL(8) NN__Z_DECL(9)
+    NN__Z_DECL(10) NN__Z_DECL(11) NN__Z_DECL(12) NN__Z_DECL(13)
+#undef NN__Z_DECL
+    /* one pointer per 3 rows: rows base, base + rsa, base + 2 rsa (one addressing mode
+       each when A is in place as rows) */
+    const float *a0 = a;
+    const float *a3 = MR > 3 ? a + 3 * rsa : a, *a6 = MR > 6 ? a + 6 * rsa : a;
+    const float *a9 = MR > 9 ? a + 9 * rsa : a, *a12 = MR > 12 ? a + 12 * rsa : a;
+    int p;
+#define NN__ZA(i) ((i) < 3 ? a0 : (i) < 6 ? a3 : (i) < 9 ? a6 : (i) < 12 ? a9 : a12)[((i) % 3) * rsa]
+#define NN__Z_FMA(i)                                                                    \
+    if (MR > (i)) {                                                                     \
+        const __m512 x = _mm512_set1_ps(NN__ZA(i));                                     \
+        acc##i##a = _mm512_fmadd_ps(x, b0, acc##i##a);                                  \
+        acc##i##b = _mm512_fmadd_ps(x, b1, acc##i##b);                                  \
+    }
+    for (p = 0; p < k; p++) {
+        const __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
+        NN__Z_FMA(0) NN__Z_FMA(1) NN__Z_FMA(2) NN__Z_FMA(3) NN__Z_FMA(4)
+        NN__Z_FMA(5) NN__Z_FMA(6) NN__Z_FMA(7) NN__Z_FMA(8) NN__Z_FMA(9)
+        NN__Z_FMA(10) NN__Z_FMA(11) NN__Z_FMA(12) NN__Z_FMA(13)
+        a0 += csa;
+        if (MR > 3) a3 += csa;
+        if (MR > 6) a6 += csa;
+        if (MR > 9) a9 += csa;
+        if (MR > 12) a12 += csa;
+        b += ldb;
+    }
+#undef NN__Z_FMA
+#undef NN__ZA
+    {
+        const __mmask16 ma = n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1u);
+        const __mmask16 mb = n <= 16 ? (__mmask16)0 : n >= 32 ? (__mmask16)0xFFFF
+                                                              : (__mmask16)((1u << (n - 16)) - 1u);
+        const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+#define NN__Z_ROW(i)                                                                    \
+    if (MR > (i) && (i) < m) {                                                          \
+        float *ci = c + (i) * ldc;                                                      \
+        __m512 v0 = acc##i##a, v1 = acc##i##b;                                          \
+        if (alpha != 1.0f) { v0 = _mm512_mul_ps(va, v0); v1 = _mm512_mul_ps(va, v1); }  \
+        if (beta != 0.0f) {                                                             \
+            v0 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(ma, ci), v0);                \
+            v1 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(mb, ci + 16), v1);           \
+        }                                                                               \
+        _mm512_mask_storeu_ps(ci, ma, v0);                                              \
+        _mm512_mask_storeu_ps(ci + 16, mb, v1);                                         \
+    }
+        NN__Z_ROW(0) NN__Z_ROW(1) NN__Z_ROW(2) NN__Z_ROW(3) NN__Z_ROW(4)
+        NN__Z_ROW(5) NN__Z_ROW(6) NN__Z_ROW(7) NN__Z_ROW(8) NN__Z_ROW(9)
+        NN__Z_ROW(10) NN__Z_ROW(11) NN__Z_ROW(12) NN__Z_ROW(13)
+#undef NN__Z_ROW
+    }
+}
+
+/* The driver's six instances (A packed / rows in place / columns in place, times B
+   packed with ldb = 32, a constant, or in place). */
+#define NN__UKR_AVX512(suffix, RSA, CSA, LDB)                                                \
+    NN__GEMM_NOINLINE void nn__sgemm_ukr__avx512##suffix(                                     \
+        int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,  \
+        float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)                      \
+    {                                                                                        \
+        (void)rsa; (void)csa; (void)ldb;                                                     \
+        nn__sgemm_ukr_body__avx512(NN__AVX512_MR, k, a, RSA, CSA, b, LDB, c, ldc, alpha,     \
+                                   beta, m, n);                                              \
+    }
+NN__UKR_AVX512(, 1, NN__AVX512_MR, 32)
+NN__UKR_AVX512(_rows, rsa, 1, 32)
+NN__UKR_AVX512(_cols, 1, csa, 32)
+NN__UKR_AVX512(_bdirect, 1, NN__AVX512_MR, ldb)
+NN__UKR_AVX512(_rows_bdirect, rsa, 1, ldb)
+NN__UKR_AVX512(_cols_bdirect, 1, csa, ldb)
+#undef NN__UKR_AVX512
+
+/* Exact-height instances (h rows, h = 1..14) for the direct path: A in place as rows
+   (_rows) or as h contiguous floats per k step (_cols), B with any ldb. */
+#define NN__UKR_AVX512_H(H)                                                                  \
+    NN__GEMM_NOINLINE void nn__sgemm_ukr_##H##x32__avx512_rows(                              \
+        int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,  \
+        float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)                      \
+    {                                                                                        \
+        (void)csa;                                                                           \
+        nn__sgemm_ukr_body__avx512(H, k, a, rsa, 1, b, ldb, c, ldc, alpha, beta, m, n);      \
+    }                                                                                        \
+    NN__GEMM_NOINLINE void nn__sgemm_ukr_##H##x32__avx512_cols(                              \
+        int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,  \
+        float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)                      \
+    {                                                                                        \
+        (void)rsa;                                                                           \
+        nn__sgemm_ukr_body__avx512(H, k, a, 1, csa, b, ldb, c, ldc, alpha, beta, m, n);      \
+    }
+NN__UKR_AVX512_H(1) NN__UKR_AVX512_H(2) NN__UKR_AVX512_H(3) NN__UKR_AVX512_H(4)
+NN__UKR_AVX512_H(5) NN__UKR_AVX512_H(6) NN__UKR_AVX512_H(7) NN__UKR_AVX512_H(8)
+NN__UKR_AVX512_H(9) NN__UKR_AVX512_H(10) NN__UKR_AVX512_H(11) NN__UKR_AVX512_H(12)
+NN__UKR_AVX512_H(13) NN__UKR_AVX512_H(14)
+#undef NN__UKR_AVX512_H
+
+static const nn__ukr_fn nn__avx512_rows_h[15] = {0, nn__sgemm_ukr_1x32__avx512_rows,
+    nn__sgemm_ukr_2x32__avx512_rows, nn__sgemm_ukr_3x32__avx512_rows,
+    nn__sgemm_ukr_4x32__avx512_rows, nn__sgemm_ukr_5x32__avx512_rows,
+    nn__sgemm_ukr_6x32__avx512_rows, nn__sgemm_ukr_7x32__avx512_rows,
+    nn__sgemm_ukr_8x32__avx512_rows, nn__sgemm_ukr_9x32__avx512_rows,
+    nn__sgemm_ukr_10x32__avx512_rows, nn__sgemm_ukr_11x32__avx512_rows,
+    nn__sgemm_ukr_12x32__avx512_rows, nn__sgemm_ukr_13x32__avx512_rows,
+    nn__sgemm_ukr_14x32__avx512_rows};
+static const nn__ukr_fn nn__avx512_cols_h[15] = {0, nn__sgemm_ukr_1x32__avx512_cols,
+    nn__sgemm_ukr_2x32__avx512_cols, nn__sgemm_ukr_3x32__avx512_cols,
+    nn__sgemm_ukr_4x32__avx512_cols, nn__sgemm_ukr_5x32__avx512_cols,
+    nn__sgemm_ukr_6x32__avx512_cols, nn__sgemm_ukr_7x32__avx512_cols,
+    nn__sgemm_ukr_8x32__avx512_cols, nn__sgemm_ukr_9x32__avx512_cols,
+    nn__sgemm_ukr_10x32__avx512_cols, nn__sgemm_ukr_11x32__avx512_cols,
+    nn__sgemm_ukr_12x32__avx512_cols, nn__sgemm_ukr_13x32__avx512_cols,
+    nn__sgemm_ukr_14x32__avx512_cols};
+
+/* MR rows of row-major op(A) (stride ld) -> kc columns of MR: 8 rows at a time by the
+   AVX2 8x8 register transpose, columns stored through a lane mask (rows past MR in a
+   group are duplicates, never stored). Never writes past the panel. */
+static void nn__sgemm_pack_a_rows__avx512(int kc, const float *src, int ld, float *dst)
+{
+    const int MR = NN__AVX512_MR;
+    int p = 0, g, i;
+    for (; p + 8 <= kc; p += 8) {
+        for (g = 0; g < MR; g += 8) {
+            const int h = NN__MIN(8, MR - g);
+            const __mmask16 mk = (__mmask16)((1u << h) - 1u);
+            const float *s = src + (size_t)g * ld + p;
+#define NN__PA_ROW(i) _mm256_loadu_ps(s + (size_t)NN__MIN(i, h - 1) * ld)
+            __m256 r0 = NN__PA_ROW(0), r1 = NN__PA_ROW(1), r2 = NN__PA_ROW(2), r3 = NN__PA_ROW(3);
+            __m256 r4 = NN__PA_ROW(4), r5 = NN__PA_ROW(5), r6 = NN__PA_ROW(6), r7 = NN__PA_ROW(7);
+#undef NN__PA_ROW
+            float *d = dst + (size_t)p * MR + g;
+            NN__TRANSPOSE8_AVX2(r0, r1, r2, r3, r4, r5, r6, r7);
+            _mm512_mask_storeu_ps(d, mk, _mm512_castps256_ps512(r0));
+            _mm512_mask_storeu_ps(d + MR, mk, _mm512_castps256_ps512(r1));
+            _mm512_mask_storeu_ps(d + 2 * MR, mk, _mm512_castps256_ps512(r2));
+            _mm512_mask_storeu_ps(d + 3 * MR, mk, _mm512_castps256_ps512(r3));
+            _mm512_mask_storeu_ps(d + 4 * MR, mk, _mm512_castps256_ps512(r4));
+            _mm512_mask_storeu_ps(d + 5 * MR, mk, _mm512_castps256_ps512(r5));
+            _mm512_mask_storeu_ps(d + 6 * MR, mk, _mm512_castps256_ps512(r6));
+            _mm512_mask_storeu_ps(d + 7 * MR, mk, _mm512_castps256_ps512(r7));
+        }
+    }
+    for (; p < kc; p++)
+        for (i = 0; i < MR; i++) dst[(size_t)p * MR + i] = src[(size_t)i * ld + p];
+}
+
+/* Transposed A (MR contiguous floats per k step, stride ld) -> kc columns of MR: one
+   masked load and store per column; nothing past the panel is read or written. */
+static void nn__sgemm_pack_a_cols__avx512(int kc, const float *src, int ld, float *dst)
+{
+    const __mmask16 mk = (__mmask16)((1u << NN__AVX512_MR) - 1u);
+    int p;
+    for (p = 0; p < kc; p++)
+        _mm512_mask_storeu_ps(dst + (size_t)p * NN__AVX512_MR, mk,
+                              _mm512_maskz_loadu_ps(mk, src + (size_t)p * ld));
+}
+
+/* 32 rows of B's storage (transb: row j holds op(B)(., j)) -> kc rows of 32. */
+static void nn__sgemm_pack_bt32__avx512(int kc, const float *src, int ld, float *dst)
+{
+    int p = 0, j, h;
+    for (; p + 8 <= kc; p += 8) {
+        for (h = 0; h < 4; h++) {
+            const float *s = src + (size_t)(8 * h) * ld + p;
+            __m256 r0 = _mm256_loadu_ps(s), r1 = _mm256_loadu_ps(s + ld);
+            __m256 r2 = _mm256_loadu_ps(s + 2 * (size_t)ld), r3 = _mm256_loadu_ps(s + 3 * (size_t)ld);
+            __m256 r4 = _mm256_loadu_ps(s + 4 * (size_t)ld), r5 = _mm256_loadu_ps(s + 5 * (size_t)ld);
+            __m256 r6 = _mm256_loadu_ps(s + 6 * (size_t)ld), r7 = _mm256_loadu_ps(s + 7 * (size_t)ld);
+            float *d = dst + (size_t)p * 32 + 8 * h;
+            NN__TRANSPOSE8_AVX2(r0, r1, r2, r3, r4, r5, r6, r7);
+            _mm256_storeu_ps(d, r0);       _mm256_storeu_ps(d + 32, r1);
+            _mm256_storeu_ps(d + 64, r2);  _mm256_storeu_ps(d + 96, r3);
+            _mm256_storeu_ps(d + 128, r4); _mm256_storeu_ps(d + 160, r5);
+            _mm256_storeu_ps(d + 192, r6); _mm256_storeu_ps(d + 224, r7);
+        }
+    }
+    for (; p < kc; p++)
+        for (j = 0; j < 32; j++) dst[(size_t)p * 32 + j] = src[(size_t)j * ld + p];
+}
+
+#ifndef NN__AVX512_DIRECT_KC
+#  define NN__AVX512_DIRECT_KC 256 /* edge panel: 256 x 32 floats = 32 KiB of stack */
+#endif
+static void nn__sgemm_direct_part__avx512(int transa, int transb, int m, int n, int k,
+                                          float alpha, const float *A, int lda,
+                                          const float *B, int ldb, float beta, float *C,
+                                          int ldc)
+{
+    NN__ALIGNAS64 float edge[NN__AVX512_DIRECT_KC * 32];
+    nn__gemm_direct(NN__AVX512_MR, 32, NN__AVX512_DIRECT_KC,
+                    transa ? nn__avx512_cols_h : nn__avx512_rows_h, nn__sgemm_pack_bt32__avx512,
+                    edge, transa, transb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+/* The team's body with the packing loops compiled for AVX-512 (constant MR and NR). */
+static void nn__gemm_worker__avx512(void *vjob, int tid, int nt)
+{
+    nn__gemm_work((nn__gemm_job *)vjob, tid, nt, NN__AVX512_MR, 32);
+}
+
+static nn__act_fwd_fn nn__avx512_gemm_act[NN_ACT_COUNT];
+static nn__softmax_fn nn__avx512_gemm_softmax;
+
+/* Block sizes, chosen with bench/bench_gemm.c (see bench/RESULTS.md for the machine). */
+#ifndef NN__AVX512_MC /* overridable only for tuning runs */
+#  define NN__AVX512_MC (12 * NN__AVX512_MR)
+#  define NN__AVX512_KC 256
+#  define NN__AVX512_NC 4064
+#endif
+#ifndef NN__AVX512_DIRECT_M
+#  define NN__AVX512_DIRECT_M 36 /* NN / NT with m <= this take the direct path */
+#endif
+
+static void nn__gemm__avx512(int transa, int transb, int m, int n, int k, float alpha,
+                             const float *A, int lda, const float *B, int ldb, float beta,
+                             float *C, int ldc, const float *bias, nn_act act, float act_param)
+{
+    const int MR = NN__AVX512_MR;
+    nn__gemm_cfg cfg;
+    cfg.mr = MR; cfg.nr = 32;
+    cfg.mc = NN__AVX512_MC; cfg.kc = NN__AVX512_KC; cfg.nc = NN__AVX512_NC;
+    cfg.ukr[0][0] = nn__sgemm_ukr__avx512;
+    cfg.ukr[1][0] = nn__sgemm_ukr__avx512_rows;
+    cfg.ukr[2][0] = nn__sgemm_ukr__avx512_cols;
+    cfg.ukr[0][1] = nn__sgemm_ukr__avx512_bdirect;
+    cfg.ukr[1][1] = nn__sgemm_ukr__avx512_rows_bdirect;
+    cfg.ukr[2][1] = nn__sgemm_ukr__avx512_cols_bdirect;
+    cfg.pack_a_rows = nn__sgemm_pack_a_rows__avx512;
+    cfg.pack_b_cols = nn__sgemm_pack_bt32__avx512;
+    cfg.pack_a_cols = nn__sgemm_pack_a_cols__avx512;
+    cfg.act = nn__avx512_gemm_act;
+    cfg.softmax = nn__avx512_gemm_softmax;
+    cfg.worker = nn__gemm_worker__avx512;
+    if (!transa && transb && k > 0 && (n <= 12 || m <= 4)) { /* the AVX2 dot tiles */
+        nn__gemm_split(&cfg, nn__sgemm_dot_nt_part__avx2, 4, 3, transa, transb, m, n, k,
+                       alpha, A, lda, B, ldb, beta, C, ldc, bias, act, act_param);
+        return;
+    }
+    if (k > 0 && (transb ? !transa && m <= NN__AVX512_DIRECT_M
+                         : m <= MR || k <= 16 || (!transa && m <= NN__AVX512_DIRECT_M))) {
+        nn__gemm_split(&cfg, nn__sgemm_direct_part__avx512, MR, 32, transa, transb, m, n, k,
+                       alpha, A, lda, B, ldb, beta, C, ldc, bias, act, act_param);
+        return;
+    }
+    if (!nn__gemm_blocked(&cfg, transa, transb, m, n, k, alpha, A, lda, B, ldb, beta, C,
+                          ldc, bias, act, act_param))
+        nn__gemm__scalar(transa, transb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, bias,
+                         act, act_param);
+}
+
+static void nn__backend_init_avx512_gemm(nn__backend *b)
+{
+    int i;
+    for (i = 0; i < (int)NN_ACT_COUNT; i++) nn__avx512_gemm_act[i] = b->act_fwd[i];
+    nn__avx512_gemm_softmax = b->softmax_rows;
+    b->gemm = nn__gemm__avx512;
+}
+
+NN__AVX512_END
+#endif /* NN__HAS_AVX512 */
 
 /* >>neon -------------------------------------------------------------------- */
 /* NEON is part of the aarch64 baseline: no target region and no run-time check. */
@@ -3383,6 +3722,7 @@ static void nn__gemm__neon(int transa, int transb, int m, int n, int k, float al
                            float *C, int ldc, const float *bias, nn_act act, float act_param)
 {
     nn__gemm_cfg cfg;
+    cfg.worker = NULL;
     cfg.mr = 8; cfg.nr = 12; cfg.mc = 128; cfg.kc = 256; cfg.nc = 4080;
     cfg.ukr[0][0] = nn__sgemm_ukr_8x12__neon;
     cfg.ukr[1][0] = nn__sgemm_ukr_8x12__neon_rows;
@@ -3419,6 +3759,10 @@ NN__PAR_TABLE(avx2)
 #if NN__HAS_NEON
 NN__PAR_TABLE(neon)
 #endif
+#if NN__HAS_AVX512
+NN__PAR_TABLE(avx512)
+static nn__backend nn__backend_avx512_tbl;
+#endif
 #if NN__HAS_AVX2
 static nn__backend nn__backend_avx2_tbl;
 #endif
@@ -3437,6 +3781,12 @@ static int nn__cpu_has(nn_simd_backend b)
     case NN_SIMD_BACKEND_AVX2:
         __builtin_cpu_init();
         return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#endif
+#if NN__HAS_AVX512
+    case NN_SIMD_BACKEND_AVX512: /* (the check includes XGETBV's opmask and zmm state) */
+        __builtin_cpu_init();
+        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx2") &&
+               __builtin_cpu_supports("fma");
 #endif
 #if NN__HAS_NEON
     case NN_SIMD_BACKEND_NEON: return 1;
@@ -3470,6 +3820,21 @@ static const nn__backend *nn__backend_table(nn_simd_backend b)
         }
         return &nn__backend_avx2_tbl;
 #endif
+#if NN__HAS_AVX512
+    case NN_SIMD_BACKEND_AVX512:
+        if (!nn__backend_avx512_tbl.name) {
+            nn__backend t;
+            nn__backend_init_scalar(&t);
+            nn__backend_init_avx2_vec(&t);
+            nn__backend_init_avx2_gemm(&t);
+            nn__backend_init_avx512_gemm(&t);
+            nn__par_install_avx512(&t);
+            t.name = "avx512";
+            t.id = NN_SIMD_BACKEND_AVX512;
+            nn__backend_avx512_tbl = t;
+        }
+        return &nn__backend_avx512_tbl;
+#endif
 #if NN__HAS_NEON
     case NN_SIMD_BACKEND_NEON:
         if (!nn__backend_neon_tbl.name) {
@@ -3490,6 +3855,7 @@ static const nn__backend *nn__backend_table(nn_simd_backend b)
 
 static nn_simd_backend nn__best_backend(void)
 {
+    if (nn__cpu_has(NN_SIMD_BACKEND_AVX512)) return NN_SIMD_BACKEND_AVX512;
     if (nn__cpu_has(NN_SIMD_BACKEND_AVX2)) return NN_SIMD_BACKEND_AVX2;
     if (nn__cpu_has(NN_SIMD_BACKEND_NEON)) return NN_SIMD_BACKEND_NEON;
     return NN_SIMD_BACKEND_SCALAR;
@@ -3506,6 +3872,7 @@ static nn_simd_backend nn__backend_from_name(const char *s)
     if (nn__streq(s, "scalar")) return NN_SIMD_BACKEND_SCALAR;
     if (nn__streq(s, "avx2")) return NN_SIMD_BACKEND_AVX2;
     if (nn__streq(s, "neon")) return NN_SIMD_BACKEND_NEON;
+    if (nn__streq(s, "avx512")) return NN_SIMD_BACKEND_AVX512;
     return NN_SIMD_BACKEND_COUNT;
 }
 
@@ -3537,6 +3904,7 @@ NN_SIMD_DEF const char *nn_simd_backend_str(nn_simd_backend b)
     case NN_SIMD_BACKEND_SCALAR: return "scalar";
     case NN_SIMD_BACKEND_AVX2: return "avx2";
     case NN_SIMD_BACKEND_NEON: return "neon";
+    case NN_SIMD_BACKEND_AVX512: return "avx512";
     default: return "?";
     }
 }

@@ -1314,7 +1314,7 @@ static void test_simd_args(void)
 
 int main(void)
 {
-    static const nn_simd_backend all[3] = { NN_SIMD_BACKEND_SCALAR, NN_SIMD_BACKEND_AVX2,
+    static const nn_simd_backend all[4] = { NN_SIMD_BACKEND_SCALAR, NN_SIMD_BACKEND_AVX2, NN_SIMD_BACKEND_AVX512,
                                             NN_SIMD_BACKEND_NEON };
     nn_simd_backend first;
     int b;
@@ -1330,7 +1330,7 @@ int main(void)
     test_misc();
     /* the run-time checks go through the backend table (all_finite, kernels): run them on
        the active backend, then on every other available one */
-    for (b = -1; b < 3; b++) {
+    for (b = -1; b < 4; b++) {
         if (b >= 0 && (all[b] == first || !nn_simd_backend_available(all[b]))) continue;
         if (b >= 0) {
             NN_CHECK(nn_simd_set_backend(all[b]) == NN_OK, "nn_simd_set_backend(%s) failed",

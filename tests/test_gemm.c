@@ -287,6 +287,24 @@ static void test_large(int level)
     }
 }
 
+/* The AVX-512 tiles (12 x 32, exact-height direct kernels 1..12, 256-row direct k
+   chunks, KC = 256), around their edges, on every backend: m across 12-row panels and
+   the m <= 36 direct cutoff, n across 32-wide panels, k across the chunk and KC. */
+static void test_wide_tiles(int level)
+{
+    static const int ms[] = {11, 12, 13, 24, 25, 35, 36, 37, 48, 49};
+    static const int ns[] = {31, 32, 33, 64, 65, 100};
+    static const int ks[] = {1, 16, 17, 255, 257};
+    int i, j, q, ta, tb, idx = 0;
+    for (ta = 0; ta < 2; ta++)
+        for (tb = 0; tb < 2; tb++)
+            for (i = 0; i < 10; i++)
+                for (j = 0; j < 6; j++)
+                    for (q = 0; q < 5; q++)
+                        if ((i + j + q + ta + tb) % (level == 2 ? 2 : 5) == 0)
+                            plain_case(ta, tb, ms[i], ns[j], ks[q], idx++);
+}
+
 /* The AVX2 narrow paths, around their tile shapes (every backend runs them too):
    unpacked transb == 0 (m <= 12: panels of near-equal height 1..6; k <= 16 with any m;
    k past the 512-row chunk), the NT dot-product path (n <= 12: column groups of
@@ -393,7 +411,7 @@ static void test_api_errors(void)
 
 int main(void)
 {
-    static const nn_simd_backend all[] = {NN_SIMD_BACKEND_SCALAR, NN_SIMD_BACKEND_AVX2,
+    static const nn_simd_backend all[] = {NN_SIMD_BACKEND_SCALAR, NN_SIMD_BACKEND_AVX2, NN_SIMD_BACKEND_AVX512,
                                           NN_SIMD_BACKEND_NEON};
     int level, b;
 #if defined(__aarch64__)
@@ -417,6 +435,7 @@ int main(void)
         test_random(level == 2 ? 400 : (level == 1 ? 150 : 60), level == 0 ? 90 : 200);
         test_large(level);
         test_narrow_paths(level);
+        test_wide_tiles(level);
         printf("backend=%s: %ld gemm cases\n", be_name, n_cases - before);
         fflush(stdout);
     }

@@ -251,7 +251,7 @@ int main(void)
     };
     static const nn_act hidden[] = { NN_ACT_IDENTITY, NN_ACT_SIGMOID, NN_ACT_TANH, NN_ACT_RELU,
                                      NN_ACT_LEAKY_RELU, NN_ACT_HARDTANH, NN_ACT_SIGN, NN_ACT_SOFTMAX };
-    static const nn_simd_backend backends[] = { NN_SIMD_BACKEND_SCALAR, NN_SIMD_BACKEND_AVX2,
+    static const nn_simd_backend backends[] = { NN_SIMD_BACKEND_SCALAR, NN_SIMD_BACKEND_AVX2, NN_SIMD_BACKEND_AVX512,
                                                 NN_SIMD_BACKEND_NEON };
     size_t bi, c, h;
     int depth;

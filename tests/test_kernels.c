@@ -350,7 +350,7 @@ static void tanh_active(const float *x, float *y, size_t n)
 static vec_fn exp_kernel(nn_simd_backend b)
 {
 #if NN__HAS_AVX2
-    if (b == NN_SIMD_BACKEND_AVX2) return nn__exp__avx2_rr2_p6;
+    if (b == NN_SIMD_BACKEND_AVX2 || b == NN_SIMD_BACKEND_AVX512) return nn__exp__avx2_rr2_p6; /* avx512 uses it */
 #endif
 #if NN__HAS_NEON
     if (b == NN_SIMD_BACKEND_NEON) return nn__exp__neon_rr2_p6;
@@ -837,7 +837,7 @@ static void test_optim(void)
 
 int main(void)
 {
-    static const nn_simd_backend all[] = { NN_SIMD_BACKEND_SCALAR, NN_SIMD_BACKEND_AVX2, NN_SIMD_BACKEND_NEON };
+    static const nn_simd_backend all[] = { NN_SIMD_BACKEND_SCALAR, NN_SIMD_BACKEND_AVX2, NN_SIMD_BACKEND_AVX512, NN_SIMD_BACKEND_NEON };
     int bi, tested = 0;
     nn_test_begin("test_kernels");
     printf("backend (auto): %s\n", nn_simd_backend_name());

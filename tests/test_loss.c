@@ -510,7 +510,7 @@ static void test_softmax_ce(void)
 
 int main(void)
 {
-    static const nn_simd_backend all[3] = { NN_SIMD_BACKEND_SCALAR, NN_SIMD_BACKEND_AVX2,
+    static const nn_simd_backend all[4] = { NN_SIMD_BACKEND_SCALAR, NN_SIMD_BACKEND_AVX2, NN_SIMD_BACKEND_AVX512,
                                             NN_SIMD_BACKEND_NEON };
     nn_simd_backend first;
     int b;
@@ -518,7 +518,7 @@ int main(void)
     printf("backend %s\n", nn_simd_backend_name());
     first = nn_simd_backend_active();
     /* the active backend first, then every other available one */
-    for (b = -1; b < 3; b++) {
+    for (b = -1; b < 4; b++) {
         if (b >= 0 && (all[b] == first || !nn_simd_backend_available(all[b]))) continue;
         if (b >= 0) {
             NN_CHECK(nn_simd_set_backend(all[b]) == NN_OK, "nn_simd_set_backend(%s) failed",

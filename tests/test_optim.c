@@ -164,7 +164,7 @@ static void lr_and_reset(void)
 
 int main(void)
 {
-    static const nn_simd_backend backends[] = { NN_SIMD_BACKEND_SCALAR, NN_SIMD_BACKEND_AVX2,
+    static const nn_simd_backend backends[] = { NN_SIMD_BACKEND_SCALAR, NN_SIMD_BACKEND_AVX2, NN_SIMD_BACKEND_AVX512,
                                                 NN_SIMD_BACKEND_NEON };
     size_t bi;
     int k;
