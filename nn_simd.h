@@ -1142,6 +1142,7 @@ typedef struct nn__gemm_cfg {
     /* the team's body, an instance of nn__gemm_work compiled in the ISA's target region
        (NULL: nn__gemm_worker, compiled for the baseline ISA) */
     void (*worker)(void *job, int tid, int nt);
+    int a_outer;            /* 1: A panel outer, B panels inner (see nn__gemm_work) */
 } nn__gemm_cfg;
 
 #define NN__GEMM_KC_MAX 512     /* every cfg.kc <= this */
@@ -1327,7 +1328,7 @@ NN__GEMM_INLINE void nn__gemm_work(nn__gemm_job *J, int tid, int nt, const int M
         /* 2. tiles: per K block, pack this thread's A rows, then jr / ir */
         while ((t = nn__par_next(&J->cnt[1], nt)) < ntiles) {
             ptrdiff_t r0, r1, c0, c1;
-            int i0, mc, j0, j1, pc, jr, ir;
+            int i0, mc, j0, j1, pc;
             nn__par_range(P, J->nrt, 1, t / J->nct, &r0, &r1);
             nn__par_range(npb, J->nct, 1, t % J->nct, &c0, &c1);
             i0 = (int)r0 * MR;
@@ -1345,36 +1346,43 @@ NN__GEMM_INLINE void nn__gemm_work(nn__gemm_job *J, int tid, int nt, const int M
                 else if (mfull < mc)
                     nn__gemm_pack_a(cfg, MR, transa, mc - mfull, kc,
                                     transa ? Ab + mfull : Ab + (size_t)mfull * lda, lda, apack);
-                for (jr = j0; jr < j1; jr += NR) {
-                    const int nv = NN__MIN(NR, nc - jr);
-                    const float *bp;
-                    ptrdiff_t ldbp = NR;
-                    int bd = 0;
-                    if (pl.pack_b) {
-                        bp = J->bpack + (size_t)pc * npb * NR + (size_t)jr * kc;
-                    } else if (nv == NR) {
-                        bp = Bp + jr;
-                        ldbp = ldb;
-                        bd = 1;
-                    } else {
-                        bp = J->bpack + (size_t)pc * NR;
-                    }
-                    for (ir = 0; ir < mc; ir += MR) {
-                        const int mv = NN__MIN(MR, mc - ir);
-                        float *c = J->C + (size_t)(i0 + ir) * ldc + jc + jr;
-                        if (pl.pack_a)
-                            cfg->ukr[0][bd](kc, apack + (size_t)ir * kc, 1, MR, bp, ldbp, c,
-                                            ldc, J->alpha, beta_p, mv, nv);
-                        else if (ir >= mfull)
-                            cfg->ukr[0][bd](kc, apack, 1, MR, bp, ldbp, c, ldc, J->alpha,
-                                            beta_p, mv, nv);
-                        else if (transa)
-                            cfg->ukr[2][bd](kc, Ab + ir, 1, lda, bp, ldbp, c, ldc, J->alpha,
-                                            beta_p, mv, nv);
-                        else
-                            cfg->ukr[1][bd](kc, Ab + (size_t)ir * lda, lda, 1, bp, ldbp, c,
-                                            ldc, J->alpha, beta_p, mv, nv);
-                    }
+                /* micro-tiles of this tile: B panel outer (it stays in L1 across the A
+                   panels of the block) or, with cfg->a_outer, A panel outer (it stays
+                   in L1 while the block's B panels stream from L2) */
+                {
+                    const int nj = (j1 - j0 + NR - 1) / NR, ni = (mc + MR - 1) / MR;
+                    int u, v;
+                    for (u = 0; u < (cfg->a_outer ? ni : nj); u++)
+                        for (v = 0; v < (cfg->a_outer ? nj : ni); v++) {
+                            const int jr = j0 + (cfg->a_outer ? v : u) * NR;
+                            const int ir = (cfg->a_outer ? u : v) * MR;
+                            const int nv = NN__MIN(NR, nc - jr), mv = NN__MIN(MR, mc - ir);
+                            float *c = J->C + (size_t)(i0 + ir) * ldc + jc + jr;
+                            const float *bp;
+                            ptrdiff_t ldbp = NR;
+                            int bd = 0;
+                            if (pl.pack_b) {
+                                bp = J->bpack + (size_t)pc * npb * NR + (size_t)jr * kc;
+                            } else if (nv == NR) {
+                                bp = Bp + jr;
+                                ldbp = ldb;
+                                bd = 1;
+                            } else {
+                                bp = J->bpack + (size_t)pc * NR;
+                            }
+                            if (pl.pack_a)
+                                cfg->ukr[0][bd](kc, apack + (size_t)ir * kc, 1, MR, bp, ldbp, c,
+                                                ldc, J->alpha, beta_p, mv, nv);
+                            else if (ir >= mfull)
+                                cfg->ukr[0][bd](kc, apack, 1, MR, bp, ldbp, c, ldc, J->alpha,
+                                                beta_p, mv, nv);
+                            else if (transa)
+                                cfg->ukr[2][bd](kc, Ab + ir, 1, lda, bp, ldbp, c, ldc, J->alpha,
+                                                beta_p, mv, nv);
+                            else
+                                cfg->ukr[1][bd](kc, Ab + (size_t)ir * lda, lda, 1, bp, ldbp, c,
+                                                ldc, J->alpha, beta_p, mv, nv);
+                        }
                 }
                 if (last)
                     nn__gemm_epilogue(cfg, J->C + (size_t)i0 * ldc + jc + j0, ldc, mc, j1 - j0,
@@ -2734,6 +2742,7 @@ static void nn__gemm__avx2(int transa, int transb, int m, int n, int k, float al
 {
     nn__gemm_cfg cfg;
     cfg.worker = NULL;
+    cfg.a_outer = 0;
     cfg.mr = 6; cfg.nr = 16; cfg.mc = NN__AVX2_MC; cfg.kc = NN__AVX2_KC; cfg.nc = NN__AVX2_NC;
     cfg.ukr[0][0] = nn__sgemm_ukr_6x16__avx2;
     cfg.ukr[1][0] = nn__sgemm_ukr_6x16__avx2_rows;
@@ -2793,11 +2802,7 @@ NN__AVX2_END
 NN__AVX512_BEGIN
 
 /* >>avx512_gemm ------------------------------------------------------------- */
-#ifndef NN__AVX512_MR /* overridable only for tuning runs: 1..14 */
-#  define NN__AVX512_MR 12
-#endif
-
-/* nn__sgemm_ukr_12x32__avx512 - the AVX-512 micro-kernel (contract: nn__ukr_fn).
+/* nn__sgemm_ukr_body__avx512 - the AVX-512 micro-kernels (contract: nn__ukr_fn).
 
      C[m x n] := alpha * A_panel * B_panel + beta * C[m x n]      m <= MR, n <= 32
 
@@ -2873,23 +2878,26 @@ NN__GEMM_INLINE void nn__sgemm_ukr_body__avx512(const int MR, int k, const float
     }
 }
 
-/* The driver's six instances (A packed / rows in place / columns in place, times B
-   packed with ldb = 32, a constant, or in place). */
-#define NN__UKR_AVX512(suffix, RSA, CSA, LDB)                                                \
-    NN__GEMM_NOINLINE void nn__sgemm_ukr__avx512##suffix(                                     \
+/* The driver's six instances per geometry (MR = 8 and 12): A packed / rows in place /
+   columns in place, times B packed (ldb = 32, a constant) or in place. */
+#define NN__UKR_AVX512(MRV, suffix, RSA, CSA, LDB)                                           \
+    NN__GEMM_NOINLINE void nn__sgemm_ukr##MRV##__avx512##suffix(                              \
         int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,  \
         float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)                      \
     {                                                                                        \
         (void)rsa; (void)csa; (void)ldb;                                                     \
-        nn__sgemm_ukr_body__avx512(NN__AVX512_MR, k, a, RSA, CSA, b, LDB, c, ldc, alpha,     \
-                                   beta, m, n);                                              \
+        nn__sgemm_ukr_body__avx512(MRV, k, a, RSA, CSA, b, LDB, c, ldc, alpha, beta, m, n);  \
     }
-NN__UKR_AVX512(, 1, NN__AVX512_MR, 32)
-NN__UKR_AVX512(_rows, rsa, 1, 32)
-NN__UKR_AVX512(_cols, 1, csa, 32)
-NN__UKR_AVX512(_bdirect, 1, NN__AVX512_MR, ldb)
-NN__UKR_AVX512(_rows_bdirect, rsa, 1, ldb)
-NN__UKR_AVX512(_cols_bdirect, 1, csa, ldb)
+#define NN__UKR_AVX512_SET(MRV)                                                              \
+    NN__UKR_AVX512(MRV, , 1, MRV, 32)                                                        \
+    NN__UKR_AVX512(MRV, _rows, rsa, 1, 32)                                                   \
+    NN__UKR_AVX512(MRV, _cols, 1, csa, 32)                                                   \
+    NN__UKR_AVX512(MRV, _bdirect, 1, MRV, ldb)                                               \
+    NN__UKR_AVX512(MRV, _rows_bdirect, rsa, 1, ldb)                                          \
+    NN__UKR_AVX512(MRV, _cols_bdirect, 1, csa, ldb)
+NN__UKR_AVX512_SET(8)
+NN__UKR_AVX512_SET(12)
+#undef NN__UKR_AVX512_SET
 #undef NN__UKR_AVX512
 
 /* Exact-height instances (h rows, h = 1..14) for the direct path: A in place as rows
@@ -2935,9 +2943,9 @@ static const nn__ukr_fn nn__avx512_cols_h[15] = {0, nn__sgemm_ukr_1x32__avx512_c
 /* MR rows of row-major op(A) (stride ld) -> kc columns of MR: 8 rows at a time by the
    AVX2 8x8 register transpose, columns stored through a lane mask (rows past MR in a
    group are duplicates, never stored). Never writes past the panel. */
-static void nn__sgemm_pack_a_rows__avx512(int kc, const float *src, int ld, float *dst)
+NN__GEMM_INLINE void nn__sgemm_pack_a_rows_body__avx512(const int MR, int kc, const float *src,
+                                                       int ld, float *dst)
 {
-    const int MR = NN__AVX512_MR;
     int p = 0, g, i;
     for (; p + 8 <= kc; p += 8) {
         for (g = 0; g < MR; g += 8) {
@@ -2966,14 +2974,31 @@ static void nn__sgemm_pack_a_rows__avx512(int kc, const float *src, int ld, floa
 
 /* Transposed A (MR contiguous floats per k step, stride ld) -> kc columns of MR: one
    masked load and store per column; nothing past the panel is read or written. */
-static void nn__sgemm_pack_a_cols__avx512(int kc, const float *src, int ld, float *dst)
+NN__GEMM_INLINE void nn__sgemm_pack_a_cols_body__avx512(const int MR, int kc, const float *src,
+                                                       int ld, float *dst)
 {
-    const __mmask16 mk = (__mmask16)((1u << NN__AVX512_MR) - 1u);
+    const __mmask16 mk = (__mmask16)((1u << MR) - 1u);
     int p;
     for (p = 0; p < kc; p++)
-        _mm512_mask_storeu_ps(dst + (size_t)p * NN__AVX512_MR, mk,
-                              _mm512_maskz_loadu_ps(mk, src + (size_t)p * ld));
+        _mm512_mask_storeu_ps(dst + (size_t)p * MR, mk, _mm512_maskz_loadu_ps(mk, src + (size_t)p * ld));
 }
+#define NN__PACK_A_AVX512(MRV)                                                              \
+    static void nn__sgemm_pack_a##MRV##_rows__avx512(int kc, const float *s, int ld, float *d) \
+    {                                                                                       \
+        nn__sgemm_pack_a_rows_body__avx512(MRV, kc, s, ld, d);                              \
+    }                                                                                       \
+    static void nn__sgemm_pack_a##MRV##_cols__avx512(int kc, const float *s, int ld, float *d) \
+    {                                                                                       \
+        nn__sgemm_pack_a_cols_body__avx512(MRV, kc, s, ld, d);                              \
+    }                                                                                       \
+    /* the team's body, packing loops compiled for AVX-512 with constant MR and NR */     \
+    static void nn__gemm_worker##MRV##__avx512(void *vjob, int tid, int nt)                 \
+    {                                                                                       \
+        nn__gemm_work((nn__gemm_job *)vjob, tid, nt, MRV, 32);                              \
+    }
+NN__PACK_A_AVX512(8)
+NN__PACK_A_AVX512(12)
+#undef NN__PACK_A_AVX512
 
 /* 32 rows of B's storage (transb: row j holds op(B)(., j)) -> kc rows of 32. */
 static void nn__sgemm_pack_bt32__avx512(int kc, const float *src, int ld, float *dst)
@@ -2998,6 +3023,9 @@ static void nn__sgemm_pack_bt32__avx512(int kc, const float *src, int ld, float 
         for (j = 0; j < 32; j++) dst[(size_t)p * 32 + j] = src[(size_t)j * ld + p];
 }
 
+#ifndef NN__AVX512_DIRECT_H
+#  define NN__AVX512_DIRECT_H 14 /* tallest row panel of the direct path (<= 14) */
+#endif
 #ifndef NN__AVX512_DIRECT_KC
 #  define NN__AVX512_DIRECT_KC 256 /* edge panel: 256 x 32 floats = 32 KiB of stack */
 #endif
@@ -3007,25 +3035,25 @@ static void nn__sgemm_direct_part__avx512(int transa, int transb, int m, int n, 
                                           int ldc)
 {
     NN__ALIGNAS64 float edge[NN__AVX512_DIRECT_KC * 32];
-    nn__gemm_direct(NN__AVX512_MR, 32, NN__AVX512_DIRECT_KC,
+    nn__gemm_direct(NN__AVX512_DIRECT_H, 32, NN__AVX512_DIRECT_KC,
                     transa ? nn__avx512_cols_h : nn__avx512_rows_h, nn__sgemm_pack_bt32__avx512,
                     edge, transa, transb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
-}
-
-/* The team's body with the packing loops compiled for AVX-512 (constant MR and NR). */
-static void nn__gemm_worker__avx512(void *vjob, int tid, int nt)
-{
-    nn__gemm_work((nn__gemm_job *)vjob, tid, nt, NN__AVX512_MR, 32);
 }
 
 static nn__act_fwd_fn nn__avx512_gemm_act[NN_ACT_COUNT];
 static nn__softmax_fn nn__avx512_gemm_softmax;
 
-/* Block sizes, chosen with bench/bench_gemm.c (see bench/RESULTS.md for the machine). */
-#ifndef NN__AVX512_MC /* overridable only for tuning runs */
-#  define NN__AVX512_MC (12 * NN__AVX512_MR)
-#  define NN__AVX512_KC 256
-#  define NN__AVX512_NC 4064
+/* Two geometries, chosen per call by size, measured with bench/bench_gemm.c (1 thread,
+   Xeon with two 512-bit FMA pipes, 48 KiB L1d, 2 MiB L2; GFLOP/s, OpenBLAS in brackets):
+   - "small" (the layers of a network): 8 x 32 tiles, B panel outer (KC x 32 floats in
+     L1 across the block's A panels), MC = 96, KC = 256, NC = 4064. 8 rows divide every
+     batch size in use (32, 128, 256: no padded rows); against 12 x 32 tiles it was 1-4%
+     faster on all nine b128 training GEMMs (e.g. NT 128x256x256 160 vs 155 [120]).
+   - "large" (2 m n k >= NN__AVX512_LARGE_FLOPS): 12 x 32 tiles, A panel outer (12 x KC
+     in L1 while the KC x NC block of B streams from L2: the BLIS skx arrangement),
+     MC = 144, KC = 256, NC = 512: 2048^3 117 -> 147 [155], 1024^3 127 -> 146 [146]. */
+#ifndef NN__AVX512_LARGE_FLOPS
+#  define NN__AVX512_LARGE_FLOPS 2.5e8
 #endif
 #ifndef NN__AVX512_DIRECT_M
 #  define NN__AVX512_DIRECT_M 36 /* NN / NT with m <= this take the direct path */
@@ -3035,31 +3063,45 @@ static void nn__gemm__avx512(int transa, int transb, int m, int n, int k, float 
                              const float *A, int lda, const float *B, int ldb, float beta,
                              float *C, int ldc, const float *bias, nn_act act, float act_param)
 {
-    const int MR = NN__AVX512_MR;
     nn__gemm_cfg cfg;
-    cfg.mr = MR; cfg.nr = 32;
-    cfg.mc = NN__AVX512_MC; cfg.kc = NN__AVX512_KC; cfg.nc = NN__AVX512_NC;
-    cfg.ukr[0][0] = nn__sgemm_ukr__avx512;
-    cfg.ukr[1][0] = nn__sgemm_ukr__avx512_rows;
-    cfg.ukr[2][0] = nn__sgemm_ukr__avx512_cols;
-    cfg.ukr[0][1] = nn__sgemm_ukr__avx512_bdirect;
-    cfg.ukr[1][1] = nn__sgemm_ukr__avx512_rows_bdirect;
-    cfg.ukr[2][1] = nn__sgemm_ukr__avx512_cols_bdirect;
-    cfg.pack_a_rows = nn__sgemm_pack_a_rows__avx512;
+    cfg.nr = 32;
+    if (2.0 * m * n * k >= NN__AVX512_LARGE_FLOPS) {
+        cfg.mr = 12; cfg.mc = 144; cfg.kc = 256; cfg.nc = 512; cfg.a_outer = 1;
+        cfg.ukr[0][0] = nn__sgemm_ukr12__avx512;
+        cfg.ukr[1][0] = nn__sgemm_ukr12__avx512_rows;
+        cfg.ukr[2][0] = nn__sgemm_ukr12__avx512_cols;
+        cfg.ukr[0][1] = nn__sgemm_ukr12__avx512_bdirect;
+        cfg.ukr[1][1] = nn__sgemm_ukr12__avx512_rows_bdirect;
+        cfg.ukr[2][1] = nn__sgemm_ukr12__avx512_cols_bdirect;
+        cfg.pack_a_rows = nn__sgemm_pack_a12_rows__avx512;
+        cfg.pack_a_cols = nn__sgemm_pack_a12_cols__avx512;
+        cfg.worker = nn__gemm_worker12__avx512;
+    } else {
+        cfg.mr = 8; cfg.mc = 96; cfg.kc = 256; cfg.nc = 4064; cfg.a_outer = 0;
+        cfg.ukr[0][0] = nn__sgemm_ukr8__avx512;
+        cfg.ukr[1][0] = nn__sgemm_ukr8__avx512_rows;
+        cfg.ukr[2][0] = nn__sgemm_ukr8__avx512_cols;
+        cfg.ukr[0][1] = nn__sgemm_ukr8__avx512_bdirect;
+        cfg.ukr[1][1] = nn__sgemm_ukr8__avx512_rows_bdirect;
+        cfg.ukr[2][1] = nn__sgemm_ukr8__avx512_cols_bdirect;
+        cfg.pack_a_rows = nn__sgemm_pack_a8_rows__avx512;
+        cfg.pack_a_cols = nn__sgemm_pack_a8_cols__avx512;
+        cfg.worker = nn__gemm_worker8__avx512;
+    }
     cfg.pack_b_cols = nn__sgemm_pack_bt32__avx512;
-    cfg.pack_a_cols = nn__sgemm_pack_a_cols__avx512;
     cfg.act = nn__avx512_gemm_act;
     cfg.softmax = nn__avx512_gemm_softmax;
-    cfg.worker = nn__gemm_worker__avx512;
     if (!transa && transb && k > 0 && (n <= 12 || m <= 4)) { /* the AVX2 dot tiles */
         nn__gemm_split(&cfg, nn__sgemm_dot_nt_part__avx2, 4, 3, transa, transb, m, n, k,
                        alpha, A, lda, B, ldb, beta, C, ldc, bias, act, act_param);
         return;
     }
     if (k > 0 && (transb ? !transa && m <= NN__AVX512_DIRECT_M
-                         : m <= MR || k <= 16 || (!transa && m <= NN__AVX512_DIRECT_M))) {
-        nn__gemm_split(&cfg, nn__sgemm_direct_part__avx512, MR, 32, transa, transb, m, n, k,
-                       alpha, A, lda, B, ldb, beta, C, ldc, bias, act, act_param);
+                         : m <= NN__AVX512_DIRECT_H || k <= 16 ||
+                           (!transa && m <= NN__AVX512_DIRECT_M))) {
+        nn__gemm_split(&cfg, nn__sgemm_direct_part__avx512, NN__AVX512_DIRECT_H, 32, transa,
+                       transb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, bias, act,
+                       act_param);
         return;
     }
     if (!nn__gemm_blocked(&cfg, transa, transb, m, n, k, alpha, A, lda, B, ldb, beta, C,
@@ -3723,6 +3765,7 @@ static void nn__gemm__neon(int transa, int transb, int m, int n, int k, float al
 {
     nn__gemm_cfg cfg;
     cfg.worker = NULL;
+    cfg.a_outer = 0;
     cfg.mr = 8; cfg.nr = 12; cfg.mc = 128; cfg.kc = 256; cfg.nc = 4080;
     cfg.ukr[0][0] = nn__sgemm_ukr_8x12__neon;
     cfg.ukr[1][0] = nn__sgemm_ukr_8x12__neon_rows;
