@@ -1,5 +1,5 @@
 /* nn_simd.h - v0.1 - CPU kernels for nn.h: GEMM, activations, softmax, reductions,
-   optimizer updates. Backends: scalar (the reference), AVX2+FMA, NEON.
+   optimizer updates. Backends: scalar (the reference), AVX2+FMA, AVX-512, NEON.
 
    QUICK START
       nn.h includes this file; most users never include it themselves. To use the
@@ -17,20 +17,26 @@
       NN_ASSERT(x)                default assert(x); for the library's own invariants only,
                                   never for user input (that gets an nn_status).
       NN_STATIC                   make every public function static to its file.
-      NN_SIMD_NO_AVX2             leave the AVX2+FMA backend out of an x86-64 build.
+      NN_SIMD_NO_AVX2             leave the AVX2+FMA backend out of an x86-64 build (and
+                                  with it the AVX-512 one, which builds on it).
+      NN_SIMD_NO_AVX512           leave the AVX-512 backend out of an x86-64 build.
       NN_SIMD_NO_NEON             leave the NEON backend out of an aarch64 build.
-      NN_SIMD_NO_SIMD             both of the above: scalar only.
+      NN_SIMD_NO_SIMD             all of the above: scalar only.
 
    BACKENDS
       All kernels are reached through one table, chosen once (the library's only
       global state):
         1. nn_simd_set_backend() if the program called it;
-        2. else the environment variable NN_BACKEND=scalar|avx2|neon; an unknown or
-           unavailable name makes nn_simd_init() (and so nn_net_create) fail with
+        2. else the environment variable NN_BACKEND=scalar|avx2|avx512|neon; an unknown
+           or unavailable name makes nn_simd_init() (and so nn_net_create) fail with
            NN_ERR_BACKEND: there is no silent fallback;
-        3. else the best the CPU has: AVX2+FMA on x86-64 (detected at run time, so a
-           plain -O2 build without -march uses it), NEON on aarch64, scalar otherwise.
+        3. else the best the CPU has: on x86-64 AVX-512 (AVX-512F with the OS saving
+           the zmm and mask state), else AVX2+FMA, both detected at run time, so a plain
+           -O2 build without -march uses them; NEON on aarch64; scalar otherwise.
       nn_simd_backend_name() tells which one is active.
+      The avx512 backend is the avx2 one with 512-bit GEMM kernels (micro-kernels,
+      packers, the unpacked path): its element-wise, softmax, reduction and optimizer
+      kernels, and so their accuracy below, are avx2's.
 
    NUMERICS
       float32 throughout, row-major. The scalar backend is the reference: plain loops

@@ -29,6 +29,10 @@ static nn_simd_backend expected_best(void)
 {
 #if ON_X86 && NN__HAS_AVX2
     __builtin_cpu_init();
+#  if NN__HAS_AVX512
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+        return NN_SIMD_BACKEND_AVX512;
+#  endif
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return NN_SIMD_BACKEND_AVX2;
 #endif
 #if NN__HAS_NEON
@@ -43,7 +47,7 @@ static nn_simd_backend foreign_backend(void)
 }
 
 /* ---- child side ------------------------------------------------------------------ */
-/* expect: a backend name ("scalar", "avx2", "neon") that init must choose, or "error". */
+/* expect: a backend name ("scalar", "avx2", "avx512", "neon") that init must choose, or "error". */
 static int child_main(const char *expect)
 {
     const char *env = getenv("NN_BACKEND");
@@ -136,13 +140,17 @@ static void test_env(void)
         r = run_child(best, best);
         NN_CHECK(r == 0, "NN_BACKEND=%s: child status %d", best, r);
     }
+    if (expected_best() == NN_SIMD_BACKEND_AVX512) { /* a lesser backend can be forced */
+        r = run_child("avx2", "avx2");
+        NN_CHECK(r == 0, "NN_BACKEND=avx2 on an AVX-512 cpu: child status %d", r);
+    }
     if (g_exec_fallbacks)
         printf("note: execv unavailable here (%d children checked in the forked copy instead)\n", g_exec_fallbacks);
 }
 
 static void test_dispatch(void)
 {
-    static const char *names[] = { "auto", "scalar", "avx2", "neon" };
+    static const char *names[] = { "auto", "scalar", "avx2", "neon", "avx512" };
     const nn_simd_backend best = expected_best();
     const char *name;
     int b;
@@ -155,10 +163,14 @@ static void test_dispatch(void)
     NN_CHECK(nn_simd_init() == NN_OK, "nn_simd_init() is not idempotent");
     NN_CHECK(nn_simd_backend_active() == best, "auto chose %s, want %s", name, nn_simd_backend_str(best));
 #if ON_X86
-    if (best == NN_SIMD_BACKEND_AVX2)
+    if (best == NN_SIMD_BACKEND_AVX512)
+        NN_CHECK(strcmp(name, "avx512") == 0, "x86-64 with AVX-512F: auto chose %s, want avx512", name);
+    else if (best == NN_SIMD_BACKEND_AVX2)
         NN_CHECK(strcmp(name, "avx2") == 0, "x86-64 with AVX2+FMA: auto chose %s, want avx2", name);
     else
         printf("SKIP avx2 auto-selection (cpu lacks avx2/fma or NN_SIMD_NO_AVX2)\n");
+    if (best != NN_SIMD_BACKEND_AVX512)
+        printf("SKIP avx512 auto-selection (cpu lacks avx512f or NN_SIMD_NO_AVX512)\n");
 #endif
 #if defined(__aarch64__) && NN__HAS_NEON
     NN_CHECK(strcmp(name, "neon") == 0, "aarch64: auto chose %s, want neon", name);
