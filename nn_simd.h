@@ -3029,6 +3029,88 @@ static void nn__sgemm_pack_bt32__avx512(int kc, const float *src, int ld, float 
         for (j = 0; j < 32; j++) dst[(size_t)p * 32 + j] = src[(size_t)j * ld + p];
 }
 
+/* Tiny-K NN path (k <= 12: the backward-data GEMM of a narrow layer, batch x N x 10):
+   per 32-column panel, the k x 32 block of B is loaded once into 2k zmm registers and
+   the rows of A stream past it two at a time (4 accumulators, k broadcasts and 4k FMAs
+   per row pair). With the direct kernel each 14 x 32 tile is a fresh set of 28 FMA
+   chains only k deep, so its latency tail and the tile's stores are paid ~40 times in
+   a 128 x 128 x 10 GEMM; here consecutive row pairs are independent and overlap.
+   K is a constant per instance (fully unrolled, B stays in registers). An element's sum
+   is the same FMA chain in the same order as in the direct kernels: a0*b0 rounded, then
+   fma over p, then alpha, then beta*C: bit-identical to them, for any row split. */
+NN__GEMM_INLINE void nn__sgemm_smallk_body__avx512(const int K, int m, int n, float alpha,
+                                                   const float *A, int lda, const float *B,
+                                                   int ldb, float beta, float *C, int ldc)
+{
+    const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+    int jr, i, p;
+    for (jr = 0; jr < n; jr += 32) {
+        const int nv = NN__MIN(32, n - jr);
+        const __mmask16 ma = nv >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << nv) - 1u);
+        const __mmask16 mb = nv <= 16 ? (__mmask16)0 : nv >= 32 ? (__mmask16)0xFFFF
+                                                                : (__mmask16)((1u << (nv - 16)) - 1u);
+        __m512 b0[12], b1[12];
+#pragma GCC unroll 12
+        for (p = 0; p < K; p++) {
+            b0[p] = _mm512_maskz_loadu_ps(ma, B + (size_t)p * ldb + jr);
+            b1[p] = _mm512_maskz_loadu_ps(mb, B + (size_t)p * ldb + jr + 16);
+        }
+        for (i = 0; i < m; i += 2) {
+            const int two = i + 1 < m;
+            const float *a0 = A + (size_t)i * lda, *a1 = two ? a0 + lda : a0;
+            float *c0 = C + (size_t)i * ldc + jr, *c1 = c0 + ldc;
+            __m512 x0 = _mm512_set1_ps(a0[0]), x1 = _mm512_set1_ps(a1[0]);
+            __m512 s00 = _mm512_mul_ps(x0, b0[0]), s01 = _mm512_mul_ps(x0, b1[0]);
+            __m512 s10 = _mm512_mul_ps(x1, b0[0]), s11 = _mm512_mul_ps(x1, b1[0]);
+#pragma GCC unroll 12
+            for (p = 1; p < K; p++) {
+                x0 = _mm512_set1_ps(a0[p]);
+                x1 = _mm512_set1_ps(a1[p]);
+                s00 = _mm512_fmadd_ps(x0, b0[p], s00);
+                s01 = _mm512_fmadd_ps(x0, b1[p], s01);
+                s10 = _mm512_fmadd_ps(x1, b0[p], s10);
+                s11 = _mm512_fmadd_ps(x1, b1[p], s11);
+            }
+            if (alpha != 1.0f) {
+                s00 = _mm512_mul_ps(va, s00); s01 = _mm512_mul_ps(va, s01);
+                s10 = _mm512_mul_ps(va, s10); s11 = _mm512_mul_ps(va, s11);
+            }
+            if (beta != 0.0f) {
+                s00 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(ma, c0), s00);
+                s01 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(mb, c0 + 16), s01);
+            }
+            _mm512_mask_storeu_ps(c0, ma, s00);
+            _mm512_mask_storeu_ps(c0 + 16, mb, s01);
+            if (two) {
+                if (beta != 0.0f) {
+                    s10 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(ma, c1), s10);
+                    s11 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(mb, c1 + 16), s11);
+                }
+                _mm512_mask_storeu_ps(c1, ma, s10);
+                _mm512_mask_storeu_ps(c1 + 16, mb, s11);
+            }
+        }
+    }
+}
+
+#define NN__SMALLK_MAX 12
+static void nn__sgemm_smallk_part__avx512(int transa, int transb, int m, int n, int k,
+                                          float alpha, const float *A, int lda,
+                                          const float *B, int ldb, float beta, float *C,
+                                          int ldc)
+{
+    (void)transa; (void)transb;
+    switch (k) {
+#define NN__SMALLK_CASE(K)                                                                  \
+    case K: nn__sgemm_smallk_body__avx512(K, m, n, alpha, A, lda, B, ldb, beta, C, ldc); break;
+    NN__SMALLK_CASE(1) NN__SMALLK_CASE(2) NN__SMALLK_CASE(3) NN__SMALLK_CASE(4)
+    NN__SMALLK_CASE(5) NN__SMALLK_CASE(6) NN__SMALLK_CASE(7) NN__SMALLK_CASE(8)
+    NN__SMALLK_CASE(9) NN__SMALLK_CASE(10) NN__SMALLK_CASE(11)
+    default: NN__SMALLK_CASE(12)
+#undef NN__SMALLK_CASE
+    }
+}
+
 #ifndef NN__AVX512_DIRECT_H
 #  define NN__AVX512_DIRECT_H 14 /* tallest row panel of the direct path (<= 14) */
 #endif
@@ -3099,6 +3181,11 @@ static void nn__gemm__avx512(int transa, int transb, int m, int n, int k, float 
     cfg.softmax = nn__avx512_gemm_softmax;
     if (!transa && transb && k > 0 && (n <= 12 || m <= 4)) { /* the AVX2 dot tiles */
         nn__gemm_split(&cfg, nn__sgemm_dot_nt_part__avx2, 4, 3, transa, transb, m, n, k,
+                       alpha, A, lda, B, ldb, beta, C, ldc, bias, act, act_param);
+        return;
+    }
+    if (!transa && !transb && k > 0 && k <= NN__SMALLK_MAX) {
+        nn__gemm_split(&cfg, nn__sgemm_smallk_part__avx512, 2, 32, transa, transb, m, n, k,
                        alpha, A, lda, B, ldb, beta, C, ldc, bias, act, act_param);
         return;
     }

@@ -287,9 +287,10 @@ static void test_large(int level)
     }
 }
 
-/* The AVX-512 tiles (12 x 32, exact-height direct kernels 1..12, 256-row direct k
-   chunks, KC = 256), around their edges, on every backend: m across 12-row panels and
-   the m <= 36 direct cutoff, n across 32-wide panels, k across the chunk and KC. */
+/* The AVX-512 tiles (8 x 32 and 12 x 32, exact-height direct kernels 1..14, 256-row
+   direct k chunks, KC = 256, the k <= 12 NN path), around their edges, on every
+   backend: m across row panels and the m <= 36 direct cutoff, n across 32-wide panels,
+   k across the chunk and KC. */
 static void test_wide_tiles(int level)
 {
     static const int ms[] = {11, 12, 13, 24, 25, 35, 36, 37, 48, 49};
@@ -303,6 +304,16 @@ static void test_wide_tiles(int level)
                     for (q = 0; q < 5; q++)
                         if ((i + j + q + ta + tb) % (level == 2 ? 2 : 5) == 0)
                             plain_case(ta, tb, ms[i], ns[j], ks[q], idx++);
+    /* NN with k <= 12 (AVX-512: B held in registers, one instance per k; rows in pairs) */
+    {
+        static const int msk[] = {1, 2, 3, 33};
+        static const int nsk[] = {5, 32, 47};
+        for (q = 1; q <= 13; q++)
+            for (i = 0; i < 4; i++)
+                for (j = 0; j < 3; j++)
+                    if (level >= 1 || (i + j + q) % 3 == 0)
+                        plain_case(0, 0, msk[i], nsk[j], q, idx++);
+    }
 }
 
 /* The AVX2 narrow paths, around their tile shapes (every backend runs them too):
