@@ -3165,7 +3165,7 @@ static void nn__gemm__avx512(int transa, int transb, int m, int n, int k, float 
         cfg.pack_a_cols = nn__sgemm_pack_a12_cols__avx512;
         cfg.worker = nn__gemm_worker12__avx512;
     } else {
-        cfg.mr = 8; cfg.mc = 96; cfg.kc = 256; cfg.nc = 4064; cfg.a_outer = 0;
+        cfg.mr = 8; cfg.mc = 192; cfg.kc = 256; cfg.nc = 4064; cfg.a_outer = 0;
         cfg.ukr[0][0] = nn__sgemm_ukr8__avx512;
         cfg.ukr[1][0] = nn__sgemm_ukr8__avx512_rows;
         cfg.ukr[2][0] = nn__sgemm_ukr8__avx512_cols;
