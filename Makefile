@@ -126,6 +126,8 @@ test-compile: tests/compile/impl.c tests/compile/user.c $(HEADERS) | $(B)/compil
 	  $$cc $$omp $(B)/compile/impl.o $(B)/compile/user.o -o $(B)/compile/two_tu -lm; \
 	  $(B)/compile/two_tu >/dev/null; \
 	  $$cc -std=c99 $(WARN) $$omp $$o -DNN_SIMD_NO_SIMD -I. -c tests/compile/impl.c -o $(B)/compile/impl_nosimd.o; \
+	  if [ $$o = -O0 ]; then $$cc -std=c99 $(WARN) $$omp $$o -DNN_SIMD_NO_AVX512 -I. -c tests/compile/impl.c \
+	    -o $(B)/compile/impl_noavx512.o; fi; \
 	  $$cc -std=c99 $(WARN) $$omp $$o -DNN_NO_STDIO -I. -c tests/compile/impl.c -o $(B)/compile/impl_nostdio.o; \
 	  $$cc -std=c99 $(WARN) $$omp $$o -DNN_STATIC -I. -c tests/compile/impl.c -o $(B)/compile/impl_static.o; \
 	done; done; done; \

@@ -2,14 +2,17 @@
    figure in bench/RESULTS.md is read against.
 
    Each thread runs ACC (12) independent 8-lane FMA chains (ymm, AVX2+FMA via
-   __attribute__((target("avx2,fma"))), chosen at run time; no -mavx2 needed). A chain
+   __attribute__((target("avx2,fma"))), chosen at run time; no -mavx2 needed), and, on a
+   CPU with AVX-512F, the same with 16-lane zmm chains (the avx512 backend's ceiling: on
+   cores with two 512-bit FMA pipes it is twice the ymm one, on Zen 4 the same). A chain
    must have latency x pipes in flight to saturate the FMA units: Zen3 has 2 pipes of
    latency 4, so 8 chains are the minimum and 12 leave slack. Flops per chain step:
    8 lanes x 2 (multiply + add).
 
    Measured at 1 thread and at the OpenMP maximum (OMP_NUM_THREADS, or every CPU) if
    that is more. Best and median GFLOP/s over the repetitions.
-   Output: RESULT fma_peak <threads> 0 <best> <median> GFLOP/s, then a table.
+   Output: RESULT fma_peak <threads> 0 <best> <median> GFLOP/s (ymm) and
+   RESULT fma_peak512 <threads> 0 <best> <median> GFLOP/s (zmm), then a table.
 
    usage: bench_fma_peak [--quick] [--reps N] */
 #define _POSIX_C_SOURCE 199309L /* clock_gettime under -std=c99 */
@@ -60,12 +63,35 @@ __attribute__((target("avx2,fma"))) static float fma_chains(long iters, float se
     for (k = 0; k < 8; k++) s += out[k];
     return s;
 }
+
+/* The same on 16-lane zmm registers (AVX-512F). */
+__attribute__((target("avx512f"))) static float fma_chains512(long iters, float seed)
+{
+    const __m512 m = _mm512_set1_ps(0.999999f), c = _mm512_set1_ps(1e-6f);
+    __m512 a0 = _mm512_set1_ps(seed), a1 = _mm512_set1_ps(seed + 1), a2 = _mm512_set1_ps(seed + 2),
+           a3 = _mm512_set1_ps(seed + 3), a4 = _mm512_set1_ps(seed + 4), a5 = _mm512_set1_ps(seed + 5),
+           a6 = _mm512_set1_ps(seed + 6), a7 = _mm512_set1_ps(seed + 7), a8 = _mm512_set1_ps(seed + 8),
+           a9 = _mm512_set1_ps(seed + 9), a10 = _mm512_set1_ps(seed + 10), a11 = _mm512_set1_ps(seed + 11);
+    long i;
+    for (i = 0; i < iters; i++) {
+        a0 = _mm512_fmadd_ps(a0, m, c);   a1 = _mm512_fmadd_ps(a1, m, c);
+        a2 = _mm512_fmadd_ps(a2, m, c);   a3 = _mm512_fmadd_ps(a3, m, c);
+        a4 = _mm512_fmadd_ps(a4, m, c);   a5 = _mm512_fmadd_ps(a5, m, c);
+        a6 = _mm512_fmadd_ps(a6, m, c);   a7 = _mm512_fmadd_ps(a7, m, c);
+        a8 = _mm512_fmadd_ps(a8, m, c);   a9 = _mm512_fmadd_ps(a9, m, c);
+        a10 = _mm512_fmadd_ps(a10, m, c); a11 = _mm512_fmadd_ps(a11, m, c);
+    }
+    a0 = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)),
+                       _mm512_add_ps(_mm512_add_ps(a4, a5), _mm512_add_ps(a6, a7)));
+    a0 = _mm512_add_ps(a0, _mm512_add_ps(_mm512_add_ps(a8, a9), _mm512_add_ps(a10, a11)));
+    return _mm512_reduce_add_ps(a0);
+}
 #endif
 
 int main(int argc, char **argv)
 {
     int reps = 0, quick = 0, i, maxt = 1, nt, tc[2];
-    double res[2][2];
+    double res[2][2][2]; /* [ymm, zmm][thread counts][best, median] */
     for (i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--quick")) quick = 1;
         else if (!strcmp(argv[i], "--reps") && i + 1 < argc) reps = atoi(argv[++i]);
@@ -88,43 +114,51 @@ int main(int argc, char **argv)
     tc[0] = 1;
     tc[1] = maxt;
     nt = maxt > 1 ? 2 : 1;
-    printf("bench_fma_peak accumulators=%d (8-lane ymm) reps=%d max_threads=%d\n", ACC, reps, maxt);
+    printf("bench_fma_peak accumulators=%d (8-lane ymm; 16-lane zmm where the cpu has avx512f) reps=%d "
+           "max_threads=%d\n", ACC, reps, maxt);
 #if HAVE_X86
     {
         const long iters = quick ? 2000000L : 6000000L; /* ~25 / 75 ms per thread at 100 GF/s */
-        const double flop = (double)iters * ACC * 8 * 2;
         double *t = (double *)malloc(sizeof(double) * (size_t)reps);
         volatile float sink = 0.0f;
-        int k, r;
+        int k, r, w, nw = __builtin_cpu_supports("avx512f") ? 2 : 1;
         if (!t) return 1;
-        for (k = 0; k < nt; k++) {
-            int T = tc[k];
-            sink += fma_chains(iters / 10, 0.5f); /* warm-up: clocks up */
-            for (r = 0; r < reps; r++) {
-                double t0 = now_s();
-                float s = 0.0f;
+        for (w = 0; w < nw; w++) { /* w = 0: ymm, 1: zmm */
+            const int lanes = w ? 16 : 8;
+            const double flop = (double)iters * ACC * lanes * 2;
+            for (k = 0; k < nt; k++) {
+                int T = tc[k];
+                sink += w ? fma_chains512(iters / 10, 0.5f) : fma_chains(iters / 10, 0.5f); /* clocks up */
+                for (r = 0; r < reps; r++) {
+                    double t0 = now_s();
+                    float s = 0.0f;
 #ifdef _OPENMP
 #pragma omp parallel num_threads(T) reduction(+ : s)
 #endif
-                s += fma_chains(iters, (float)r);
-                t[r] = now_s() - t0;
-                if (!isfinite(s)) {
-                    fprintf(stderr, "bench_fma_peak: non-finite sum; not reporting\n");
-                    return 1;
+                    s += w ? fma_chains512(iters, (float)r) : fma_chains(iters, (float)r);
+                    t[r] = now_s() - t0;
+                    if (!isfinite(s)) {
+                        fprintf(stderr, "bench_fma_peak: non-finite sum; not reporting\n");
+                        return 1;
+                    }
+                    sink += s;
                 }
-                sink += s;
+                qsort(t, (size_t)reps, sizeof(double), cmp_d);
+                res[w][k][0] = flop * T / t[0] * 1e-9;
+                res[w][k][1] = flop * T / t[reps / 2] * 1e-9;
+                printf("RESULT %s %d 0 %.1f %.1f GFLOP/s\n", w ? "fma_peak512" : "fma_peak", T,
+                       res[w][k][0], res[w][k][1]);
+                fflush(stdout);
             }
-            qsort(t, (size_t)reps, sizeof(double), cmp_d);
-            res[k][0] = flop * T / t[0] * 1e-9;
-            res[k][1] = flop * T / t[reps / 2] * 1e-9;
-            printf("RESULT fma_peak %d 0 %.1f %.1f GFLOP/s\n", T, res[k][0], res[k][1]);
-            fflush(stdout);
         }
         (void)sink;
         free(t);
+        printf("\n| registers | threads | best GFLOP/s | median GFLOP/s |\n|---|---|---|---|\n");
+        for (w = 0; w < nw; w++)
+            for (i = 0; i < nt; i++)
+                printf("| %s | %d | %.1f | %.1f |\n", w ? "zmm (16 lanes)" : "ymm (8 lanes)", tc[i],
+                       res[w][i][0], res[w][i][1]);
     }
-    printf("\n| threads | best GFLOP/s | median GFLOP/s |\n|---|---|---|\n");
-    for (i = 0; i < nt; i++) printf("| %d | %.1f | %.1f |\n", tc[i], res[i][0], res[i][1]);
 #endif
     return 0;
 }
