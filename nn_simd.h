@@ -1149,6 +1149,8 @@ typedef struct nn__gemm_cfg {
        (NULL: nn__gemm_worker, compiled for the baseline ISA) */
     void (*worker)(void *job, int tid, int nt);
     int a_outer;            /* 1: A panel outer, B panels inner (see nn__gemm_work) */
+    double par_scale;       /* the packed path's per-thread work threshold, in units of
+                               nn__par_min[0] (>>threads) */
 } nn__gemm_cfg;
 
 #define NN__GEMM_KC_MAX 512     /* every cfg.kc <= this */
@@ -1164,7 +1166,7 @@ typedef struct nn__gemm_cfg {
                                    neighbour) leaves the other idle: 128^3 measured
                                    0.89x-1.0x at 2 threads, against 1.37x with 2 */
 #endif
-/* stack workspace: one KC_MAX x 16 B panel and a 4096-float A block (33 KB); larger
+/* stack workspace: one KC_MAX x 16 B panel and a 4096-float A block (49 KB); larger
    calls, and most of the AVX-512 backend's (NR = 32), take the heap */
 #define NN__GEMM_STACK_FLOATS (NN__GEMM_KC_MAX * 16 + 4096 + 64)
 
@@ -1591,7 +1593,7 @@ NN__GEMM_INLINE int nn__gemm_blocked(const nn__gemm_cfg *cfg, int transa, int tr
     nfull = NN__MIN(NC, n) / NR * NR;
     J.nrt = (P + MC / MR - 1) / (MC / MR);
     J.nct = 1;
-    nt = nn__threads_for(2.0 * m * n * k, nn__par_min[0], (long)P * npb);
+    nt = nn__threads_for(2.0 * m * n * k, nn__par_min[0] * cfg->par_scale, (long)P * npb);
     if (nt > 1) {
         const int want = NN__GEMM_TASKS * nt;
         if (J.nrt < nt) J.nrt = NN__MIN(P, nt);
@@ -2749,6 +2751,7 @@ static void nn__gemm__avx2(int transa, int transb, int m, int n, int k, float al
     nn__gemm_cfg cfg;
     cfg.worker = NULL;
     cfg.a_outer = 0;
+    cfg.par_scale = 1.0;
     cfg.mr = 6; cfg.nr = 16; cfg.mc = NN__AVX2_MC; cfg.kc = NN__AVX2_KC; cfg.nc = NN__AVX2_NC;
     cfg.ukr[0][0] = nn__sgemm_ukr_6x16__avx2;
     cfg.ukr[1][0] = nn__sgemm_ukr_6x16__avx2_rows;
@@ -2790,11 +2793,9 @@ NN__AVX2_END
 
 /* >>avx512 ------------------------------------------------------------------ */
 /* The AVX-512 backend: the AVX2 backend's tables (element-wise, softmax, reductions,
-   optimizers, the skinny NT dot path) with the GEMM micro-kernels, packers and direct
-   path on 512-bit vectors. Those element-wise kernels stream memory at the sizes a
-   network uses, and 512-bit versions of them measured no faster; the GEMM is where
-   the doubled FMA width counts (on a core with two 512-bit FMA pipes, 2x the AVX2
-   peak). Everything between NN__AVX512_BEGIN and NN__AVX512_END is compiled for
+   optimizers) with the GEMM on 512-bit vectors: micro-kernels, packers, the direct,
+   tiny-K and skinny-NT paths. The GEMM is where the doubled FMA width counts (on a core
+   with two 512-bit FMA pipes, 2x the AVX2 peak); the other kernels are not ported. Everything between NN__AVX512_BEGIN and NN__AVX512_END is compiled for
    AVX-512F (+ AVX2, FMA) and reached only after the CPU and OS were checked. */
 #if NN__HAS_AVX512
 #  if defined(__clang__)
@@ -2812,12 +2813,13 @@ NN__AVX512_BEGIN
 
      C[m x n] := alpha * A_panel * B_panel + beta * C[m x n]      m <= MR, n <= 32
 
-   Per k step: 2 loads of B (32 floats), MR broadcasts of A (folded into the FMAs as
-   {1to16} memory operands), 2*MR FMAs. Register map (32 zmm), MR = 12:
+   Per k step: 2 loads of B (32 floats), MR broadcasts of A (vbroadcastss from memory),
+   2*MR FMAs. Register map (32 zmm):
        zmm b0, b1          b(p, 0..15), b(p, 16..31)
-       24 accumulators     acc<i>a, acc<i>b = row i, columns 0..15 and 16..31
-   24 independent FMA chains cover 2 FMA pipes x 4-cycle latency (8 needed) with room
-   for the loads: 14 loads per 24 FMAs. k is not unrolled (as the AVX2 kernel). A may be
+       2*MR accumulators   acc<i>a, acc<i>b = row i, columns 0..15 and 16..31
+   MR = 8 (16 chains) or 12 (24 chains) covers 2 FMA pipes x 4-cycle latency (8 needed);
+   at MR = 12, 14 loads per 24 FMAs. Alone on L1-resident panels (k = 256) it runs at
+   178 (MR = 8) and 190 (MR = 12) GFLOP/s of the measured 215. k is not unrolled (as the AVX2 kernel). A may be
    packed (rsa = 1, csa = MR), rows of a row-major op(A) in place (rsa = lda, csa = 1)
    or MR contiguous floats per k step in place (rsa = 1, csa = lda); in place, only full
    panels are passed (the driver packs a partial one). B rows are 32 floats (a packed
@@ -2870,12 +2872,12 @@ NN__GEMM_INLINE void nn__sgemm_ukr_body__avx512(const int MR, int k, const float
         float *ci = c + (i) * ldc;                                                      \
         __m512 v0 = acc##i##a, v1 = acc##i##b;                                          \
         if (alpha != 1.0f) { v0 = _mm512_mul_ps(va, v0); v1 = _mm512_mul_ps(va, v1); }  \
-        if (beta != 0.0f) {                                                             \
+        if (beta != 0.0f) { /* (the second half only where it exists: n > 16) */       \
             v0 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(ma, ci), v0);                \
-            v1 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(mb, ci + 16), v1);           \
+            if (n > 16) v1 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(mb, ci + 16), v1); \
         }                                                                               \
         _mm512_mask_storeu_ps(ci, ma, v0);                                              \
-        _mm512_mask_storeu_ps(ci + 16, mb, v1);                                         \
+        if (n > 16) _mm512_mask_storeu_ps(ci + 16, mb, v1);                             \
     }
         NN__Z_ROW(0) NN__Z_ROW(1) NN__Z_ROW(2) NN__Z_ROW(3) NN__Z_ROW(4)
         NN__Z_ROW(5) NN__Z_ROW(6) NN__Z_ROW(7) NN__Z_ROW(8) NN__Z_ROW(9)
@@ -3150,12 +3152,13 @@ NN__GEMM_INLINE void nn__sgemm_smallk_body__avx512(const int K, int m, int n, fl
 #pragma GCC unroll 12
         for (p = 0; p < K; p++) {
             b0[p] = _mm512_maskz_loadu_ps(ma, B + (size_t)p * ldb + jr);
-            b1[p] = _mm512_maskz_loadu_ps(mb, B + (size_t)p * ldb + jr + 16);
+            b1[p] = nv > 16 ? _mm512_maskz_loadu_ps(mb, B + (size_t)p * ldb + jr + 16)
+                            : _mm512_setzero_ps();
         }
         for (i = 0; i < m; i += 2) {
             const int two = i + 1 < m;
             const float *a0 = A + (size_t)i * lda, *a1 = two ? a0 + lda : a0;
-            float *c0 = C + (size_t)i * ldc + jr, *c1 = c0 + ldc;
+            float *c0 = C + (size_t)i * ldc + jr, *c1 = two ? c0 + ldc : c0;
             __m512 x0 = _mm512_set1_ps(a0[0]), x1 = _mm512_set1_ps(a1[0]);
             __m512 s00 = _mm512_mul_ps(x0, b0[0]), s01 = _mm512_mul_ps(x0, b1[0]);
             __m512 s10 = _mm512_mul_ps(x1, b0[0]), s11 = _mm512_mul_ps(x1, b1[0]);
@@ -3174,17 +3177,17 @@ NN__GEMM_INLINE void nn__sgemm_smallk_body__avx512(const int K, int m, int n, fl
             }
             if (beta != 0.0f) {
                 s00 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(ma, c0), s00);
-                s01 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(mb, c0 + 16), s01);
+                if (nv > 16) s01 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(mb, c0 + 16), s01);
             }
             _mm512_mask_storeu_ps(c0, ma, s00);
-            _mm512_mask_storeu_ps(c0 + 16, mb, s01);
+            if (nv > 16) _mm512_mask_storeu_ps(c0 + 16, mb, s01);
             if (two) {
                 if (beta != 0.0f) {
                     s10 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(ma, c1), s10);
-                    s11 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(mb, c1 + 16), s11);
+                    if (nv > 16) s11 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(mb, c1 + 16), s11);
                 }
                 _mm512_mask_storeu_ps(c1, ma, s10);
-                _mm512_mask_storeu_ps(c1 + 16, mb, s11);
+                if (nv > 16) _mm512_mask_storeu_ps(c1 + 16, mb, s11);
             }
         }
     }
@@ -3231,9 +3234,15 @@ static nn__softmax_fn nn__avx512_gemm_softmax;
 /* Two geometries, chosen per call by size, measured with bench/bench_gemm.c (1 thread,
    Xeon with two 512-bit FMA pipes, 48 KiB L1d, 2 MiB L2; GFLOP/s, OpenBLAS in brackets):
    - "small" (the layers of a network): 8 x 32 tiles, B panel outer (KC x 32 floats in
-     L1 across the block's A panels), MC = 96, KC = 256, NC = 4064. 8 rows divide every
-     batch size in use (32, 128, 256: no padded rows); against 12 x 32 tiles it was 1-4%
-     faster on all nine b128 training GEMMs (e.g. NT 128x256x256 160 vs 155 [120]).
+     L1 across the block's A panels), MC = 192, KC = 256, NC = 4064. 8 rows divide every
+     batch size in use (32, 128, 256: no padded rows); against 12 x 32 tiles it was 1-6%
+     faster on five of the six packed-path b128 training GEMMs (NT 128x128x256: 160 vs
+     154 [120]) and 2% slower on the sixth (TN 128x256x128: 148 vs 151 [133]). MC = 192
+     (the sweep saw no difference between 96 and 240 on one thread) puts m = 128 in one
+     row block, which two threads then cut into two equal halves.
+   - The packed path takes a team only from 4x nn__par_min[0] per thread (2 MFLOP):
+     measured at 2 threads forced, 96^3 ran 0.6x and 128^3 1.0-1.1x of one thread (the
+     shared B packing and its barrier cost as much as on AVX2, the tiles half as long).
    - "large" (2 m n k >= NN__AVX512_LARGE_FLOPS): 12 x 32 tiles, A panel outer (12 x KC
      in L1 while the KC x NC block of B streams from L2: the BLIS skx arrangement),
      MC = 144, KC = 256, NC = 512: 2048^3 117 -> 147 [155], 1024^3 127 -> 146 [146]. */
@@ -3274,6 +3283,7 @@ static void nn__gemm__avx512(int transa, int transb, int m, int n, int k, float 
         cfg.worker = nn__gemm_worker8__avx512;
     }
     cfg.pack_b_cols = nn__sgemm_pack_bt32__avx512;
+    cfg.par_scale = 4.0;
     cfg.act = nn__avx512_gemm_act;
     cfg.softmax = nn__avx512_gemm_softmax;
     if (!transa && transb && k > 0 && (n <= 12 || m <= 4)) { /* dot-product tiles */
@@ -3956,6 +3966,7 @@ static void nn__gemm__neon(int transa, int transb, int m, int n, int k, float al
     nn__gemm_cfg cfg;
     cfg.worker = NULL;
     cfg.a_outer = 0;
+    cfg.par_scale = 1.0;
     cfg.mr = 8; cfg.nr = 12; cfg.mc = 128; cfg.kc = 256; cfg.nc = 4080;
     cfg.ukr[0][0] = nn__sgemm_ukr_8x12__neon;
     cfg.ukr[1][0] = nn__sgemm_ukr_8x12__neon_rows;

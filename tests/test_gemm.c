@@ -293,13 +293,13 @@ static void test_large(int level)
    k across the chunk and KC. */
 static void test_wide_tiles(int level)
 {
-    static const int ms[] = {11, 12, 13, 24, 25, 35, 36, 37, 48, 49};
+    static const int ms[] = {11, 12, 13, 14, 24, 25, 28, 35, 36, 37, 48, 49};
     static const int ns[] = {31, 32, 33, 64, 65, 100};
     static const int ks[] = {1, 16, 17, 255, 257};
     int i, j, q, ta, tb, idx = 0;
     for (ta = 0; ta < 2; ta++)
         for (tb = 0; tb < 2; tb++)
-            for (i = 0; i < 10; i++)
+            for (i = 0; i < 12; i++)
                 for (j = 0; j < 6; j++)
                     for (q = 0; q < 5; q++)
                         if ((i + j + q + ta + tb) % (level == 2 ? 2 : 5) == 0)
