@@ -3038,8 +3038,12 @@ static void nn__sgemm_pack_bt32__avx512(int kc, const float *src, int ld, float 
    rows of C, whatever the thread split) go to the AVX2 1- and 2-row tiles. */
 NN__GEMM_INLINE __m256 nn__fold512(__m512 v)
 {
-    return _mm256_add_ps(_mm512_castps512_ps256(v),
-                         _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)));
+    /* lanes i + 8 onto lanes i, through memory: g++ 12 warns (-Wmaybe-uninitialized,
+       from its own headers) on every zmm -> ymm cast or extract it inlines; once per
+       accumulator per tile, after the k loop */
+    NN__ALIGNAS64 float t[16];
+    _mm512_store_ps(t, v);
+    return _mm256_add_ps(_mm256_load_ps(t), _mm256_load_ps(t + 8));
 }
 
 NN__GEMM_INLINE void nn__sgemm_dot_tile__avx512(const int NC, int mi, int k, float alpha,
