@@ -1256,12 +1256,19 @@ NN__GEMM_INLINE void nn__gemm_epilogue(const nn__gemm_cfg *cfg, float *C, int ld
    bench/bench_gemm.c): 0 = read in place, 1 = pack.
    - A in place when n <= 4*NR (few column panels reuse a packed copy): e.g. the N=10
      output layer. Transposed A is packed when n or m is not small.
-   - B in place (transb == 0) up to 6 MR panels of m: at batch 32, NN 32x784x256 went
-     from 84 to 92 GFLOP/s; at m = 128 in place and packed measured the same. */
+   - B (transb == 0) read in place, except when its rows sit a multiple of 2 KB apart
+     and m is over 6 MR panels: then it is packed (a kc x NR panel in place would map
+     to a few L1 sets and span kc pages). Measured (Zen 4, AVX-512 backend, best of 40, 1 thread; the earlier
+     rule packed whenever m > 6 MR panels): NN 128x784x256 108.5 -> 113.0 GFLOP/s, TN
+     256x784x1024 102.1 -> 106.3, NN 256x256x4096 103.9 -> 108.0, NN 2048x784x256 and
+     4096x256x256 +0.5%; 1024^3 and 2048^3 lost 6% in place (4 and 8 KB row stride).
+     With 2 threads the in-place B also drops the pack copy from the other core's
+     cache: the 784-256-128-10 training step at batch 128 went 745-749 -> 729-735 us.
+     At batch 32, NN 32x784x256 went from 84 to 92 GFLOP/s (Zen 3) in place. */
 typedef struct nn__gemm_plan { int pack_a, pack_b, panel_b; } nn__gemm_plan;
 
 NN__GEMM_INLINE nn__gemm_plan nn__gemm_plan_for(const nn__gemm_cfg *cfg, int transa,
-                                                 int transb, int m, int n, int k)
+                                                 int transb, int m, int n, int k, int ldb)
 {
     nn__gemm_plan pl;
     (void)k;
@@ -1269,7 +1276,7 @@ NN__GEMM_INLINE nn__gemm_plan nn__gemm_plan_for(const nn__gemm_cfg *cfg, int tra
     pl.pack_a = n > 4 * cfg->nr;
     if (transa) pl.pack_a = NN__GEMM_TA_PACK ? (n > 4 * cfg->nr || m > 4 * cfg->mr) : 0;
     /* B panel is reused by ceil(m / MR) row panels */
-    pl.pack_b = transb || m > NN__GEMM_BDIRECT_PANELS * cfg->mr;
+    pl.pack_b = transb || (m > NN__GEMM_BDIRECT_PANELS * cfg->mr && ldb % 512 == 0);
     /* single MC block: pack B panel by panel (stack, L1) instead of a KC x NC block */
     pl.panel_b = pl.pack_b && m <= cfg->mc;
     return pl;
@@ -1576,7 +1583,7 @@ NN__GEMM_INLINE int nn__gemm_blocked(const nn__gemm_cfg *cfg, int transa, int tr
     }
 
     J.cfg = cfg;
-    J.pl = nn__gemm_plan_for(cfg, transa, transb, m, n, k);
+    J.pl = nn__gemm_plan_for(cfg, transa, transb, m, n, k, ldb);
     J.transa = transa; J.transb = transb; J.m = m; J.n = n; J.k = k;
     J.lda = lda; J.ldb = ldb; J.ldc = ldc; J.alpha = alpha; J.beta = beta;
     J.A = A; J.B = B; J.C = C; J.bias = bias; J.act = act; J.act_param = act_param;
