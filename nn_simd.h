@@ -826,6 +826,9 @@ static void nn__par_range(ptrdiff_t total, ptrdiff_t parts, ptrdiff_t gran, ptrd
    for an element wherever it sits in the array, so any cut is bit-identical. sumsq is
    not cut (its summation order would change); all_finite ANDs per-task flags. */
 #define NN__PAR_MAX_TASKS 64
+#ifndef NN__EW_TASKS
+#  define NN__EW_TASKS 4 /* tasks per thread of a shared element-wise call */
+#endif
 enum { NN__EW_FWD, NN__EW_BWD, NN__EW_SOFTMAX, NN__EW_SOFTMAX_BWD, NN__EW_COLSUMS,
        NN__EW_AXPY, NN__EW_FINITE, NN__EW_OPTIM };
 
@@ -890,7 +893,7 @@ static int nn__ew_par(nn__ew_job *J, size_t total, ptrdiff_t gran, double cost)
     J->total = (ptrdiff_t)total;
     J->gran = gran;
     J->cnt = 0;
-    J->ntasks = (int)NN__MIN(units, (ptrdiff_t)NN__MIN(NN__PAR_MAX_TASKS, 4 * nt));
+    J->ntasks = (int)NN__MIN(units, (ptrdiff_t)NN__MIN(NN__PAR_MAX_TASKS, NN__EW_TASKS * nt));
     nn__par_run(nn__ew_worker, J, nt);
     return 1;
 }
@@ -1166,6 +1169,9 @@ typedef struct nn__gemm_cfg {
                                    neighbour) leaves the other idle: 128^3 measured
                                    0.89x-1.0x at 2 threads, against 1.37x with 2 */
 #endif
+#ifndef NN__GEMM_ACACHE_FLOATS
+#  define NN__GEMM_ACACHE_FLOATS (64 * 1024) /* per-thread packed A kept for all of K (>>threads) */
+#endif
 /* stack workspace: one KC_MAX x 16 B panel and a 4096-float A block (49 KB); larger
    calls, and most of the AVX-512 backend's (NR = 32), take the heap */
 #define NN__GEMM_STACK_FLOATS (NN__GEMM_KC_MAX * 16 + 4096 + 64)
@@ -1298,6 +1304,10 @@ typedef struct nn__gemm_job {
     nn_act act;
     float act_param;
     int nrt, nct;      /* row and column tasks per jc block */
+    /* acache: a thread keeps its row block's op(A) packed for all of K (block pc at
+       apack + pc * arows) and takes tiles column block by column block, so the tiles
+       it takes in a row mostly share that row block and pack A once */
+    int acache, arows;
     float *bpack;      /* shared: op(B) of one jc block packed for all of K */
     float *apack;      /* per thread: apack + tid * astride */
     size_t astride;
@@ -1316,7 +1326,7 @@ NN__GEMM_INLINE void nn__gemm_work(nn__gemm_job *J, int tid, int nt, const int M
     const int nkb = (k + KC - 1) / KC, P = (m + MR - 1) / MR, ntiles = J->nrt * J->nct;
     const int whole = n <= NC && J->nct == 1; /* tiles span whole rows: softmax per tile */
     float *apack = J->apack + (size_t)tid * J->astride;
-    int jc, t;
+    int jc, t, arb = -1; /* arb: row block whose packed A (all K blocks) is in apack */
 
     for (jc = 0; jc < n; jc += NC) {
         const int nc = NN__MIN(NC, n - jc), npb = (nc + NR - 1) / NR, nfull = nc / NR * NR;
@@ -1344,8 +1354,10 @@ NN__GEMM_INLINE void nn__gemm_work(nn__gemm_job *J, int tid, int nt, const int M
         while ((t = nn__par_next(&J->cnt[1], nt)) < ntiles) {
             ptrdiff_t r0, r1, c0, c1;
             int i0, mc, j0, j1, pc;
-            nn__par_range(P, J->nrt, 1, t / J->nct, &r0, &r1);
-            nn__par_range(npb, J->nct, 1, t % J->nct, &c0, &c1);
+            const int rb = J->acache ? t % J->nrt : t / J->nct;
+            const int cached = J->acache && rb == arb;
+            nn__par_range(P, J->nrt, 1, rb, &r0, &r1);
+            nn__par_range(npb, J->nct, 1, J->acache ? t / J->nrt : t % J->nct, &c0, &c1);
             i0 = (int)r0 * MR;
             mc = NN__MIN(m, (int)r1 * MR) - i0;
             j0 = (int)c0 * NR;
@@ -1357,8 +1369,10 @@ NN__GEMM_INLINE void nn__gemm_work(nn__gemm_job *J, int tid, int nt, const int M
                 const float *Ab = transa ? A + (size_t)pc * lda + i0 : A + (size_t)i0 * lda + pc;
                 const float *Bp = B + (size_t)pc * ldb + jc; /* B in place: transb == 0 */
                 const int mfull = pl.pack_a ? mc : mc / MR * MR;
-                if (pl.pack_a) nn__gemm_pack_a(cfg, MR, transa, mc, kc, Ab, lda, apack);
-                else if (mfull < mc)
+                float *ap = J->acache ? apack + (size_t)pc * J->arows : apack;
+                if (pl.pack_a) {
+                    if (!cached) nn__gemm_pack_a(cfg, MR, transa, mc, kc, Ab, lda, ap);
+                } else if (mfull < mc)
                     nn__gemm_pack_a(cfg, MR, transa, mc - mfull, kc,
                                     transa ? Ab + mfull : Ab + (size_t)mfull * lda, lda, apack);
                 /* micro-tiles of this tile: B panel outer (it stays in L1 across the A
@@ -1386,7 +1400,7 @@ NN__GEMM_INLINE void nn__gemm_work(nn__gemm_job *J, int tid, int nt, const int M
                                 bp = J->bpack + (size_t)pc * NR;
                             }
                             if (pl.pack_a)
-                                cfg->ukr[0][bd](kc, apack + (size_t)ir * kc, 1, MR, bp, ldbp, c,
+                                cfg->ukr[0][bd](kc, ap + (size_t)ir * kc, 1, MR, bp, ldbp, c,
                                                 ldc, J->alpha, beta_p, mv, nv);
                             else if (ir >= mfull)
                                 cfg->ukr[0][bd](kc, apack, 1, MR, bp, ldbp, c, ldc, J->alpha,
@@ -1404,6 +1418,7 @@ NN__GEMM_INLINE void nn__gemm_work(nn__gemm_job *J, int tid, int nt, const int M
                                       J->bias ? J->bias + jc + j0 : NULL, J->act,
                                       J->act_param, whole);
             }
+            arb = rb;
         }
         if (jc + NC < n) { /* the next jc block repacks B */
             nn__par_barrier(nt);
@@ -1611,7 +1626,9 @@ NN__GEMM_INLINE int nn__gemm_blocked(const nn__gemm_cfg *cfg, int transa, int tr
     {
         size_t kcm = (size_t)NN__MIN(KC, k);
         size_t rows = (size_t)((P + J.nrt - 1) / J.nrt) * MR; /* tallest row block */
-        na = J.pl.pack_a ? rows * kcm : kcm * MR; /* A block, or one edge A panel */
+        J.acache = nt > 1 && J.nct > 1 && J.pl.pack_a && rows * k <= NN__GEMM_ACACHE_FLOATS;
+        J.arows = (int)rows;
+        na = J.pl.pack_a ? rows * (J.acache ? (size_t)k : kcm) : kcm * MR; /* A block(s), or one edge A panel */
         na = (na + 16 + 15) / 16 * 16;   /* slack: vector packing may store 16 floats past a panel */
         nb = J.pl.pack_b ? (size_t)k * npb * NR : (nfull < NN__MIN(NC, n) || n > NC) ? (size_t)k * NR : 0;
         nb = (nb + 15) / 16 * 16;
