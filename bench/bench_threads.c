@@ -4,7 +4,8 @@
    1. GEMM 1024^3 (NN): 1 thread vs 2 threads, GFLOP/s; OpenBLAS 1 and 2 threads in the
       same run when linked (NN_BENCH_OPENBLAS).
    2. A training step (forward, backprop, Adam) of 784-256-128-10 at batch 128 on
-      random data: samples/s with 1 and 2 threads.
+      random data: samples/s with 1 and 2 threads; then the time of its phases
+      (forward, forward + backprop, the Adam step) with 1 and 2 threads.
    3. Contention: a busy-loop child process pinned to CPU 0, then the same training
       step with 1 thread (free to run on CPU 1) and with 2 threads, after 1.5 s of
       2-thread training (the steady state of a long run: nn_simd.h's contention
@@ -200,6 +201,46 @@ static void print_train_row(const char *what, stat2 s, int batch, int steps, sta
            regions);
 }
 
+/* the step's phases, one call each: forward alone, forward + backprop, Adam step */
+typedef struct phase_ctx { train_ctx *t; int which, s; } phase_ctx;
+
+static void run_phase(void *v)
+{
+    phase_ctx *p = (phase_ctx *)v;
+    train_ctx *t = p->t;
+    const float *x = t->x + (size_t)(p->s % 4) * t->batch * 784, *y;
+    float loss;
+    if (p->which == 0) nn_net_forward(t->net, x, t->batch, &y);
+    else if (p->which == 1) nn_net_backprop(t->net, x, NULL, t->labels + (p->s % 4) * t->batch, t->batch, &loss);
+    else nn_optim_step(t->opt, t->net);
+    p->s++;
+}
+
+static void section_phases(train_ctx *t)
+{
+    static const char *name[3] = {"forward", "forward + backprop", "Adam step (incl. the finite check)"};
+    stat2 s1[3], s2[3];
+    phase_ctx p;
+    int w, reps = quick ? 41 : 201;
+    p.t = t;
+    p.s = 0;
+    for (w = 0; w < 3; w++) { /* thread counts alternate per phase: the same host noise for both */
+        p.which = w;
+        nn_simd_set_threads(2);
+        s2[w] = measure(run_phase, &p, reps, 1);
+        nn_simd_set_threads(1);
+        s1[w] = measure(run_phase, &p, reps, 1);
+    }
+    nn_simd_set_threads(0);
+    printf("Where the step's time goes (one call, best / median of %d):\n\n", reps);
+    printf("| phase | 1 thread us | 2 threads us | speedup best | median |\n|---|---|---|---|---|\n");
+    for (w = 0; w < 3; w++)
+        printf("| %s | %.0f / %.0f | %.0f / %.0f | %.2fx | %.2fx |\n", name[w], s1[w].best * 1e6,
+               s1[w].median * 1e6, s2[w].best * 1e6, s2[w].median * 1e6,
+               s1[w].best / s2[w].best, s1[w].median / s2[w].median);
+    printf("\n");
+}
+
 static void section_train(void)
 {
     train_ctx t;
@@ -222,6 +263,7 @@ static void section_train(void)
     print_train_row("1", s1, 128, t.steps, s1, r1, st1);
     print_train_row("2", s2, 128, t.steps, s1, r2, st2);
     printf("\n");
+    section_phases(&t);
     fflush(stdout);
     train_free(&t);
 }
