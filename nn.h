@@ -1145,14 +1145,13 @@ NNDEF void nn_optim_reset(nn_optim *opt)
 NNDEF nn_status nn_optim_step(nn_optim *opt, nn_net *net)
 {
     const nn__backend *be = nn__active;
-    nn_simd_optim_args p;
+    nn_simd_optim_args p, pb;
     nn_simd_optim kind;
     const nn_optim_desc *d;
     size_t nw;
     if (!opt || !net) return NN_ERR_INVALID;
     if (!nn__same_layout(opt, net)) return NN_ERR_SHAPE;
     if (!be) return NN_ERR_BACKEND;
-    if (!be->all_finite(net->grads, net->n_params)) return NN_ERR_NONFINITE;
     d = &opt->desc;
     memset(&p, 0, sizeof p);
     p.lr = d->lr;
@@ -1176,11 +1175,14 @@ NNDEF nn_status nn_optim_step(nn_optim *opt, nn_net *net)
     }
     }
     nw = opt->n_weights;
+    pb = p; /* decoupled decay on the weights only */
     p.wd = d->weight_decay;
-    be->optim[kind](&p, net->params, net->grads, opt->s1, opt->s2, nw);
-    p.wd = 0.0f;
-    be->optim[kind](&p, net->params + nw, net->grads + nw, opt->s1 ? opt->s1 + nw : NULL,
-                    opt->s2 ? opt->s2 + nw : NULL, opt->n - nw);
+    pb.wd = 0.0f;
+    /* the finite check and the update in one pass: nothing is written unless every
+       gradient is finite */
+    if (!be->optim_checked((int)kind, &p, &pb, net->params, net->grads, opt->s1, opt->s2, nw,
+                           opt->n))
+        return NN_ERR_NONFINITE;
     opt->t++;
     return NN_OK;
 }

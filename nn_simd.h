@@ -371,6 +371,10 @@ typedef struct nn__backend {
     nn__sumsq_fn       sumsq;
     nn__all_finite_fn  all_finite;
     nn__optim_fn       optim[NN_SIMD_OPTIM_COUNT];
+    /* the checked step (>>threads): 0 if g[0, n) is not all finite, and then nothing
+       was written; else optim[kind] with aw on [0, nw) and ab on [nw, n) */
+    int (*optim_checked)(int kind, const nn_simd_optim_args *aw, const nn_simd_optim_args *ab,
+                         float *w, const float *g, float *s1, float *s2, size_t nw, size_t n);
 } nn__backend;
 
 /* >>scalar ------------------------------------------------------------------ */
@@ -806,6 +810,17 @@ static int nn__par_next(int *counter, int nt)
     return v;
 }
 
+/* The team waits here (orphaned barrier: binds to nn__par_run's region). */
+static void nn__par_barrier(int nt)
+{
+#ifdef _OPENMP
+    if (nt > 1) {
+#pragma omp barrier
+    }
+#endif
+    (void)nt;
+}
+
 /* [lo, hi) of part t of `total` units split into `parts` near-equal parts, each a
    multiple of `gran` (except the end): fixed by (total, parts, gran) alone. */
 static void nn__par_range(ptrdiff_t total, ptrdiff_t parts, ptrdiff_t gran, ptrdiff_t t,
@@ -981,6 +996,69 @@ static void nn__par_optim(nn__optim_fn fn, int kind, const nn_simd_optim_args *a
         fn(args, w, g, s1, s2, n);
 }
 
+/* The optimizer step with its finite check in one region: each thread checks its own
+   contiguous share of the gradient, the team meets at a barrier, and only if every
+   share was finite does each thread update the same share, while that share of the
+   gradient is still in its cache (the check and the update were two regions that each
+   streamed the whole gradient). The kernels are element-wise, so the shares do not
+   change any result. */
+typedef struct nn__optc_job {
+    nn__all_finite_fn fin;
+    nn__optim_fn opt;
+    const nn_simd_optim_args *aw, *ab;
+    float *w, *s1, *s2;
+    const float *g;
+    size_t nw, n;
+    int done;                       /* set by thread 0: the update ran */
+    unsigned char ok[NN__PAR_MAX_TASKS];
+} nn__optc_job;
+
+static void nn__optc_part(const nn__optc_job *J, size_t lo, size_t hi)
+{
+    const size_t mid = NN__MIN(NN__MAX(J->nw, lo), hi); /* [lo, mid) weights, [mid, hi) the rest */
+    if (lo < mid)
+        J->opt(J->aw, J->w + lo, J->g + lo, J->s1 ? J->s1 + lo : NULL, J->s2 ? J->s2 + lo : NULL,
+               mid - lo);
+    if (mid < hi)
+        J->opt(J->ab, J->w + mid, J->g + mid, J->s1 ? J->s1 + mid : NULL,
+               J->s2 ? J->s2 + mid : NULL, hi - mid);
+}
+
+static void nn__optc_worker(void *vjob, int tid, int nt)
+{
+    nn__optc_job *J = (nn__optc_job *)vjob;
+    ptrdiff_t lo, hi;
+    int t;
+    nn__par_range((ptrdiff_t)J->n, nt, 16, tid, &lo, &hi);
+    J->ok[tid] = (unsigned char)(lo >= hi || J->fin(J->g + lo, (size_t)(hi - lo)) != 0);
+    nn__par_barrier(nt);
+    for (t = 0; t < nt; t++)
+        if (!J->ok[t]) return;
+    if (tid == 0) J->done = 1; /* every thread reached the same verdict */
+    if (lo < hi) nn__optc_part(J, (size_t)lo, (size_t)hi);
+}
+
+static int nn__par_optim_checked(nn__all_finite_fn fin, nn__optim_fn opt, int kind,
+                                 const nn_simd_optim_args *aw, const nn_simd_optim_args *ab,
+                                 float *w, const float *g, float *s1, float *s2, size_t nw,
+                                 size_t n)
+{
+    nn__optc_job J;
+    const double cost = kind == NN_SIMD_OPTIM_SGD ? NN__PAR_COST_CHEAP : NN__PAR_COST_OPTIM;
+    int nt = nn__threads_for((double)n * (cost + NN__PAR_COST_CHEAP), nn__par_min[1],
+                             (long)NN__MIN((n + 15) / 16, (size_t)NN__PAR_MAX_TASKS));
+    J.fin = fin; J.opt = opt; J.aw = aw; J.ab = ab; J.w = w; J.g = g; J.s1 = s1; J.s2 = s2;
+    J.nw = nw; J.n = n;
+    if (nt <= 1) {
+        if (!fin(g, n)) return 0;
+        nn__optc_part(&J, 0, n);
+        return 1;
+    }
+    J.done = 0;
+    nn__par_run(nn__optc_worker, &J, nt);
+    return J.done;
+}
+
 /* Per backend: a copy of its kernels (nn__raw_<isa>) and wrappers calling them. */
 #define NN__PAR_ACT_WRAP(isa, ID)                                                          \
     static void nn__act_fwd##ID##__par_##isa(const float *x, float *y, size_t n, float p)  \
@@ -1027,6 +1105,14 @@ static void nn__par_optim(nn__optim_fn fn, int kind, const nn_simd_optim_args *a
     {                                                                                      \
         return nn__par_all_finite(nn__raw_##isa.all_finite, x, n);                         \
     }                                                                                      \
+    static int nn__optim_checked__par_##isa(int kind, const nn_simd_optim_args *aw,        \
+                                            const nn_simd_optim_args *ab, float *w,        \
+                                            const float *g, float *s1, float *s2,          \
+                                            size_t nw, size_t n)                           \
+    {                                                                                      \
+        return nn__par_optim_checked(nn__raw_##isa.all_finite, nn__raw_##isa.optim[kind],  \
+                                     kind, aw, ab, w, g, s1, s2, nw, n);                   \
+    }                                                                                      \
     /* t: a complete table; keeps its kernels and points its slots to the wrappers */     \
     static void nn__par_install_##isa(nn__backend *t)                                      \
     {                                                                                      \
@@ -1047,6 +1133,7 @@ static void nn__par_optim(nn__optim_fn fn, int kind, const nn_simd_optim_args *a
         t->col_sums = nn__col_sums__par_##isa;                                             \
         t->axpy = nn__axpy__par_##isa;                                                     \
         t->all_finite = nn__all_finite__par_##isa;                                         \
+        t->optim_checked = nn__optim_checked__par_##isa;                                   \
     }
 
 /* >>gemm_driver: ISA-agnostic BLIS-style blocked GEMM ----------------------- */
@@ -1101,17 +1188,6 @@ static void nn__par_optim(nn__optim_fn fn, int kind, const nn_simd_optim_args *a
    whole rows: it runs there when one NC block spans all of n, otherwise after the
    jc loop. */
 #if NN__HAS_AVX2 || NN__HAS_NEON
-
-/* >>threads: the team waits here (orphaned barrier: binds to nn__par_run's region) */
-static void nn__par_barrier(int nt)
-{
-#ifdef _OPENMP
-    if (nt > 1) {
-#pragma omp barrier
-    }
-#endif
-    (void)nt;
-}
 
 #if defined(__GNUC__) || defined(__clang__)
 #  define NN__GEMM_INLINE static inline __attribute__((always_inline))

@@ -380,6 +380,79 @@ static void check_all_gemms(void)
     check_gemm(0, 1, 300, 700, 0, 0.25f, 1, NN_ACT_SIGMOID);  /* k == 0 */
 }
 
+/* The optimizer's finite check and update share one region (each thread checks, then
+   updates, its own share): a NaN or Inf in any thread's share, at its first or last
+   element, must refuse the whole step at every thread count and leave the weights and
+   optimizer state untouched; the next finite step must match the 1-thread one. */
+static void check_nonfinite_team(void)
+{
+    static const float bad[2] = {NAN, -INFINITY};
+    nn_net_desc d;
+    nn_optim_desc od;
+    int t, q, b;
+    memset(&d, 0, sizeof d);
+    d.n_inputs = 50;
+    d.layers[0].units = 40;
+    d.layers[1].units = 5;
+    d.max_batch = 4;
+    d.loss = NN_LOSS_SOFTMAX_CE;
+    d.seed = 9;
+    memset(&od, 0, sizeof od);
+    od.kind = NN_OPTIM_ADAMW;
+    for (t = 0; t < NTC; t++) {
+        for (q = 0; q <= 16; q++) {
+            nn_net *net = NULL, *ref = NULL;
+            nn_optim *opt = NULL, *ropt = NULL;
+            size_t n = 0, nw = 0, pos;
+            float *g, *keep_p = NULL, *keep_s1 = NULL, *keep_s2 = NULL, *gr;
+            nn_status st;
+            if (nn_net_create(&d, &net) != NN_OK || nn_optim_create(net, &od, &opt) != NN_OK ||
+                nn_net_create(&d, &ref) != NN_OK || nn_optim_create(ref, &od, &ropt) != NN_OK) {
+                NN_CHECK(0, "nonfinite team: create failed");
+                return;
+            }
+            g = nn_net_grads(net, &n, &nw);
+            gr = nn_net_grads(ref, NULL, NULL);
+            fill(g, n, 40 + (uint64_t)q, 0.1f);
+            memcpy(gr, g, n * sizeof *g);
+            nn_simd_set_threads(thread_counts[t]);
+            st = nn_optim_step(opt, net); /* a real step: the state is not all zero */
+            nn_simd_set_threads(1);
+            st = st == NN_OK ? nn_optim_step(ropt, ref) : st;
+            NN_CHECK(st == NN_OK, "nonfinite team: first step: %s", nn_status_str(st));
+            /* q / 16 of the way through, on a 16-float boundary or the last element */
+            pos = q == 16 ? n - 1 : (n * (size_t)q / 16) / 16 * 16 + (size_t)(q % 2);
+            b = q % 2;
+            fill(g, n, 80 + (uint64_t)q, 0.1f);
+            memcpy(gr, g, n * sizeof *g);
+            keep_p = dupf(nn_net_params(net, NULL, NULL), n);
+            keep_s1 = dupf(opt->s1, n);
+            keep_s2 = dupf(opt->s2, n);
+            g[pos] = bad[b];
+            nn_simd_set_threads(thread_counts[t]);
+            st = nn_optim_step(opt, net);
+            NN_CHECK(st == NN_ERR_NONFINITE, "nonfinite team: %d threads, grad[%lu] = %g: %s",
+                     thread_counts[t], (unsigned long)pos, (double)bad[b], nn_status_str(st));
+            NN_CHECK(keep_p && same(keep_p, nn_net_params(net, NULL, NULL), n) && same(keep_s1, opt->s1, n) &&
+                     same(keep_s2, opt->s2, n) && nn_optim_steps(opt) == 1,
+                     "nonfinite team: %d threads, grad[%lu]: weights or state touched", thread_counts[t],
+                     (unsigned long)pos);
+            g[pos] = gr[pos];
+            st = nn_optim_step(opt, net);
+            nn_simd_set_threads(1);
+            st = st == NN_OK ? nn_optim_step(ropt, ref) : st;
+            NN_CHECK(st == NN_OK && same(nn_net_params(net, NULL, NULL), nn_net_params(ref, NULL, NULL), n) &&
+                     same(opt->s1, ropt->s1, n) && same(opt->s2, ropt->s2, n),
+                     "nonfinite team: %d threads, grad[%lu]: the next step differs from 1 thread",
+                     thread_counts[t], (unsigned long)pos);
+            nn_simd_set_threads(0);
+            free(keep_p); free(keep_s1); free(keep_s2);
+            nn_optim_destroy(opt); nn_optim_destroy(ropt);
+            nn_net_destroy(net); nn_net_destroy(ref);
+        }
+    }
+}
+
 int main(void)
 {
     static const run_cfg cfgs[] = {
@@ -402,6 +475,7 @@ int main(void)
     h = check_fit(h);
     check_all_gemms();
     check_kernels();
+    check_nonfinite_team();
     if (!quick && nn_simd_backend_active() != NN_SIMD_BACKEND_SCALAR &&
         nn_simd_set_backend(NN_SIMD_BACKEND_SCALAR) == NN_OK) { /* the reference backend too */
         run_cfg c = cfgs[0];
