@@ -704,12 +704,17 @@ static int nn__threads_req; /* nn_simd_set_threads; 0 = default */
    So every region times how long the calling thread waited for the rest of the team
    after the tasks ran out; a wait above NN__PAR_STALL_S that is also longer than
    (nt - 1) times the caller's own work (the team was then slower than the caller
-   alone) is a stall, and after one the kernels run on the calling thread for a
-   back-off period (10 ms, doubling per stall up to 1.28 s; the doubling is
-   forgotten after NN__PAR_CLEAN regions without a stall), then try a team again. Results do
+   alone) is a stall, and after a second one within NN__PAR_CLEAN regions the kernels
+   run on the calling thread for a back-off period (10 ms, doubling per further stall
+   up to 1.28 s; the count is forgotten after NN__PAR_CLEAN regions without a stall),
+   then try a team again. Results do
    not depend on the thread count, so this changes speed only. Measured with a
    busy-loop process pinned to CPU 0 (bench_threads, steady state): 2 threads
    0.98-1.07x of 1 thread instead of 0.1-0.15x without the back-off.
+   Why the second stall: on a VM whose host deschedules the other vCPU for a few ms now
+   and then, each such lone stall cost a 10 ms back-off on top (bench_threads counted
+   2-5 per measurement of the training step); real contention stalls again within a
+   few regions, so it still backs off after one more stall.
    (Process-wide state, updated by the calling thread only.) */
 #ifndef NN__PAR_STALL_S
 #  define NN__PAR_STALL_S 150e-6
@@ -780,9 +785,10 @@ static void nn__par_run(nn__par_fn fn, void *ctx, int nt)
         nn__par_stats[0]++;
         if (wait > NN__PAR_STALL_S && wait > (double)(nt - 1) * (tdone - t0)) {
             nn__par_stats[1]++;
-            if (nn__par_strikes < 8) nn__par_strikes++;
+            if (nn__par_strikes < 9) nn__par_strikes++;
             nn__par_clean = 0;
-            nn__par_backoff_until = t1 + NN__PAR_BACKOFF_S * (double)(1 << (nn__par_strikes - 1));
+            if (nn__par_strikes >= 2) /* a lone stall is not contention (see above) */
+                nn__par_backoff_until = t1 + NN__PAR_BACKOFF_S * (double)(1 << (nn__par_strikes - 2));
         } else if (++nn__par_clean >= NN__PAR_CLEAN) {
             nn__par_strikes = 0;
             nn__par_clean = 0;
