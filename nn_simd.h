@@ -849,9 +849,6 @@ static void nn__par_range(ptrdiff_t total, ptrdiff_t parts, ptrdiff_t gran, ptrd
    for an element wherever it sits in the array, so any cut is bit-identical. sumsq is
    not cut (its summation order would change); all_finite ANDs per-task flags. */
 #define NN__PAR_MAX_TASKS 64
-#ifndef NN__EW_TASKS
-#  define NN__EW_TASKS 4 /* tasks per thread of a shared element-wise call */
-#endif
 enum { NN__EW_FWD, NN__EW_BWD, NN__EW_SOFTMAX, NN__EW_SOFTMAX_BWD, NN__EW_COLSUMS,
        NN__EW_AXPY, NN__EW_FINITE, NN__EW_OPTIM };
 
@@ -916,7 +913,7 @@ static int nn__ew_par(nn__ew_job *J, size_t total, ptrdiff_t gran, double cost)
     J->total = (ptrdiff_t)total;
     J->gran = gran;
     J->cnt = 0;
-    J->ntasks = (int)NN__MIN(units, (ptrdiff_t)NN__MIN(NN__PAR_MAX_TASKS, NN__EW_TASKS * nt));
+    J->ntasks = (int)NN__MIN(units, (ptrdiff_t)NN__MIN(NN__PAR_MAX_TASKS, 4 * nt));
     nn__par_run(nn__ew_worker, J, nt);
     return 1;
 }
@@ -1346,15 +1343,15 @@ NN__GEMM_INLINE void nn__gemm_epilogue(const nn__gemm_cfg *cfg, float *C, int ld
    bench/bench_gemm.c): 0 = read in place, 1 = pack.
    - A in place when n <= 4*NR (few column panels reuse a packed copy): e.g. the N=10
      output layer. Transposed A is packed when n or m is not small.
-   - B (transb == 0) read in place, except when its rows sit a multiple of 2 KB apart
-     and m is over 6 MR panels: then it is packed (a kc x NR panel in place would map
-     to a few L1 sets and span kc pages). Measured (Zen 4, AVX-512 backend, best of 40, 1 thread; the earlier
-     rule packed whenever m > 6 MR panels): NN 128x784x256 108.5 -> 113.0 GFLOP/s, TN
-     256x784x1024 102.1 -> 106.3, NN 256x256x4096 103.9 -> 108.0, NN 2048x784x256 and
-     4096x256x256 +0.5%; 1024^3 and 2048^3 lost 6% in place (4 and 8 KB row stride).
-     With 2 threads the in-place B also drops the pack copy from the other core's
-     cache: the 784-256-128-10 training step at batch 128 went 745-749 -> 729-735 us.
-     At batch 32, NN 32x784x256 went from 84 to 92 GFLOP/s (Zen 3) in place. */
+   - B (transb == 0) read in place, except when m is over 6 MR panels and B's rows sit
+     a multiple of 2 KB apart (then packed: the rows of a kc x NR panel in place would
+     fall into a few L1 sets). Measured on Zen 4, AVX-512 backend, best of 40, 1 thread,
+     against the earlier rule (packed whenever m > 6 MR panels): NN 128x784x256 108.5 ->
+     113.0 GFLOP/s, TN 256x784x1024 102.1 -> 106.3, NN 256x256x4096 103.9 -> 108.0, NN
+     2048x784x256 and 4096x256x256 +0.5%; only 1024^3 and 2048^3 (4 and 8 KB apart)
+     lost, 6%, in place. With 2 threads the copy also pulled B from the other core's
+     cache: the 784-256-128-10 step at batch 128 went 745-749 -> 734-736 us. At batch
+     32, NN 32x784x256 went from 84 to 92 GFLOP/s (Zen 3) in place. */
 typedef struct nn__gemm_plan { int pack_a, pack_b, panel_b; } nn__gemm_plan;
 
 NN__GEMM_INLINE nn__gemm_plan nn__gemm_plan_for(const nn__gemm_cfg *cfg, int transa,
