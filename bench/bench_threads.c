@@ -220,6 +220,7 @@ static void section_phases(train_ctx *t)
 {
     static const char *name[3] = {"forward", "forward + backprop", "Adam step (incl. the finite check)"};
     stat2 s1[3], s2[3];
+    long reg[3], stl[3], r0, s0;
     phase_ctx p;
     int w, reps = quick ? 41 : 201;
     p.t = t;
@@ -227,17 +228,20 @@ static void section_phases(train_ctx *t)
     for (w = 0; w < 3; w++) { /* thread counts alternate per phase: the same host noise for both */
         p.which = w;
         nn_simd_set_threads(2);
+        stalls(&r0, &s0);
         s2[w] = measure(run_phase, &p, reps, 1);
+        stalls(&reg[w], &stl[w]); /* a back-off period runs the 2-thread calls on 1 */
         nn_simd_set_threads(1);
         s1[w] = measure(run_phase, &p, reps, 1);
     }
     nn_simd_set_threads(0);
     printf("Where the step's time goes (one call, best / median of %d):\n\n", reps);
-    printf("| phase | 1 thread us | 2 threads us | speedup best | median |\n|---|---|---|---|---|\n");
+    printf("| phase | 1 thread us | 2 threads us | speedup best | median | 2 threads: stalls / team regions |\n"
+           "|---|---|---|---|---|---|\n");
     for (w = 0; w < 3; w++)
-        printf("| %s | %.0f / %.0f | %.0f / %.0f | %.2fx | %.2fx |\n", name[w], s1[w].best * 1e6,
-               s1[w].median * 1e6, s2[w].best * 1e6, s2[w].median * 1e6,
-               s1[w].best / s2[w].best, s1[w].median / s2[w].median);
+        printf("| %s | %.0f / %.0f | %.0f / %.0f | %.2fx | %.2fx | %ld / %ld |\n", name[w],
+               s1[w].best * 1e6, s1[w].median * 1e6, s2[w].best * 1e6, s2[w].median * 1e6,
+               s1[w].best / s2[w].best, s1[w].median / s2[w].median, stl[w], reg[w]);
     printf("\n");
 }
 
