@@ -429,6 +429,7 @@ struct nn_net {
     float       *delta[2];        /* ping-pong [max_batch][max_width] */
     nn_rng       drop_rng;        /* dropout masks; seeded from desc.seed */
     nn_allocator alloc;
+    nn__gemm_ws  gws;             /* GEMM packing workspace, grown on first use */
 };
 
 struct nn_optim {
@@ -591,6 +592,7 @@ NNDEF void nn_net_destroy(nn_net *net)
     nn_simd_free(&a, net->params);
     nn_simd_free(&a, net->grads);
     nn_simd_free(&a, net->arena);
+    nn_simd_free(&a, net->gws.p);
     nn_simd_free(&a, net);
 }
 
@@ -614,6 +616,7 @@ NNDEF nn_status nn_net_create(const nn_net_desc *desc, nn_net **out)
     memset(net, 0, sizeof *net);
     net->desc = d;
     net->alloc = d.allocator;
+    net->gws.alloc = d.allocator;
     net->n_layers = L;
 
     /* Layout: weights of every layer, then biases of every layer, each segment padded to
@@ -789,11 +792,11 @@ static void nn__forward(nn_net *net, const float *x, int B, int train)
         nn__layer *ly = &net->layer[l];
         if (l < L - 1) {
             be->gemm(0, 1, B, ly->out, ly->in, 1.0f, a_prev, ly->in, ly->W, ly->in, 0.0f,
-                     ly->A, ly->out, ly->b, ly->act, ly->act_param);
+                     ly->A, ly->out, ly->b, ly->act, ly->act_param, &net->gws);
         } else {
             size_t n = (size_t)B * ly->out;
             be->gemm(0, 1, B, ly->out, ly->in, 1.0f, a_prev, ly->in, ly->W, ly->in, 0.0f,
-                     net->z_out, ly->out, ly->b, NN_ACT_IDENTITY, 0.0f);
+                     net->z_out, ly->out, ly->b, NN_ACT_IDENTITY, 0.0f, &net->gws);
             if (ly->act == NN_ACT_SOFTMAX) be->softmax_rows(net->z_out, ly->A, B, ly->out);
             else be->act_fwd[ly->act](net->z_out, ly->A, n, ly->act_param);
         }
@@ -958,13 +961,13 @@ NNDEF nn_status nn_net_backprop(nn_net *net, const float *x, const float *y,
         nn__layer *ly = &net->layer[l];
         const float *a_prev = l > 0 ? nn__layer_output(&net->layer[l - 1], 1) : x;
         be->gemm(1, 0, ly->out, ly->in, B, 1.0f, dz, ly->out, a_prev, ly->in, 0.0f,
-                 ly->dW, ly->in, NULL, NN_ACT_IDENTITY, 0.0f);
+                 ly->dW, ly->in, NULL, NN_ACT_IDENTITY, 0.0f, &net->gws);
         be->col_sums(dz, B, ly->out, ly->out, ly->db);
         if (l > 0) {
             nn__layer *prev = &net->layer[l - 1];
             float *da = net->delta[cur ^ 1];
             be->gemm(0, 0, B, ly->in, ly->out, 1.0f, dz, ly->out, ly->W, ly->in, 0.0f,
-                     da, ly->in, NULL, NN_ACT_IDENTITY, 0.0f);
+                     da, ly->in, NULL, NN_ACT_IDENTITY, 0.0f, &net->gws);
             if (prev->drop > 0) { /* d/dA of D = A * mask */
                 size_t i, n = (size_t)B * prev->out;
                 for (i = 0; i < n; i++) da[i] *= prev->mask[i];

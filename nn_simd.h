@@ -342,9 +342,21 @@ NN_SIMD_DEF void  nn_simd_free(const nn_allocator *a, void *p);
 #define NN__ALIGN 64
 
 /* Signatures shared by every backend's kernels. */
+/* A caller-owned GEMM workspace (nn.h: one per network), grown on demand to the
+   largest packing buffer a call has needed and then reused, so a training step in the
+   steady state allocates nothing. NULL: a call that needs more than the stack buffer
+   allocates its own. Not shared between threads. */
+typedef struct nn__gemm_ws {
+    float       *p;
+    size_t       cap;   /* usable floats at p (64-byte aligned) */
+    nn_allocator alloc; /* used for p */
+    long         grows; /* times p was (re)allocated */
+} nn__gemm_ws;
+
 typedef void (*nn__gemm_fn)(int transa, int transb, int m, int n, int k, float alpha,
                             const float *A, int lda, const float *B, int ldb, float beta,
-                            float *C, int ldc, const float *bias, nn_act act, float act_param);
+                            float *C, int ldc, const float *bias, nn_act act, float act_param,
+                            nn__gemm_ws *ws);
 typedef void (*nn__act_fwd_fn)(const float *x, float *y, size_t n, float param);
 typedef void (*nn__act_bwd_fn)(const float *y, const float *dy, float *dx, size_t n, float param);
 typedef void (*nn__softmax_fn)(const float *x, float *y, int rows, int cols);
@@ -492,9 +504,11 @@ static void nn__epilogue__scalar(float *C, int ldc, int m, int n, const float *b
    Each C element is one dot product summed in increasing p. */
 static void nn__gemm__scalar(int transa, int transb, int m, int n, int k, float alpha,
                              const float *A, int lda, const float *B, int ldb, float beta,
-                             float *C, int ldc, const float *bias, nn_act act, float act_param)
+                             float *C, int ldc, const float *bias, nn_act act, float act_param,
+                             nn__gemm_ws *ws)
 {
     int i, j, p;
+    (void)ws;
     for (i = 0; i < m; i++) {
         for (j = 0; j < n; j++) {
             float acc = 0.0f, *c = &C[(size_t)i * ldc + j];
@@ -1177,16 +1191,15 @@ static int nn__par_optim_checked(nn__all_finite_fn fin, nn__optim_fn opt, int ki
    (one per thread), epilogue included. Never split: pc (the reduction). A micro-tile's
    operands, K blocking and kernel are those of a 1-thread run, so C is bit-identical
    for any thread count. One thread runs the same code, without the barrier.
-   Workspace: the shared B and one A block per thread come from one NN_MALLOC per
-   call, sized to the problem; a call that fits NN__GEMM_STACK_FLOATS
-   uses a stack buffer instead. Measured (glibc 2.36, Zen4 VM, 1e5 malloc+touch+free
-   pairs): 30-150 ns per pair for 40 KB - 4 MB once glibc has raised its mmap threshold;
-   the first call of a size pays mmap and page faults, 10-110 us. The smallest training
-   GEMM of a 784-256-128-10 net that needs the heap (b32 fwd 256->128 NT, 2.1 MFLOP,
-   ~25 us; 36 x 256 A block + 256 x 16 B panel > the stack buffer) thus spends
-   <= 0.6% in malloc/free, the b128 ones < 0.2%. A static buffer would be hidden
-   global state and not thread-safe. If allocation fails the
-   caller falls back to the scalar reference (correct, slower).
+   Workspace: the shared B and one A block per thread. A call that fits
+   NN__GEMM_STACK_FLOATS uses a stack buffer; a larger one uses the caller's
+   nn__gemm_ws (nn.h: one per network, grown to the largest call it has seen and kept,
+   so steady-state training steps allocate nothing: test_alloc_fail counts), or without
+   one (nn_simd_gemm_ex) one NN_MALLOC per call (measured, glibc 2.36, Zen 4 VM:
+   30-150 ns per malloc+free pair of 40 KB - 4 MB, but 10-110 us for the mmap and page
+   faults of a first call of a size). A static buffer would be hidden global state and
+   not thread-safe. If no memory can be had the call falls back to the scalar reference
+   (correct, slower).
 
    The epilogue (+bias, then the backend's vector activation) runs on each MC x NC
    block of C right after its last pc block, while it is still in L2. Softmax needs
@@ -1259,6 +1272,28 @@ typedef struct nn__gemm_cfg {
 
 static void *nn__malloc_aligned(size_t size, size_t align); /* >>public */
 static void nn__free_aligned(void *p);
+
+/* ws holds at least `floats` (64-byte aligned) afterwards, or 0 (ws unchanged). Grows
+   to 1.25x the request so a net's few GEMM sizes settle after one or two growths. */
+static int nn__gemm_ws_reserve(nn__gemm_ws *ws, size_t floats)
+{
+    size_t want;
+    float *p;
+    if (ws->cap >= floats) return 1;
+    if (floats > ((size_t)-1) / sizeof(float) / 2) return 0;
+    want = (floats + floats / 4 + 1023) / 1024 * 1024;
+    p = (float *)nn_simd_alloc(&ws->alloc, want * sizeof(float));
+    if (!p) return 0;
+    if (((uintptr_t)p & 63) != 0) { /* a user allocator that ignored the alignment */
+        nn_simd_free(&ws->alloc, p);
+        return 0;
+    }
+    nn_simd_free(&ws->alloc, ws->p);
+    ws->p = p;
+    ws->cap = want;
+    ws->grows++;
+    return 1;
+}
 
 /* Pack op(A)[ic.., pc..] (mc x kc) into MR-row panels, zero-padded. */
 NN__GEMM_INLINE void nn__gemm_pack_a(const nn__gemm_cfg *cfg, int mr, int transa, int mc,
@@ -1659,7 +1694,8 @@ NN__GEMM_INLINE void nn__gemm_direct(const int MR, const int NR, const int kcmax
 NN__GEMM_INLINE int nn__gemm_blocked(const nn__gemm_cfg *cfg, int transa, int transb,
                                      int m, int n, int k, float alpha, const float *A,
                                      int lda, const float *B, int ldb, float beta, float *C,
-                                     int ldc, const float *bias, nn_act act, float act_param)
+                                     int ldc, const float *bias, nn_act act, float act_param,
+                                     nn__gemm_ws *wsp)
 {
     const int MR = cfg->mr, NR = cfg->nr, MC = cfg->mc, KC = cfg->kc, NC = cfg->nc;
     float stackbuf[NN__GEMM_STACK_FLOATS + 16]; /* + alignment */
@@ -1715,6 +1751,8 @@ NN__GEMM_INLINE int nn__gemm_blocked(const nn__gemm_cfg *cfg, int transa, int tr
         nb = (nb + 15) / 16 * 16;
         if (nb + na * nt <= NN__GEMM_STACK_FLOATS) {
             ws = stackbuf;
+        } else if (wsp && nn__gemm_ws_reserve(wsp, nb + na * nt)) {
+            ws = wsp->p;
         } else {
             heap = (float *)nn__malloc_aligned((nb + na * nt) * sizeof(float), NN__ALIGN);
             if (!heap) return 0;
@@ -2851,7 +2889,8 @@ static void nn__sgemm_direct_part__avx2(int transa, int transb, int m, int n, in
 
 static void nn__gemm__avx2(int transa, int transb, int m, int n, int k, float alpha,
                            const float *A, int lda, const float *B, int ldb, float beta,
-                           float *C, int ldc, const float *bias, nn_act act, float act_param)
+                           float *C, int ldc, const float *bias, nn_act act, float act_param,
+                           nn__gemm_ws *ws)
 {
     nn__gemm_cfg cfg;
     cfg.worker = NULL;
@@ -2880,9 +2919,9 @@ static void nn__gemm__avx2(int transa, int transb, int m, int n, int k, float al
         return;
     }
     if (!nn__gemm_blocked(&cfg, transa, transb, m, n, k, alpha, A, lda, B, ldb, beta, C,
-                          ldc, bias, act, act_param))
+                          ldc, bias, act, act_param, ws))
         nn__gemm__scalar(transa, transb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, bias,
-                         act, act_param);
+                         act, act_param, NULL);
 }
 
 static void nn__backend_init_avx2_gemm(nn__backend *b)
@@ -3364,7 +3403,8 @@ static nn__softmax_fn nn__avx512_gemm_softmax;
 
 static void nn__gemm__avx512(int transa, int transb, int m, int n, int k, float alpha,
                              const float *A, int lda, const float *B, int ldb, float beta,
-                             float *C, int ldc, const float *bias, nn_act act, float act_param)
+                             float *C, int ldc, const float *bias, nn_act act, float act_param,
+                             nn__gemm_ws *ws)
 {
     nn__gemm_cfg cfg;
     cfg.nr = 32;
@@ -3414,9 +3454,9 @@ static void nn__gemm__avx512(int transa, int transb, int m, int n, int k, float 
         return;
     }
     if (!nn__gemm_blocked(&cfg, transa, transb, m, n, k, alpha, A, lda, B, ldb, beta, C,
-                          ldc, bias, act, act_param))
+                          ldc, bias, act, act_param, ws))
         nn__gemm__scalar(transa, transb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, bias,
-                         act, act_param);
+                         act, act_param, NULL);
 }
 
 static void nn__backend_init_avx512_gemm(nn__backend *b)
@@ -4070,7 +4110,8 @@ static nn__softmax_fn nn__neon_gemm_softmax;
    (this project only runs NEON under qemu). */
 static void nn__gemm__neon(int transa, int transb, int m, int n, int k, float alpha,
                            const float *A, int lda, const float *B, int ldb, float beta,
-                           float *C, int ldc, const float *bias, nn_act act, float act_param)
+                           float *C, int ldc, const float *bias, nn_act act, float act_param,
+                           nn__gemm_ws *ws)
 {
     nn__gemm_cfg cfg;
     cfg.worker = NULL;
@@ -4089,9 +4130,9 @@ static void nn__gemm__neon(int transa, int transb, int m, int n, int k, float al
     cfg.act = nn__neon_gemm_act;
     cfg.softmax = nn__neon_gemm_softmax;
     if (!nn__gemm_blocked(&cfg, transa, transb, m, n, k, alpha, A, lda, B, ldb, beta, C,
-                          ldc, bias, act, act_param))
+                          ldc, bias, act, act_param, ws))
         nn__gemm__scalar(transa, transb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, bias,
-                         act, act_param);
+                         act, act_param, NULL);
 }
 
 static void nn__backend_init_neon_gemm(nn__backend *b)
@@ -4362,7 +4403,7 @@ NN_SIMD_DEF nn_status nn_simd_gemm_ex(int transa, int transb, int m, int n, int 
         if (lda < (transa ? m : k) || ldb < (transb ? k : n)) return NN_ERR_INVALID;
     }
     be->gemm(transa != 0, transb != 0, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc,
-             bias, act, act_param);
+             bias, act, act_param, NULL);
     return NN_OK;
 }
 

@@ -8,8 +8,22 @@
 
    Strict C99 on purpose (no _POSIX_C_SOURCE): nn.h's plain C save path (no O_EXCL, no
    fsync) is the one exercised here, with a save/load round trip and injected write
-   failures (NN_TEST_IO_FAULTS) that must leave the previous file intact. */
+   failures (NN_TEST_IO_FAULTS) that must leave the previous file intact.
+
+   Steady state: once a network has run a step, further training steps, forward passes
+   and predictions allocate nothing, neither through its allocator nor through
+   NN_MALLOC (counted here), at 1, 2 and 3 threads; and when the network's GEMM
+   workspace cannot be allocated the results are bit-identical to those with it. */
 #define NN_TEST_IO_FAULTS
+#include <stdlib.h>
+static long sys_allocs; /* NN_MALLOC calls */
+static void *test_malloc(size_t n)
+{
+    sys_allocs++;
+    return malloc(n);
+}
+#define NN_MALLOC(sz) test_malloc(sz)
+#define NN_FREE(p) free(p)
 #define NN_IMPLEMENTATION
 #include "nn.h"
 #include "nn_test.h"
@@ -22,6 +36,7 @@ static double sentinel_storage[2];
 /* Aligned blocks over malloc (the original pointer is kept just below the block). */
 typedef struct counter {
     long live, calls, fail_at; /* fail_at 0: never */
+    int fail_rest;             /* every call from fail_at on fails */
 } counter;
 
 static void *count_alloc(size_t size, size_t align, void *user)
@@ -29,7 +44,8 @@ static void *count_alloc(size_t size, size_t align, void *user)
     counter *c = (counter *)user;
     unsigned char *raw, *p;
     c->calls++;
-    if (c->fail_at && c->calls == c->fail_at) return NULL;
+    if (c->fail_at && (c->calls == c->fail_at || (c->fail_rest && c->calls > c->fail_at)))
+        return NULL;
     raw = (unsigned char *)malloc(size + align + sizeof(void *));
     if (!raw) return NULL;
     p = raw + sizeof(void *);
@@ -76,7 +92,7 @@ static nn_net_desc test_desc(void)
     do {                                                                                  \
         long k;                                                                           \
         for (k = 1; k < 100; k++) {                                                       \
-            counter c = { 0, 0, 0 };                                                      \
+            counter c = { 0, 0, 0, 0 };                                                      \
             nn_allocator a = counting(&c);                                                \
             nn_status st;                                                                 \
             c.fail_at = k;                                                                \
@@ -136,6 +152,112 @@ static int same_file(const char *path, const unsigned char *want, size_t n)
     return same;
 }
 
+/* A net whose GEMMs are big enough for the heap workspace on every SIMD backend
+   (AVX-512: the 200 -> 192 forward packs 200 x 192 floats of B). */
+static nn_net *steady_net(counter *c)
+{
+    nn_net_desc d;
+    nn_net *net = NULL;
+    memset(&d, 0, sizeof d);
+    d.n_inputs = 200;
+    d.layers[0].units = 192;
+    d.layers[0].dropout = 0.25f;
+    d.layers[1].units = 64;
+    d.layers[2].units = 10;
+    d.loss = NN_LOSS_SOFTMAX_CE;
+    d.max_batch = 96;
+    d.seed = 5;
+    d.allocator = counting(c);
+    if (nn_net_create(&d, &net) != NN_OK) return NULL;
+    return net;
+}
+
+static void steps(nn_net *net, nn_optim *opt, const float *x, const int *lab, int n, int b)
+{
+    int s;
+    float loss;
+    for (s = 0; s < n; s++) {
+        nn_status st = nn_train_step(net, opt, x + (size_t)(s % 2) * b * 200, NULL,
+                                     lab + (s % 2) * b, b, &loss);
+        NN_CHECK(st == NN_OK, "train step %d at batch %d: %s", s, b, nn_status_str(st));
+    }
+}
+
+static void check_steady_state(void)
+{
+    static const int threads[] = {1, 2, 3};
+    float *x = (float *)malloc(sizeof(float) * 192 * 200), *out = (float *)malloc(sizeof(float) * 192 * 10);
+    int *lab = (int *)malloc(sizeof(int) * 192);
+    nn_rng r;
+    size_t i;
+    int t;
+    if (!x || !out || !lab) { NN_CHECK(0, "test buffers"); free(x); free(out); free(lab); return; }
+    nn_rng_seed(&r, 11);
+    for (i = 0; i < 192 * 200; i++) x[i] = nn_rng_uniform(&r) - 0.5f;
+    for (i = 0; i < 192; i++) lab[i] = (int)(i * 7 % 10);
+    for (t = 0; t < 3; t++) {
+        counter c = { 0, 0, 0, 0 };
+        nn_net *net;
+        nn_optim *opt = NULL;
+        nn_optim_desc od;
+        long calls, sys;
+        float loss;
+        nn_simd_set_threads(threads[t]);
+        net = steady_net(&c);
+        memset(&od, 0, sizeof od);
+        od.kind = NN_OPTIM_ADAM;
+        NN_CHECK(net && nn_optim_create(net, &od, &opt) == NN_OK, "create");
+        if (!net || !opt) { nn_optim_destroy(opt); nn_net_destroy(net); continue; }
+        steps(net, opt, x, lab, 2, 96); /* the first steps size the workspace */
+        steps(net, opt, x, lab, 1, 33);
+        NN_CHECK(nn_net_predict(net, x, 192, out) == NN_OK, "predict");
+        calls = c.calls;
+        sys = sys_allocs;
+        steps(net, opt, x, lab, 6, 96);
+        steps(net, opt, x, lab, 3, 33);
+        steps(net, opt, x, lab, 2, 96);
+        NN_CHECK(nn_net_predict(net, x, 192, out) == NN_OK, "predict");
+        NN_CHECK(nn_net_loss(net, x, NULL, lab, 96, &loss) == NN_OK, "loss");
+        NN_CHECK(c.calls == calls, "%d threads: %ld allocations through the net's allocator in "
+                 "steady-state steps", threads[t], c.calls - calls);
+        NN_CHECK(sys_allocs == sys, "%d threads: %ld NN_MALLOC calls in steady-state steps",
+                 threads[t], sys_allocs - sys);
+        if (nn_simd_backend_active() != NN_SIMD_BACKEND_SCALAR)
+            NN_CHECK(net->gws.grows >= 1 && net->gws.grows <= 3,
+                     "%d threads: workspace grew %ld times (its path must be exercised)",
+                     threads[t], net->gws.grows);
+        nn_optim_destroy(opt);
+        nn_net_destroy(net);
+        NN_CHECK(c.live == 0, "%d threads: %ld blocks leaked", threads[t], c.live);
+    }
+    /* no workspace: every allocation after create fails; same results as with it */
+    {
+        counter ca = { 0, 0, 0, 0 }, cb = { 0, 0, 0, 0 };
+        nn_net *a = steady_net(&ca), *b = steady_net(&cb);
+        nn_optim *oa = NULL, *ob = NULL;
+        nn_optim_desc od;
+        memset(&od, 0, sizeof od);
+        od.kind = NN_OPTIM_ADAM;
+        nn_simd_set_threads(2);
+        NN_CHECK(a && b && nn_optim_create(a, &od, &oa) == NN_OK &&
+                 nn_optim_create(b, &od, &ob) == NN_OK, "create");
+        if (a && b && oa && ob) {
+            ca.fail_at = ca.calls + 1;
+            ca.fail_rest = 1;
+            steps(a, oa, x, lab, 4, 96);
+            steps(b, ob, x, lab, 4, 96);
+            NN_CHECK(a->gws.grows == 0 && a->gws.p == NULL, "workspace allocated despite failures");
+            NN_CHECK(memcmp(a->params, b->params, a->n_params * sizeof(float)) == 0,
+                     "without the workspace the weights differ");
+        }
+        nn_optim_destroy(oa); nn_optim_destroy(ob);
+        nn_net_destroy(a); nn_net_destroy(b);
+        NN_CHECK(ca.live == 0 && cb.live == 0, "blocks leaked: %ld, %ld", ca.live, cb.live);
+    }
+    nn_simd_set_threads(0);
+    free(x); free(out); free(lab);
+}
+
 int main(void)
 {
     nn_net_desc d = test_desc();
@@ -189,7 +311,7 @@ int main(void)
 
     /* save: its one allocation fails -> NN_ERR_NOMEM, file unchanged */
     {
-        counter c = { 0, 0, 0 };
+        counter c = { 0, 0, 0, 0 };
         nn_net *m = NULL;
         nn_status st;
         d.allocator = counting(&c);
@@ -227,5 +349,6 @@ int main(void)
     remove(path);
     nn_net_destroy(base);
     free(file);
+    check_steady_state();
     return nn_test_done();
 }
