@@ -832,6 +832,50 @@ static int nn__par_next(int *counter, int nt)
     return v;
 }
 
+/* Tasks with affinity: [0, ntasks) dealt into contiguous ranges, one per thread. A
+   thread takes its own range in order, then steals from the others' in turn, so every
+   task runs exactly once: a thread does the work whose data it has just touched (the
+   optimizer's checked share, below) unless it runs out, and then helps whoever is
+   behind instead of idling. Results never depend on who ran a task: tasks own disjoint
+   outputs. */
+#define NN__PAR_QMAX 16 /* ranges; teams beyond that share them (tid % NN__PAR_QMAX) */
+typedef struct nn__par_queue {
+    struct { int next, end; char pad[56]; } r[NN__PAR_QMAX]; /* one line per range */
+    int nr;
+} nn__par_queue;
+
+static void nn__pq_init(nn__par_queue *Q, int ntasks, int nt)
+{
+    int v;
+    Q->nr = NN__MAX(1, NN__MIN(nt, NN__PAR_QMAX));
+    for (v = 0; v < Q->nr; v++) {
+        Q->r[v].next = (int)((long long)ntasks * v / Q->nr);
+        Q->r[v].end = (int)((long long)ntasks * (v + 1) / Q->nr);
+    }
+}
+
+/* The next task for thread tid, or -1 when none is left. */
+static int nn__pq_take(nn__par_queue *Q, int tid, int nt)
+{
+    int i, v, t;
+    if (nt <= 1 || Q->nr == 1) {
+        t = nn__par_next(&Q->r[0].next, nt);
+        return t < Q->r[0].end ? t : -1;
+    }
+    for (i = 0, v = tid % Q->nr; i < Q->nr; i++, v = v + 1 == Q->nr ? 0 : v + 1) {
+#ifdef _OPENMP
+#pragma omp atomic read
+        t = Q->r[v].next;
+#else
+        t = Q->r[v].next;
+#endif
+        if (t >= Q->r[v].end) continue; /* spent: no write to another thread's line */
+        t = nn__par_next(&Q->r[v].next, nt);
+        if (t < Q->r[v].end) return t;
+    }
+    return -1;
+}
+
 /* The team waits here (orphaned barrier: binds to nn__par_run's region). */
 static void nn__par_barrier(int nt)
 {
@@ -1017,10 +1061,13 @@ static void nn__par_optim(nn__optim_fn fn, int kind, const nn_simd_optim_args *a
 
 /* The optimizer step with its finite check in one region: each thread checks its own
    contiguous share of the gradient, the team meets at a barrier, and only if every
-   share was finite does each thread update the same share, while that share of the
-   gradient is still in its cache (the check and the update were two regions that each
-   streamed the whole gradient). The kernels are element-wise, so the shares do not
-   change any result. */
+   share was finite does the team update, each thread first the tasks of the share it
+   checked (in its cache), then stealing (nn__pq_take) from whoever is behind (the
+   check and the update were two regions that each streamed the whole gradient). The
+   kernels are element-wise, so neither shares nor tasks change any result. */
+#ifndef NN__OPTC_TASKS
+#  define NN__OPTC_TASKS 16 /* update tasks per thread */
+#endif
 typedef struct nn__optc_job {
     nn__all_finite_fn fin;
     nn__optim_fn opt;
@@ -1029,6 +1076,8 @@ typedef struct nn__optc_job {
     const float *g;
     size_t nw, n;
     int done;                       /* set by thread 0: the update ran */
+    int ntasks;                     /* update tasks; a thread checks its own range's */
+    nn__par_queue q;
     unsigned char ok[NN__PAR_MAX_TASKS];
 } nn__optc_job;
 
@@ -1046,15 +1095,21 @@ static void nn__optc_part(const nn__optc_job *J, size_t lo, size_t hi)
 static void nn__optc_worker(void *vjob, int tid, int nt)
 {
     nn__optc_job *J = (nn__optc_job *)vjob;
-    ptrdiff_t lo, hi;
+    ptrdiff_t lo, hi, x;
     int t;
-    nn__par_range((ptrdiff_t)J->n, nt, 16, tid, &lo, &hi);
+    /* the elements of this thread's own task range (the ranges partition [0, n)) */
+    nn__par_range((ptrdiff_t)J->n, J->ntasks, 16, (ptrdiff_t)J->ntasks * tid / nt, &lo, &x);
+    nn__par_range((ptrdiff_t)J->n, J->ntasks, 16, (ptrdiff_t)J->ntasks * (tid + 1) / nt, &hi, &x);
+    if (tid == nt - 1) hi = (ptrdiff_t)J->n;
     J->ok[tid] = (unsigned char)(lo >= hi || J->fin(J->g + lo, (size_t)(hi - lo)) != 0);
     nn__par_barrier(nt);
     for (t = 0; t < nt; t++)
         if (!J->ok[t]) return;
     if (tid == 0) J->done = 1; /* every thread reached the same verdict */
-    if (lo < hi) nn__optc_part(J, (size_t)lo, (size_t)hi);
+    while ((t = nn__pq_take(&J->q, tid, nt)) >= 0) {
+        nn__par_range((ptrdiff_t)J->n, J->ntasks, 16, t, &lo, &hi);
+        if (lo < hi) nn__optc_part(J, (size_t)lo, (size_t)hi);
+    }
 }
 
 static int nn__par_optim_checked(nn__all_finite_fn fin, nn__optim_fn opt, int kind,
@@ -1074,6 +1129,8 @@ static int nn__par_optim_checked(nn__all_finite_fn fin, nn__optim_fn opt, int ki
         return 1;
     }
     J.done = 0;
+    J.ntasks = (int)NN__MIN((n + 15) / 16, (size_t)NN__OPTC_TASKS * (size_t)nt);
+    nn__pq_init(&J.q, J.ntasks, nt);
     nn__par_run(nn__optc_worker, &J, nt);
     return J.done;
 }
