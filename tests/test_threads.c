@@ -462,6 +462,8 @@ int main(void)
         {"64-4100-10 b32 tanh mse momentum", 64, {4100, 10, 0, 0, 0}, 32, 3, NN_ACT_TANH, 0.1f, 1e-3f, NN_LOSS_MSE, NN_OPTIM_MOMENTUM},
         {"12-300-7 b3 sigmoid rmsprop", 12, {300, 7, 0, 0, 0}, 3, 4, NN_ACT_SIGMOID, 0.0f, 0.0f, NN_LOSS_SOFTMAX_CE, NN_OPTIM_RMSPROP},
         {"40-500-200-3 b200 leaky nesterov", 40, {500, 200, 3, 0, 0}, 200, 3, NN_ACT_LEAKY_RELU, 0.3f, 0.0f, NN_LOSS_SOFTMAX_CE, NN_OPTIM_NESTEROV},
+        /* 16 -> 4 at batch 16 (2048 flops per GEMM): its backward's two jobs run side by side */
+        {"8-16-4 b16 dropout adam (paired backward)", 8, {16, 4, 0, 0, 0}, 16, 6, NN_ACT_RELU, 0.25f, 0.0f, NN_LOSS_SOFTMAX_CE, NN_OPTIM_ADAM},
     };
     uint64_t h = 14695981039346656037ull;
     int i, quick = nn_test_quick();
