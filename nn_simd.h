@@ -676,10 +676,11 @@ static void nn__backend_init_scalar(nn__backend *b)
      - tasks are handed out dynamically (a shared counter), so a thread that shares
        its core with another process simply takes fewer tasks, and a team that twice
        waits for a descheduled thread makes the library back off to one thread for a
-       while (below); the optimizer step alone gives each thread a fixed share (it
-       checks that share, then updates it, see nn__par_optim_checked);
+       while (below); the optimizer step checks fixed shares, then updates each share
+       first by the thread that checked it, the rest stolen (nn__par_optim_checked);
      - no allocation here and no thread creation beyond the OpenMP runtime's own pool
-       (a GEMM too large for its stack buffer mallocs its workspace: >>gemm_driver);
+       (a GEMM too large for its stack buffer packs into the caller's workspace, or
+       without one mallocs it: >>gemm_driver);
      - inside an enclosing parallel region (a caller's own OpenMP loop) kernels run on
        one thread: no nested teams.
    The parallel regions live here, outside the ISA target regions (an outlined OpenMP
