@@ -984,13 +984,6 @@ NNDEF nn_status nn_net_loss(nn_net *net, const float *x, const float *y, const i
 }
 
 /* >>backward ---------------------------------------------------------------- */
-/* The chain rule walked backwards over the layers, from dZ of the output layer:
-     dW_l = dZ_l^T A_{l-1}        GEMM TN: M=OUT, N=IN, K=B
-     db_l = column sums of dZ_l
-     dA_{l-1} = dZ_l W_l          GEMM NN: M=B, N=IN, K=OUT   (not for l = 0)
-     dZ_{l-1} = dA_{l-1} * mask_{l-1} * g'(A_{l-1})  from the stored outputs
-   where A_{l-1} is replaced by the dropped-out D_{l-1} in dW_l, and mask = 1 without
-   dropout. Dropout is on here: this is the training path.                          */
 /* One layer's backward step is two independent jobs that both only read dz: (1) the
    weight gradient and the bias sums, (2) the gradient into the layer below (and its
    activation derivative). When neither GEMM is big enough to be shared by a team (a
@@ -1052,6 +1045,13 @@ static void nn__bwd_layer(nn_net *net, int l, const float *dz, const float *a_pr
     }
 }
 
+/* The chain rule walked backwards over the layers, from dZ of the output layer:
+     dW_l = dZ_l^T A_{l-1}        GEMM TN: M=OUT, N=IN, K=B
+     db_l = column sums of dZ_l
+     dA_{l-1} = dZ_l W_l          GEMM NN: M=B, N=IN, K=OUT   (not for l = 0)
+     dZ_{l-1} = dA_{l-1} * mask_{l-1} * g'(A_{l-1})  from the stored outputs
+   where A_{l-1} is replaced by the dropped-out D_{l-1} in dW_l, and mask = 1 without
+   dropout. Dropout is on here: this is the training path.                          */
 NNDEF nn_status nn_net_backprop(nn_net *net, const float *x, const float *y,
                                 const int *labels, int batch, float *loss)
 {

@@ -341,7 +341,6 @@ NN_SIMD_DEF void  nn_simd_free(const nn_allocator *a, void *p);
 #define NN__MAX(a, b) ((a) > (b) ? (a) : (b))
 #define NN__ALIGN 64
 
-/* Signatures shared by every backend's kernels. */
 /* A caller-owned GEMM workspace (nn.h: one per network), grown on demand to the
    largest packing buffer a call has needed and then reused, so a training step in the
    steady state allocates nothing. NULL: a call that needs more than the stack buffer
@@ -353,6 +352,7 @@ typedef struct nn__gemm_ws {
     long         grows; /* times p was (re)allocated */
 } nn__gemm_ws;
 
+/* Signatures shared by every backend's kernels. */
 typedef void (*nn__gemm_fn)(int transa, int transb, int m, int n, int k, float alpha,
                             const float *A, int lda, const float *B, int ldb, float beta,
                             float *C, int ldc, const float *bias, nn_act act, float act_param,
