@@ -855,14 +855,12 @@ static void nn__pq_init(nn__par_queue *Q, int ntasks, int nt)
     }
 }
 
-/* The next task for thread tid, or -1 when none is left. */
+/* The next task for thread tid of a team of nt, or -1 when none is left. nt may be
+   smaller than the team the queue was dealt for (the runtime may give fewer threads
+   than asked): every range is still visited. */
 static int nn__pq_take(nn__par_queue *Q, int tid, int nt)
 {
     int i, v, t;
-    if (nt <= 1 || Q->nr == 1) {
-        t = nn__par_next(&Q->r[0].next, nt);
-        return t < Q->r[0].end ? t : -1;
-    }
     for (i = 0, v = tid % Q->nr; i < Q->nr; i++, v = v + 1 == Q->nr ? 0 : v + 1) {
 #ifdef _OPENMP
 #pragma omp atomic read
