@@ -1484,6 +1484,11 @@ typedef struct nn__gemm_job {
     float *apack;      /* per thread: apack + tid * astride */
     size_t astride;
     int cnt[3];        /* task counters: B packing, tiles, softmax rows */
+    /* blocal: no shared B. Tiles are column blocks of all m rows, and each packs its own
+       B panels, K block by K block, into its thread's workspace (apack + tid * astride
+       + bofs) just before using them: no B phase, no barrier, no B from the other core */
+    int blocal;
+    size_t bofs;
 } nn__gemm_job;
 
 NN__GEMM_INLINE void nn__gemm_work(nn__gemm_job *J, int tid, int nt, const int MR,
@@ -1504,7 +1509,7 @@ NN__GEMM_INLINE void nn__gemm_work(nn__gemm_job *J, int tid, int nt, const int M
         const int nc = NN__MIN(NC, n - jc), npb = (nc + NR - 1) / NR, nfull = nc / NR * NR;
         /* 1. shared B: every NR panel of every K block (pack_b), or only the partial
               last panel of each K block (B read in place); then a barrier */
-        if (pl.pack_b || nfull < nc) {
+        if (!J->blocal && (pl.pack_b || nfull < nc)) {
             const int per = pl.pack_b ? npb : 1;
             while ((t = nn__par_next(&J->cnt[0], nt)) < nkb * per) {
                 const int pc = t / per * KC, kc = NN__MIN(KC, k - pc);
@@ -1542,6 +1547,15 @@ NN__GEMM_INLINE void nn__gemm_work(nn__gemm_job *J, int tid, int nt, const int M
                 const float *Bp = B + (size_t)pc * ldb + jc; /* B in place: transb == 0 */
                 const int mfull = pl.pack_a ? mc : mc / MR * MR;
                 float *ap = J->acache ? apack + (size_t)pc * J->arows : apack;
+                float *bl = apack + J->bofs;
+                if (J->blocal) {
+                    int jr;
+                    for (jr = j0; jr < j1; jr += NR)
+                        nn__gemm_pack_b_panel(cfg, NR, transb, kc, NN__MIN(NR, j1 - jr),
+                                              transb ? B + (size_t)(jc + jr) * ldb + pc
+                                                     : B + (size_t)pc * ldb + jc + jr,
+                                              ldb, bl + (size_t)(jr - j0) * kc);
+                }
                 if (pl.pack_a) {
                     if (!cached) nn__gemm_pack_a(cfg, MR, transa, mc, kc, Ab, lda, ap);
                 } else if (mfull < mc)
@@ -1562,7 +1576,9 @@ NN__GEMM_INLINE void nn__gemm_work(nn__gemm_job *J, int tid, int nt, const int M
                             const float *bp;
                             ptrdiff_t ldbp = NR;
                             int bd = 0;
-                            if (pl.pack_b) {
+                            if (J->blocal) {
+                                bp = bl + (size_t)(jr - j0) * kc;
+                            } else if (pl.pack_b) {
                                 bp = J->bpack + (size_t)pc * npb * NR + (size_t)jr * kc;
                             } else if (nv == NR) {
                                 bp = Bp + jr;
@@ -1795,6 +1811,19 @@ NN__GEMM_INLINE int nn__gemm_blocked(const nn__gemm_cfg *cfg, int transa, int tr
         else if (J.nrt < P) J.nrt = NN__MIN(P, (J.nrt + nt - 1) / nt * nt);
         if (J.nrt < want) J.nct = NN__MIN(npb, (want + J.nrt - 1) / J.nrt);
     }
+    /* A team on a packed B with one row block and one column block (the layers of a
+       network at batch <= MC): column tiles that pack their own B (nn__gemm_job). The
+       shared B phase cost its barrier, and every thread then read all of B, half of it
+       from the other core. 784-256-128-10 at batch 128, AVX-512, 2 threads, variants
+       alternated in one process (host noisy): forward 128x256x784 NT best 287.7 ->
+       276.5 us; the training step best 780.6 -> 740.4 us, q25 901 -> 865 (1 thread
+       1370 -> 1377: unchanged, this path needs a team). One thread keeps the shared
+       path: packing B per K block on a single thread measured no faster. */
+    J.blocal = nt > 1 && J.pl.pack_b && n <= NC && m <= MC;
+    if (J.blocal) {
+        J.nrt = 1;
+        J.nct = NN__MIN(npb, NN__GEMM_TASKS * nt);
+    }
 
     {
         size_t kcm = (size_t)NN__MIN(KC, k);
@@ -1803,7 +1832,10 @@ NN__GEMM_INLINE int nn__gemm_blocked(const nn__gemm_cfg *cfg, int transa, int tr
         J.arows = (int)rows;
         na = J.pl.pack_a ? rows * (J.acache ? (size_t)k : kcm) : kcm * MR; /* A block(s), or one edge A panel */
         na = (na + 16 + 15) / 16 * 16;   /* slack: vector packing may store 16 floats past a panel */
-        nb = J.pl.pack_b ? (size_t)k * npb * NR : (nfull < NN__MIN(NC, n) || n > NC) ? (size_t)k * NR : 0;
+        J.bofs = na;
+        if (J.blocal) /* + the thread's B panels of one K block (widest tile), with slack */
+            na += (kcm * (size_t)((npb + J.nct - 1) / J.nct) * NR + 16 + 15) / 16 * 16;
+        nb = J.blocal ? 0 : J.pl.pack_b ? (size_t)k * npb * NR : (nfull < NN__MIN(NC, n) || n > NC) ? (size_t)k * NR : 0;
         nb = (nb + 15) / 16 * 16;
         if (nb + na * nt <= NN__GEMM_STACK_FLOATS) {
             ws = stackbuf;

@@ -374,6 +374,7 @@ static void check_all_gemms(void)
             }
     check_gemm(0, 1, 64, 4200, 50, 0.0f, 1, NN_ACT_SOFTMAX); /* softmax over 2 NC blocks */
     check_gemm(0, 0, 64, 300, 500, 0.0f, 1, NN_ACT_SOFTMAX);
+    check_gemm(0, 1, 64, 300, 500, 0.0f, 1, NN_ACT_SOFTMAX);  /* column tiles, own B */
     check_gemm(0, 1, 100, 10, 300, 0.0f, 1, NN_ACT_SOFTMAX);  /* dot path */
     check_gemm(1, 0, 8, 700, 100, 0.0f, 1, NN_ACT_SOFTMAX);   /* direct path, column split */
     check_gemm(0, 0, 300, 700, 30, 0.25f, 1, NN_ACT_TANH);
