@@ -1443,7 +1443,7 @@ NN__GEMM_INLINE void nn__gemm_epilogue(const nn__gemm_cfg *cfg, float *C, int ld
      lost, 6%, in place. With 2 threads the copy also pulled B from the other core's
      cache: the 784-256-128-10 step at batch 128 went 745-749 -> 734-736 us. At batch
      32, NN 32x784x256 went from 84 to 92 GFLOP/s (Zen 3) in place. */
-typedef struct nn__gemm_plan { int pack_a, pack_b, panel_b; } nn__gemm_plan;
+typedef struct nn__gemm_plan { int pack_a, pack_b; } nn__gemm_plan;
 
 NN__GEMM_INLINE nn__gemm_plan nn__gemm_plan_for(const nn__gemm_cfg *cfg, int transa,
                                                  int transb, int m, int n, int k, int ldb)
@@ -1455,8 +1455,6 @@ NN__GEMM_INLINE nn__gemm_plan nn__gemm_plan_for(const nn__gemm_cfg *cfg, int tra
     if (transa) pl.pack_a = NN__GEMM_TA_PACK ? (n > 4 * cfg->nr || m > 4 * cfg->mr) : 0;
     /* B panel is reused by ceil(m / MR) row panels */
     pl.pack_b = transb || (m > NN__GEMM_BDIRECT_PANELS * cfg->mr && ldb % 512 == 0);
-    /* single MC block: pack B panel by panel (stack, L1) instead of a KC x NC block */
-    pl.panel_b = pl.pack_b && m <= cfg->mc;
     return pl;
 }
 
