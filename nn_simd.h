@@ -1810,15 +1810,20 @@ NN__GEMM_INLINE int nn__gemm_blocked(const nn__gemm_cfg *cfg, int transa, int tr
         if (J.nrt < want) J.nct = NN__MIN(npb, (want + J.nrt - 1) / J.nrt);
     }
     /* A team on a packed B with one row block and one column block (the layers of a
-       network at batch <= MC): column tiles that pack their own B (nn__gemm_job). The
-       shared B phase cost its barrier, and every thread then read all of B, half of it
-       from the other core. 784-256-128-10 at batch 128, AVX-512, 2 threads, variants
-       alternated in one process (host noisy): forward 128x256x784 NT best 287.7 ->
-       276.5 us; the training step best 780.6 -> 740.4 us, q25 901 -> 865 (1 thread
-       1370 -> 1377: unchanged, this path needs a team). One thread keeps the shared
-       path: packing B per K block on a single thread measured no faster. */
+       network at batch <= MC): column tiles that pack their own B (nn__gemm_job), and
+       a row-major A read in place (a tile of a few NR panels reuses a packed A too
+       little, and each thread would pack all of it). The shared B phase cost its
+       barrier, and every thread then read all of B, half of it from the other core.
+       AVX-512, 2 threads, variants alternated in one process (a noisy host; best and
+       first quartile, us): forward 128x256x784 NT 285.5 / 318.1 (shared B) -> 272.6 /
+       301.6 (own B) -> 267.6 / 296.1 (+ A in place); 128x128x256 NT, own B -> + A in
+       place: 54.0 / 64.3 -> 49.6 / 58.8; the 784-256-128-10 training step at batch 128,
+       shared -> own B: 780.8 / 895.7 -> 765.5 / 876.0, own B -> + A in place (another
+       run): 842.7 / 916.3 -> 785.1 / 865.4. One thread keeps the shared path: packing B
+       per K block measured no faster there. */
     J.blocal = nt > 1 && J.pl.pack_b && n <= NC && m <= MC;
     if (J.blocal) {
+        if (!transa) J.pl.pack_a = 0;
         J.nrt = 1;
         J.nct = NN__MIN(npb, NN__GEMM_TASKS * nt);
     }
