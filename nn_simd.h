@@ -1461,8 +1461,10 @@ NN__GEMM_INLINE nn__gemm_plan nn__gemm_plan_for(const nn__gemm_cfg *cfg, int tra
 /* One GEMM call, shared by a team (>>threads). Tasks are tiles of C: `nrt` row blocks
    of whole MR panels times `nct` column blocks of whole NR panels (per jc block).
    Every micro-tile of C (MR x NR, anchored at row 0 and column jc) is computed by one
-   thread, from the same operands, with the same K blocking and the same kernel, so C
-   does not depend on the thread count or on which thread took a tile. */
+   thread, from the same operands, with the same K blocking and the same micro-kernel
+   body (its instances differ only in the strides they read A and B with: packed or in
+   place, the same values meet the same FMAs), so C does not depend on the thread count,
+   on which thread took a tile, or on what the team size made the plan pack. */
 typedef struct nn__gemm_job {
     const nn__gemm_cfg *cfg;
     nn__gemm_plan pl;
