@@ -1816,13 +1816,13 @@ NN__GEMM_INLINE int nn__gemm_blocked(const nn__gemm_cfg *cfg, int transa, int tr
        a row-major A read in place (a tile of a few NR panels reuses a packed A too
        little, and each thread would pack all of it). The shared B phase cost its
        barrier, and every thread then read all of B, half of it from the other core.
-       AVX-512, 2 threads, variants alternated in one process (a noisy host; best and
-       first quartile, us): forward 128x256x784 NT 285.5 / 318.1 (shared B) -> 272.6 /
-       301.6 (own B) -> 267.6 / 296.1 (+ A in place); 128x128x256 NT, own B -> + A in
-       place: 54.0 / 64.3 -> 49.6 / 58.8; the 784-256-128-10 training step at batch 128,
-       shared -> own B: 780.8 / 895.7 -> 765.5 / 876.0, own B -> + A in place (another
-       run): 842.7 / 916.3 -> 785.1 / 865.4. One thread keeps the shared path: packing B
-       per K block measured no faster there. */
+       AVX-512, 2 threads, the earlier and this code alternated in one process, in
+       rotating order, on the same data (a noisy host; best / first quartile, us):
+       forward 128x256x784 NT 290.9 / 326.5 -> 263.5 / 299.2 (own B with A packed and
+       kept instead: 271.1 / 310.1); 128x128x256 NT 54.5 / 59.6 -> 53.1 / 57.7; the
+       784-256-128-10 training step at batch 128, two copies of each: 866.8 / 986.7 and
+       869.4 / 956.7 -> 820.6 / 898.6 and 799.3 / 899.9. One thread keeps the shared
+       path: packing B per K block measured no faster there. */
     J.blocal = nt > 1 && J.pl.pack_b && n <= NC && m <= MC;
     if (J.blocal) {
         if (!transa) J.pl.pack_a = 0;
