@@ -37,6 +37,7 @@ static double sentinel_storage[2];
 typedef struct counter {
     long live, calls, fail_at; /* fail_at 0: never */
     int fail_rest;             /* every call from fail_at on fails */
+    int misalign;              /* blocks come 16 bytes past the requested alignment */
 } counter;
 
 static void *count_alloc(size_t size, size_t align, void *user)
@@ -50,6 +51,7 @@ static void *count_alloc(size_t size, size_t align, void *user)
     if (!raw) return NULL;
     p = raw + sizeof(void *);
     p += (align - (size_t)((uintptr_t)p % align)) % align;
+    if (c->misalign && align > 16) p += 16; /* (size + align + 8 bytes: still in the block) */
     memcpy(p - sizeof(void *), &raw, sizeof raw);
     c->live++;
     return p;
@@ -92,7 +94,7 @@ static nn_net_desc test_desc(void)
     do {                                                                                  \
         long k;                                                                           \
         for (k = 1; k < 100; k++) {                                                       \
-            counter c = { 0, 0, 0, 0 };                                                      \
+            counter c = { 0, 0, 0, 0, 0 };                                                      \
             nn_allocator a = counting(&c);                                                \
             nn_status st;                                                                 \
             c.fail_at = k;                                                                \
@@ -196,7 +198,7 @@ static void check_steady_state(void)
     for (i = 0; i < 192 * 200; i++) x[i] = nn_rng_uniform(&r) - 0.5f;
     for (i = 0; i < 192; i++) lab[i] = (int)(i * 7 % 10);
     for (t = 0; t < 3; t++) {
-        counter c = { 0, 0, 0, 0 };
+        counter c = { 0, 0, 0, 0, 0 };
         nn_net *net;
         nn_optim *opt = NULL;
         nn_optim_desc od;
@@ -232,7 +234,7 @@ static void check_steady_state(void)
     }
     /* no workspace: every allocation after create fails; same results as with it */
     {
-        counter ca = { 0, 0, 0, 0 }, cb = { 0, 0, 0, 0 };
+        counter ca = { 0, 0, 0, 0, 0 }, cb = { 0, 0, 0, 0, 0 };
         nn_net *a = steady_net(&ca), *b = steady_net(&cb);
         nn_optim *oa = NULL, *ob = NULL;
         nn_optim_desc od;
@@ -249,6 +251,37 @@ static void check_steady_state(void)
             NN_CHECK(a->gws.grows == 0 && a->gws.p == NULL, "workspace allocated despite failures");
             NN_CHECK(memcmp(a->params, b->params, a->n_params * sizeof(float)) == 0,
                      "without the workspace the weights differ");
+        }
+        nn_optim_destroy(oa); nn_optim_destroy(ob);
+        nn_net_destroy(a); nn_net_destroy(b);
+        NN_CHECK(ca.live == 0 && cb.live == 0, "blocks leaked: %ld, %ld", ca.live, cb.live);
+    }
+    /* an allocator that ignores the requested alignment: the workspace refuses (and frees)
+       its blocks, the GEMMs fall back to their own, and the results are the same */
+    {
+        counter ca = { 0, 0, 0, 0, 0 }, cb = { 0, 0, 0, 0, 0 };
+        nn_net *a = steady_net(&ca), *b = steady_net(&cb);
+        nn_optim *oa = NULL, *ob = NULL;
+        nn_optim_desc od;
+        long before;
+        memset(&od, 0, sizeof od);
+        od.kind = NN_OPTIM_ADAM;
+        nn_simd_set_threads(2);
+        NN_CHECK(a && b && nn_optim_create(a, &od, &oa) == NN_OK &&
+                 nn_optim_create(b, &od, &ob) == NN_OK, "create");
+        if (a && b && oa && ob) {
+            ca.misalign = 1;
+            before = ca.calls;
+            steps(a, oa, x, lab, 4, 96);
+            steps(b, ob, x, lab, 4, 96);
+            if (nn_simd_backend_active() != NN_SIMD_BACKEND_SCALAR) {
+                NN_CHECK(ca.calls > before, "the workspace was never requested");
+                NN_CHECK(b->gws.grows >= 1, "the aligned net's workspace was never used");
+            }
+            NN_CHECK(a->gws.grows == 0 && a->gws.p == NULL && a->gws2.p == NULL,
+                     "a misaligned workspace was kept");
+            NN_CHECK(memcmp(a->params, b->params, a->n_params * sizeof(float)) == 0,
+                     "with the workspace refused the weights differ");
         }
         nn_optim_destroy(oa); nn_optim_destroy(ob);
         nn_net_destroy(a); nn_net_destroy(b);
@@ -311,7 +344,7 @@ int main(void)
 
     /* save: its one allocation fails -> NN_ERR_NOMEM, file unchanged */
     {
-        counter c = { 0, 0, 0, 0 };
+        counter c = { 0, 0, 0, 0, 0 };
         nn_net *m = NULL;
         nn_status st;
         d.allocator = counting(&c);
