@@ -288,6 +288,10 @@ NN_SIMD_DEF void  nn_simd_free(const nn_allocator *a, void *p);
 
 /* >>config ------------------------------------------------------------------ */
 #include <math.h>
+#include <stdio.h>
+#if defined(_OPENMP) && defined(__linux__)
+#  include <dirent.h> /* nn__par_contended */
+#endif
 #include <string.h>
 #include <stdlib.h>
 
@@ -731,7 +735,8 @@ static int nn__threads_req; /* nn_simd_set_threads; 0 = default */
    Why the second stall: on a VM whose host deschedules the other vCPU for a few ms now
    and then, each such lone stall cost a 10 ms back-off on top (bench_threads counted
    2-5 per measurement of the training step); real contention stalls again within a
-   few regions, so it still backs off after one more stall.
+   few regions, so it still backs off after one more stall. And a stall counts only if
+   another process wants a CPU at that moment (nn__par_contended, below).
    (Process-wide state, updated by the calling thread only.) */
 #ifndef NN__PAR_STALL_S
 #  define NN__PAR_STALL_S 150e-6
@@ -749,7 +754,8 @@ static int nn__threads_req; /* nn_simd_set_threads; 0 = default */
 #ifdef _OPENMP
 static double nn__par_backoff_until; /* omp_get_wtime() before which teams are not used */
 static int nn__par_strikes, nn__par_clean;
-static long nn__par_stats[2]; /* team regions, stalls among them (read by the benches) */
+/* team regions, stalls among them, stalls with no contention seen (read by the benches) */
+static long nn__par_stats[3];
 #endif
 
 /* Threads a kernel call may use: 1 inside an enclosing parallel region or while
@@ -785,12 +791,58 @@ static int nn__threads_for(double work, double min_per_thread, long tasks)
 
 typedef void (*nn__par_fn)(void *ctx, int tid, int nt);
 
+#ifdef _OPENMP
+/* Called after a stall only: does the team lack CPUs? On Linux, /proc/loadavg counts
+   the runnable tasks ("running/total"), and /proc/self/task/N/stat says which of this
+   process's threads are among them; if the others plus the team are more than the CPUs
+   this process may use, another process holds one: back off. If not, the stall came
+   from outside the system (a host that took the vCPU away for a moment), which backing
+   off does not help: on a 2-vCPU VM with nothing else running, bench_threads counted 34
+   such stalls in 61 blocks of 20 two-thread steps, and the back-offs they set off ran
+   most blocks on one thread (median 1.21x of 1 thread, best 1.88x). loadavg is read
+   first, so a team thread that stops spinning in between errs towards backing off.
+   Without the files (another OS, no /proc) every stall counts. */
+static int nn__par_contended(int nt)
+{
+#  if defined(__linux__)
+    char path[64], buf[512];
+    double l1, l5, l15;
+    int running = 0, total = 0, ours = 0, ok;
+    DIR *d;
+    struct dirent *e;
+    FILE *f = fopen("/proc/loadavg", "r");
+    if (!f) return 1;
+    ok = fscanf(f, "%lf %lf %lf %d/%d", &l1, &l5, &l15, &running, &total) == 5;
+    fclose(f);
+    if (!ok || !(d = opendir("/proc/self/task"))) return 1;
+    while ((e = readdir(d)) != NULL) {
+        const char *p;
+        size_t n;
+        if (e->d_name[0] == '.') continue;
+        snprintf(path, sizeof path, "/proc/self/task/%.20s/stat", e->d_name);
+        if (!(f = fopen(path, "r"))) continue;
+        n = fread(buf, 1, sizeof buf - 1, f);
+        fclose(f);
+        buf[n] = 0;
+        p = strrchr(buf, ')'); /* "pid (comm) S ...": comm may hold anything */
+        if (p && p[1] == ' ' && p[2] == 'R') ours++;
+    }
+    closedir(d);
+    return running - ours + nt > omp_get_num_procs();
+#  else
+    (void)nt;
+    return 1;
+#  endif
+}
+#endif
+
 /* fn(ctx, tid, nt) on nt threads (the team the runtime gave), or on this one. */
 static void nn__par_run(nn__par_fn fn, void *ctx, int nt)
 {
 #ifdef _OPENMP
     if (nt > 1) {
         double t0 = omp_get_wtime(), tdone = t0, t1, wait;
+        int stall;
 #pragma omp parallel num_threads(nt)
         {
             const int tid = omp_get_thread_num();
@@ -800,8 +852,15 @@ static void nn__par_run(nn__par_fn fn, void *ctx, int nt)
         t1 = omp_get_wtime();
         wait = t1 - tdone;
         nn__par_stats[0]++;
-        if (wait > NN__PAR_STALL_S && wait > (double)(nt - 1) * (tdone - t0)) {
+        stall = wait > NN__PAR_STALL_S && wait > (double)(nt - 1) * (tdone - t0);
+        if (stall) {
             nn__par_stats[1]++;
+            if (!nn__par_contended(nt)) { /* the host's, not another process's */
+                nn__par_stats[2]++;
+                stall = 0;
+            }
+        }
+        if (stall) {
             if (nn__par_strikes < 9) nn__par_strikes++;
             nn__par_clean = 0;
             if (nn__par_strikes >= 2) /* a lone stall is not contention (see above) */

@@ -16,6 +16,9 @@
    Last line before the summary: "params-checksum: <16 hex digits>", an FNV-1a hash of
    the trained parameters and optimizer states. A build without OpenMP must print the
    same line (Makefile: test-threads-noomp). */
+#if defined(__linux__)
+#  define _POSIX_C_SOURCE 200809L /* fork, kill, waitpid, nanosleep: check_contention_probe */
+#endif
 #define NN__PAR_GEMM_FLOPS 2000.0
 #define NN__PAR_EW_ELEMS 64.0
 #define NN__PAR_STALL_S 1e30 /* never back off to one thread (8 threads on 2 cores stall) */
@@ -24,6 +27,13 @@
 #include "nn_test.h"
 
 #include <math.h>
+#if defined(_OPENMP) && defined(__linux__)
+#  include <signal.h>
+#  include <sys/types.h>
+#  include <sys/wait.h>
+#  include <time.h>
+#  include <unistd.h>
+#endif
 
 static const int thread_counts[] = {1, 2, 3, 8};
 #ifdef _OPENMP
@@ -454,6 +464,38 @@ static void check_nonfinite_team(void)
     }
 }
 
+#if defined(_OPENMP) && defined(__linux__)
+/* The back-off's contention probe: with a busy process on every CPU, a stall must count
+   as contention. (With nothing else running it must not, but a test machine cannot
+   promise an idle system, so that half is only measured: bench_threads' "host's".) */
+static void check_contention_probe(void)
+{
+    pid_t kid[64];
+    struct timespec ts;
+    int n = omp_get_num_procs(), i, k = 0, got;
+    if (n > 64) n = 64;
+    for (i = 0; i < n; i++) {
+        pid_t p = fork();
+        if (p == 0) {
+            volatile unsigned long spin = 0;
+            for (;;) spin++;
+        }
+        if (p < 0) break;
+        kid[k++] = p;
+    }
+    ts.tv_sec = 0;
+    ts.tv_nsec = 30 * 1000 * 1000; /* the children are running */
+    nanosleep(&ts, NULL);
+    got = nn__par_contended(2);
+    for (i = 0; i < k; i++) {
+        kill(kid[i], SIGKILL);
+        waitpid(kid[i], NULL, 0);
+    }
+    NN_CHECK(k == n, "fork: %d of %d busy processes", k, n);
+    NN_CHECK(got == 1, "a busy process on each of %d CPUs was not seen as contention", n);
+}
+#endif
+
 int main(void)
 {
     static const run_cfg cfgs[] = {
@@ -479,6 +521,9 @@ int main(void)
     check_all_gemms();
     check_kernels();
     check_nonfinite_team();
+#if defined(_OPENMP) && defined(__linux__)
+    check_contention_probe();
+#endif
     if (!quick && nn_simd_backend_active() != NN_SIMD_BACKEND_SCALAR &&
         nn_simd_set_backend(NN_SIMD_BACKEND_SCALAR) == NN_OK) { /* the reference backend too */
         run_cfg c = cfgs[0];
