@@ -758,14 +758,24 @@ static int nn__par_strikes, nn__par_clean;
 static long nn__par_stats[3];
 #endif
 
+/* Threads a kernel call may use when not backing off: 1 inside an enclosing parallel
+   region. */
+static int nn__threads_team(void)
+{
+#ifdef _OPENMP
+    if (omp_in_parallel()) return 1;
+    return nn__threads_req > 0 ? nn__threads_req : omp_get_max_threads();
+#else
+    return 1;
+#endif
+}
+
 /* Threads a kernel call may use: 1 inside an enclosing parallel region or while
    backing off from contention. */
 static int nn__threads_max(void)
 {
 #ifdef _OPENMP
-    int nt;
-    if (omp_in_parallel()) return 1;
-    nt = nn__threads_req > 0 ? nn__threads_req : omp_get_max_threads();
+    int nt = nn__threads_team();
     if (nt > 1 && nn__par_backoff_until > 0.0) {
         if (omp_get_wtime() < nn__par_backoff_until) return 1;
         nn__par_backoff_until = 0.0;
@@ -776,17 +786,21 @@ static int nn__threads_max(void)
 #endif
 }
 
-/* Threads for `work` units when each thread must get at least `min_per_thread`, and
-   there are `tasks` tasks to share. */
-static int nn__threads_for(double work, double min_per_thread, long tasks)
+/* Threads (of at most nt) for `work` units when each thread must get at least
+   `min_per_thread`, and there are `tasks` tasks to share. */
+static int nn__threads_cap(int nt, double work, double min_per_thread, long tasks)
 {
-    int nt = nn__threads_max();
     double f;
     if (nt <= 1) return 1;
     f = work / min_per_thread;
     if (f < (double)nt) nt = (int)f;
     if ((long)nt > tasks) nt = (int)tasks;
     return nt < 1 ? 1 : nt;
+}
+
+static int nn__threads_for(double work, double min_per_thread, long tasks)
+{
+    return nn__threads_cap(nn__threads_max(), work, min_per_thread, tasks);
 }
 
 typedef void (*nn__par_fn)(void *ctx, int tid, int nt);
@@ -1822,17 +1836,77 @@ NN__GEMM_INLINE void nn__gemm_direct(const int MR, const int NR, const int kcmax
 }
 
 /* Returns 0 if the workspace could not be allocated (nothing was written to C). */
+/* The tiles of a call shared by nt threads (J->pl, m, n, k, transa set; J->pl.pack_a
+   may be cleared), and the workspace they need: returns its floats, *nbp of them the
+   shared B. */
+static size_t nn__gemm_tiling(const nn__gemm_cfg *cfg, nn__gemm_job *J, int nt, size_t *nbp)
+{
+    const int MR = cfg->mr, NR = cfg->nr, MC = cfg->mc, KC = cfg->kc, NC = cfg->nc;
+    const int m = J->m, n = J->n, k = J->k;
+    const int P = (m + MR - 1) / MR, npb = (NN__MIN(NC, n) + NR - 1) / NR;
+    const int nfull = NN__MIN(NC, n) / NR * NR;
+    const size_t kcm = (size_t)NN__MIN(KC, k);
+    size_t rows, na, nb;
+    /* tiles: row blocks of at most MC rows; with a team, at least one row block per
+       thread, then columns cut until there are NN__GEMM_TASKS tiles per thread (dynamic
+       balance). Cutting rows first into NN__GEMM_TASKS * nt blocks (the earlier rule)
+       left each packed B panel reused by only m / (2 nt) rows: measured on the 15
+       GEMMs of a 784-256-128-10 step at batch 32/128/256, 2 threads, blocks of runs
+       alternated: 1.63-1.78x over 1 thread with rows first, 1.72-1.82x with this. */
+    J->nrt = (P + MC / MR - 1) / (MC / MR);
+    J->nct = 1;
+    if (nt > 1) {
+        const int want = NN__GEMM_TASKS * nt;
+        if (J->nrt < nt) J->nrt = NN__MIN(P, nt);
+        else if (J->nrt < P) J->nrt = NN__MIN(P, (J->nrt + nt - 1) / nt * nt);
+        if (J->nrt < want) J->nct = NN__MIN(npb, (want + J->nrt - 1) / J->nrt);
+    }
+    /* A team on a packed B with one row block and one column block (the layers of a
+       network at batch <= MC, with NN__GEMM_TASKS column panels per thread): column tiles that pack their own B (nn__gemm_job), and
+       a row-major A read in place (a tile of a few NR panels reuses a packed A too
+       little, and each thread would pack all of it). The shared B phase cost its
+       barrier, and every thread then read all of B, half of it from the other core.
+       AVX-512, 2 threads, the earlier and this code alternated in one process, in
+       rotating order, on the same data (a noisy host; best / first quartile, us):
+       forward 128x256x784 NT 290.9 / 326.5 -> 263.5 / 299.2 (own B with A packed and
+       kept instead: 271.1 / 310.1); 128x128x256 NT 54.5 / 59.6 -> 53.1 / 57.7; the
+       784-256-128-10 training step at batch 128, two copies of each: 866.8 / 986.7 and
+       869.4 / 956.7 -> 820.6 / 898.6 and 799.3 / 899.9. One thread keeps the shared
+       path: packing B per K block measured no faster there. */
+    J->blocal = nt > 1 && J->pl.pack_b && n <= NC && m <= MC && npb >= NN__GEMM_TASKS * nt;
+    if (J->blocal) {
+        if (!J->transa) J->pl.pack_a = 0;
+        J->nrt = 1;
+        J->nct = NN__MIN(npb, NN__GEMM_TASKS * nt);
+    }
+
+    rows = (size_t)((P + J->nrt - 1) / J->nrt) * MR; /* tallest row block */
+    J->acache = nt > 1 && J->nct > 1 && J->pl.pack_a && rows * k <= NN__GEMM_ACACHE_FLOATS;
+    J->arows = (int)rows;
+    na = J->pl.pack_a ? rows * (J->acache ? (size_t)k : kcm) : kcm * MR; /* A block(s), or one edge A panel */
+    na = (na + 16 + 15) / 16 * 16;   /* slack: vector packing may store 16 floats past a panel */
+    J->bofs = na;
+    if (J->blocal) /* + the thread's B panels of one K block (widest tile), with slack */
+        na += (kcm * (size_t)((npb + J->nct - 1) / J->nct) * NR + 16 + 15) / 16 * 16;
+    nb = J->blocal ? 0 : J->pl.pack_b ? (size_t)k * npb * NR : (nfull < NN__MIN(NC, n) || n > NC) ? (size_t)k * NR : 0;
+    nb = (nb + 15) / 16 * 16;
+    J->astride = na;
+    *nbp = nb;
+    return nb + na * (size_t)nt;
+}
+
 NN__GEMM_INLINE int nn__gemm_blocked(const nn__gemm_cfg *cfg, int transa, int transb,
                                      int m, int n, int k, float alpha, const float *A,
                                      int lda, const float *B, int ldb, float beta, float *C,
                                      int ldc, const float *bias, nn_act act, float act_param,
                                      nn__gemm_ws *wsp)
 {
-    const int MR = cfg->mr, NR = cfg->nr, MC = cfg->mc, KC = cfg->kc, NC = cfg->nc;
+    const int MR = cfg->mr, NR = cfg->nr, NC = cfg->nc;
+    const nn__gemm_plan pl0 = nn__gemm_plan_for(cfg, transa, transb, m, n, k, ldb);
     float stackbuf[NN__GEMM_STACK_FLOATS + 16]; /* + alignment */
     float *ws, *heap = NULL;
-    size_t na, nb;
-    int i, j, nt, P, npb, nfull;
+    size_t need, nb;
+    int i, j, nt, P, npb;
     nn__gemm_job J;
 
     if (k == 0) {
@@ -1846,74 +1920,46 @@ NN__GEMM_INLINE int nn__gemm_blocked(const nn__gemm_cfg *cfg, int transa, int tr
     }
 
     J.cfg = cfg;
-    J.pl = nn__gemm_plan_for(cfg, transa, transb, m, n, k, ldb);
+    J.pl = pl0;
     J.transa = transa; J.transb = transb; J.m = m; J.n = n; J.k = k;
     J.lda = lda; J.ldb = ldb; J.ldc = ldc; J.alpha = alpha; J.beta = beta;
     J.A = A; J.B = B; J.C = C; J.bias = bias; J.act = act; J.act_param = act_param;
     J.cnt[0] = J.cnt[1] = J.cnt[2] = 0;
 
-    /* tiles: row blocks of at most MC rows; with a team, at least one row block per
-       thread, then columns cut until there are NN__GEMM_TASKS tiles per thread (dynamic
-       balance). Cutting rows first into NN__GEMM_TASKS * nt blocks (the earlier rule)
-       left each packed B panel reused by only m / (2 nt) rows: measured on the 15
-       GEMMs of a 784-256-128-10 step at batch 32/128/256, 2 threads, blocks of runs
-       alternated: 1.63-1.78x over 1 thread with rows first, 1.72-1.82x with this. */
     P = (m + MR - 1) / MR;
     npb = (NN__MIN(NC, n) + NR - 1) / NR;
-    nfull = NN__MIN(NC, n) / NR * NR;
-    J.nrt = (P + MC / MR - 1) / (MC / MR);
-    J.nct = 1;
     nt = nn__threads_for(2.0 * m * n * k, nn__par_min[0] * cfg->par_scale, (long)P * npb);
-    if (nt > 1) {
-        const int want = NN__GEMM_TASKS * nt;
-        if (J.nrt < nt) J.nrt = NN__MIN(P, nt);
-        else if (J.nrt < P) J.nrt = NN__MIN(P, (J.nrt + nt - 1) / nt * nt);
-        if (J.nrt < want) J.nct = NN__MIN(npb, (want + J.nrt - 1) / J.nrt);
+    need = nn__gemm_tiling(cfg, &J, nt, &nb);
+    if (wsp) {
+        /* Room also for the plans a back-off (one thread) and its end (the whole team)
+           give this call, which differ in size (one thread packs all of B, an own-B
+           team only its tiles'): a steady state then allocates nothing whichever
+           comes first. */
+        const int alt[2] = {1, nn__threads_cap(nn__threads_team(), 2.0 * m * n * k,
+                                                nn__par_min[0] * cfg->par_scale, (long)P * npb)};
+        size_t most = need, nb2;
+        int q;
+        for (q = 0; q < 2; q++)
+            if (alt[q] != nt) {
+                nn__gemm_job T = J;
+                T.pl = pl0;
+                most = NN__MAX(most, nn__gemm_tiling(cfg, &T, alt[q], &nb2));
+            }
+        if (most > NN__GEMM_STACK_FLOATS) (void)nn__gemm_ws_reserve(wsp, most);
     }
-    /* A team on a packed B with one row block and one column block (the layers of a
-       network at batch <= MC): column tiles that pack their own B (nn__gemm_job), and
-       a row-major A read in place (a tile of a few NR panels reuses a packed A too
-       little, and each thread would pack all of it). The shared B phase cost its
-       barrier, and every thread then read all of B, half of it from the other core.
-       AVX-512, 2 threads, the earlier and this code alternated in one process, in
-       rotating order, on the same data (a noisy host; best / first quartile, us):
-       forward 128x256x784 NT 290.9 / 326.5 -> 263.5 / 299.2 (own B with A packed and
-       kept instead: 271.1 / 310.1); 128x128x256 NT 54.5 / 59.6 -> 53.1 / 57.7; the
-       784-256-128-10 training step at batch 128, two copies of each: 866.8 / 986.7 and
-       869.4 / 956.7 -> 820.6 / 898.6 and 799.3 / 899.9. One thread keeps the shared
-       path: packing B per K block measured no faster there. */
-    J.blocal = nt > 1 && J.pl.pack_b && n <= NC && m <= MC;
-    if (J.blocal) {
-        if (!transa) J.pl.pack_a = 0;
-        J.nrt = 1;
-        J.nct = NN__MIN(npb, NN__GEMM_TASKS * nt);
-    }
-
     {
-        size_t kcm = (size_t)NN__MIN(KC, k);
-        size_t rows = (size_t)((P + J.nrt - 1) / J.nrt) * MR; /* tallest row block */
-        J.acache = nt > 1 && J.nct > 1 && J.pl.pack_a && rows * k <= NN__GEMM_ACACHE_FLOATS;
-        J.arows = (int)rows;
-        na = J.pl.pack_a ? rows * (J.acache ? (size_t)k : kcm) : kcm * MR; /* A block(s), or one edge A panel */
-        na = (na + 16 + 15) / 16 * 16;   /* slack: vector packing may store 16 floats past a panel */
-        J.bofs = na;
-        if (J.blocal) /* + the thread's B panels of one K block (widest tile), with slack */
-            na += (kcm * (size_t)((npb + J.nct - 1) / J.nct) * NR + 16 + 15) / 16 * 16;
-        nb = J.blocal ? 0 : J.pl.pack_b ? (size_t)k * npb * NR : (nfull < NN__MIN(NC, n) || n > NC) ? (size_t)k * NR : 0;
-        nb = (nb + 15) / 16 * 16;
-        if (nb + na * nt <= NN__GEMM_STACK_FLOATS) {
+        if (need <= NN__GEMM_STACK_FLOATS) {
             ws = stackbuf;
-        } else if (wsp && nn__gemm_ws_reserve(wsp, nb + na * nt)) {
+        } else if (wsp && nn__gemm_ws_reserve(wsp, need)) {
             ws = wsp->p;
         } else {
-            heap = (float *)nn__malloc_aligned((nb + na * nt) * sizeof(float), NN__ALIGN);
+            heap = (float *)nn__malloc_aligned(need * sizeof(float), NN__ALIGN);
             if (!heap) return 0;
             ws = heap;
         }
         ws = (float *)(((uintptr_t)ws + 63) & ~(uintptr_t)63);
         J.bpack = ws;               /* nb floats */
-        J.apack = ws + nb;          /* na floats per thread */
-        J.astride = na;
+        J.apack = ws + nb;          /* J.astride floats per thread */
     }
     nn__par_run(cfg->worker ? cfg->worker : nn__gemm_worker, &J, nt);
     if (heap) nn__free_aligned(heap);
