@@ -288,9 +288,10 @@ NN_SIMD_DEF void  nn_simd_free(const nn_allocator *a, void *p);
 
 /* >>config ------------------------------------------------------------------ */
 #include <math.h>
-#include <stdio.h>
-#if defined(_OPENMP) && defined(__linux__)
+#if defined(_OPENMP) && defined(__linux__) && !defined(NN_NO_STDIO)
+#  define NN__PAR_PROBE 1
 #  include <dirent.h> /* nn__par_contended */
+#  include <stdio.h>
 #endif
 #include <string.h>
 #include <stdlib.h>
@@ -774,16 +775,14 @@ static int nn__threads_team(void)
    backing off from contention. */
 static int nn__threads_max(void)
 {
-#ifdef _OPENMP
     int nt = nn__threads_team();
+#ifdef _OPENMP
     if (nt > 1 && nn__par_backoff_until > 0.0) {
         if (omp_get_wtime() < nn__par_backoff_until) return 1;
         nn__par_backoff_until = 0.0;
     }
-    return nt;
-#else
-    return 1;
 #endif
+    return nt;
 }
 
 /* Threads (of at most nt) for `work` units when each thread must get at least
@@ -815,10 +814,10 @@ typedef void (*nn__par_fn)(void *ctx, int tid, int nt);
    such stalls in 61 blocks of 20 two-thread steps, and the back-offs they set off ran
    most blocks on one thread (median 1.21x of 1 thread, best 1.88x). loadavg is read
    first, so a team thread that stops spinning in between errs towards backing off.
-   Without the files (another OS, no /proc) every stall counts. */
+   Without the files (another OS, no /proc, NN_NO_STDIO) every stall counts. */
 static int nn__par_contended(int nt)
 {
-#  if defined(__linux__)
+#  ifdef NN__PAR_PROBE
     char path[64], buf[512];
     double l1, l5, l15;
     int running = 0, total = 0, ours = 0, ok;
@@ -1861,10 +1860,11 @@ static size_t nn__gemm_tiling(const nn__gemm_cfg *cfg, nn__gemm_job *J, int nt, 
         else if (J->nrt < P) J->nrt = NN__MIN(P, (J->nrt + nt - 1) / nt * nt);
         if (J->nrt < want) J->nct = NN__MIN(npb, (want + J->nrt - 1) / J->nrt);
     }
-    /* A team on a packed B with one row block and one column block (the layers of a
-       network at batch <= MC, with NN__GEMM_TASKS column panels per thread): column tiles that pack their own B (nn__gemm_job), and
-       a row-major A read in place (a tile of a few NR panels reuses a packed A too
-       little, and each thread would pack all of it). The shared B phase cost its
+    /* A team on a packed B with one row block and one column block, and at least
+       NN__GEMM_TASKS column panels per thread (the layers of a network at batch <= MC):
+       column tiles that pack their own B (nn__gemm_job), and a row-major A read in
+       place (a tile of a few NR panels reuses a packed A too little, and each thread
+       would pack all of it). The shared B phase cost its
        barrier, and every thread then read all of B, half of it from the other core.
        AVX-512, 2 threads, the earlier and this code alternated in one process, in
        rotating order, on the same data (a noisy host; best / first quartile, us):
@@ -1947,20 +1947,18 @@ NN__GEMM_INLINE int nn__gemm_blocked(const nn__gemm_cfg *cfg, int transa, int tr
             }
         if (most > NN__GEMM_STACK_FLOATS) (void)nn__gemm_ws_reserve(wsp, most);
     }
-    {
-        if (need <= NN__GEMM_STACK_FLOATS) {
-            ws = stackbuf;
-        } else if (wsp && nn__gemm_ws_reserve(wsp, need)) {
-            ws = wsp->p;
-        } else {
-            heap = (float *)nn__malloc_aligned(need * sizeof(float), NN__ALIGN);
-            if (!heap) return 0;
-            ws = heap;
-        }
-        ws = (float *)(((uintptr_t)ws + 63) & ~(uintptr_t)63);
-        J.bpack = ws;               /* nb floats */
-        J.apack = ws + nb;          /* J.astride floats per thread */
+    if (need <= NN__GEMM_STACK_FLOATS) {
+        ws = stackbuf;
+    } else if (wsp && nn__gemm_ws_reserve(wsp, need)) {
+        ws = wsp->p;
+    } else {
+        heap = (float *)nn__malloc_aligned(need * sizeof(float), NN__ALIGN);
+        if (!heap) return 0;
+        ws = heap;
     }
+    ws = (float *)(((uintptr_t)ws + 63) & ~(uintptr_t)63);
+    J.bpack = ws;               /* nb floats */
+    J.apack = ws + nb;          /* J.astride floats per thread */
     nn__par_run(cfg->worker ? cfg->worker : nn__gemm_worker, &J, nt);
     if (heap) nn__free_aligned(heap);
     return 1;

@@ -179,7 +179,7 @@ static void train_free(train_ctx *t)
 }
 
 /* team regions and stalls (>>threads back-off) since the last call: *stall counts all,
-   *host those with no other process wanting a CPU (not counted towards a back-off) */
+   host_stalls those with no other process wanting a CPU (not counted towards a back-off) */
 static long host_stalls;
 static void stalls(long *regions, long *stall)
 {
@@ -253,7 +253,8 @@ static void section_phases(train_ctx *t)
 
 /* 1 and 2 threads in alternating blocks (the order flips every pair; one untimed step
    after each switch), so both meet the same host: on these VMs the noise drifts over
-   seconds, and two runs one after the other had measured 1.14x-2.05x for the same code.
+   seconds, and two full runs of make bench 20 minutes apart, 1 thread measured after
+   2, had given the same code 1.14x-2.05x.
    Also the median over pairs of (1-thread block / its 2-thread neighbour). */
 static void measure_alt(train_ctx *t, int reps, stat2 *s1, stat2 *s2, double *pair_median)
 {
