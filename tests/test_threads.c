@@ -195,7 +195,9 @@ static uint64_t check_training(const run_cfg *cfg, uint64_t h)
 /* One GEMM shape through nn_simd_gemm_ex with every thread count. */
 static void check_gemm(int ta, int tb, int m, int n, int k, float beta, int with_bias, nn_act act)
 {
-    int lda = (ta ? m : k) + 3, ldb = (tb ? k : n) + 1, ldc = n + 2, t;
+    /* with_bias 2: NaN in two bias entries, and C's rows contiguous (1 thread then
+       takes the whole-row epilogue, a team its column tiles' own) */
+    int lda = (ta ? m : k) + 3, ldb = (tb ? k : n) + 1, ldc = n + (with_bias == 2 ? 0 : 2), t;
     size_t na = (size_t)(ta ? k : m) * lda, nb = (size_t)(tb ? n : k) * ldb, nc = (size_t)m * ldc;
     float *A = (float *)malloc(sizeof(float) * (na + 1)), *B = (float *)malloc(sizeof(float) * (nb + 1));
     float *C0 = (float *)malloc(sizeof(float) * nc), *C = (float *)malloc(sizeof(float) * nc);
@@ -204,6 +206,7 @@ static void check_gemm(int ta, int tb, int m, int n, int k, float beta, int with
     fill(A, na, 1 + (uint64_t)m, 1.0f);
     fill(B, nb, 2 + (uint64_t)n, 1.0f);
     fill(bias, (size_t)n, 3, 0.5f);
+    if (with_bias == 2) bias[1] = bias[n - 1] = NAN; /* ReLU keeps NaN */
     for (t = 0; t < NTC; t++) {
         float *out = t == 0 ? C0 : C;
         nn_status st;
@@ -382,6 +385,8 @@ static void check_all_gemms(void)
                 check_gemm(ta, tb, sh[i][0], sh[i][1], sh[i][2], 0.0f, 1, NN_ACT_RELU);
                 check_gemm(ta, tb, sh[i][0], sh[i][1], sh[i][2], 0.5f, 0, NN_ACT_IDENTITY);
             }
+    check_gemm(0, 1, 128, 256, 784, 0.0f, 2, NN_ACT_RELU);   /* column tiles, NaN columns */
+    check_gemm(0, 1, 128, 128, 256, 0.0f, 2, NN_ACT_RELU);
     check_gemm(0, 1, 64, 4200, 50, 0.0f, 1, NN_ACT_SOFTMAX); /* softmax over 2 NC blocks */
     check_gemm(0, 0, 64, 300, 500, 0.0f, 1, NN_ACT_SOFTMAX);
     check_gemm(0, 1, 64, 300, 500, 0.0f, 1, NN_ACT_SOFTMAX);  /* column tiles, own B */
