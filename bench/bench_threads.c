@@ -7,9 +7,9 @@
       random data: samples/s with 1 and 2 threads; then the time of its phases
       (forward, forward + backprop, the Adam step) with 1 and 2 threads.
    3. Contention: a busy-loop child process pinned to CPU 0, then the same training
-      step with 1 thread (free to run on CPU 1) and with 2 threads, after 1.5 s of
-      2-thread training (the steady state of a long run: nn_simd.h's contention
-      back-off has seen the busy process).
+      step with 2 threads, 1 thread (free to run on CPU 1) and 1 thread pinned to CPU 1,
+      in rotating blocks, after 1.5 s of 2-thread training (the steady state of a long
+      run: nn_simd.h's contention back-off has seen the busy process).
    4. Thresholds: for small GEMMs and element-wise kernels, the time of one call with
       1 thread and with 2 threads forced (the per-thread work thresholds set to 1):
       where 2 threads stop losing is where NN__PAR_GEMM_FLOPS / NN__PAR_EW_ELEMS sit.
@@ -251,44 +251,77 @@ static void section_phases(train_ctx *t)
     printf("\n");
 }
 
-/* 1 and 2 threads in alternating blocks (the order flips every pair; one untimed step
-   after each switch), so both meet the same host: on these VMs the noise drifts over
-   seconds, and two full runs of make bench 20 minutes apart, 1 thread measured after
-   2, had given the same code 1.14x-2.05x.
-   Also the median over pairs of (1-thread block / its 2-thread neighbour). */
-static void measure_alt(train_ctx *t, int reps, stat2 *s1, stat2 *s2, double *pair_median)
+/* Configurations of a training run: thread count and the CPU the calling thread is
+   pinned to (-1: none). */
+typedef struct run_cfg { int threads, cpu; } run_cfg;
+
+/* The configurations in rotating blocks (block i starts at configuration i % ncfg; one
+   untimed step after each switch), so all meet the same host: on these VMs the noise
+   drifts over seconds, and two full runs of make bench 20 minutes apart, 1 thread
+   measured after 2, had given the same code 1.14x-2.05x. s[c]: seconds per block;
+   pair[c]: the median over blocks of (configuration 1's block / configuration c's in
+   the same rotation). reps <= 256. nn_simd_set_threads forgets the contention back-off
+   (>>threads), so each configuration's back-off state is carried from its block to its
+   next, as in one long run (it was entered when the function was; its timer keeps
+   running while the other configurations' blocks run). */
+static void measure_rot(train_ctx *t, int reps, const run_cfg *cfg, int ncfg, stat2 *s,
+                        double *pair)
 {
-    double t1[256], t2[256], pr[256];
-    int i, q, steps = t->steps;
+    static double tb[4][256], pr[256];
+    int i, q, c, steps = t->steps;
+#ifdef _OPENMP
+    double until[4];
+    int strikes[4], clean[4];
+    for (c = 0; c < ncfg; c++) {
+        until[c] = nn__par_backoff_until;
+        strikes[c] = nn__par_strikes;
+        clean[c] = nn__par_clean;
+    }
+#endif
     if (reps > 256) reps = 256;
-    for (i = 0; i < reps; i++) {
-        for (q = 0; q < 2; q++) {
-            const int nt = (q ^ (i & 1)) ? 1 : 2;
+    for (i = 0; i < reps; i++)
+        for (q = 0; q < ncfg; q++) {
             double t0;
-            nn_simd_set_threads(nt);
+            c = (i + q) % ncfg;
+            nn_simd_set_threads(cfg[c].threads);
+#ifdef _OPENMP
+            nn__par_backoff_until = until[c];
+            nn__par_strikes = strikes[c];
+            nn__par_clean = clean[c];
+#endif
+            pin_to(cfg[c].cpu);
             t->steps = 1;
             run_steps(t); /* untimed: the first step after a switch */
             t->steps = steps;
             t0 = now_s();
             run_steps(t);
-            (nt == 1 ? t1 : t2)[i] = now_s() - t0;
+            tb[c][i] = now_s() - t0;
+#ifdef _OPENMP
+            until[c] = nn__par_backoff_until;
+            strikes[c] = nn__par_strikes;
+            clean[c] = nn__par_clean;
+#endif
         }
-        pr[i] = t1[i] / t2[i];
+    pin_to(-1);
+    for (c = 0; c < ncfg; c++) {
+        for (i = 0; i < reps; i++) pr[i] = tb[1][i] / tb[c][i];
+        qsort(pr, (size_t)reps, sizeof pr[0], cmp_d);
+        pair[c] = pr[reps / 2];
     }
-    qsort(t1, (size_t)reps, sizeof t1[0], cmp_d);
-    qsort(t2, (size_t)reps, sizeof t2[0], cmp_d);
-    qsort(pr, (size_t)reps, sizeof pr[0], cmp_d);
-    s1->best = t1[0]; s1->median = t1[reps / 2];
-    s2->best = t2[0]; s2->median = t2[reps / 2];
-    *pair_median = pr[reps / 2];
+    for (c = 0; c < ncfg; c++) {
+        qsort(tb[c], (size_t)reps, sizeof tb[c][0], cmp_d);
+        s[c].best = tb[c][0];
+        s[c].median = tb[c][reps / 2];
+    }
 }
 
 static void section_train(void)
 {
     train_ctx t;
-    stat2 s1, s2;
+    static const run_cfg cfg[2] = {{2, -1}, {1, -1}};
+    stat2 st[2];
     long r0, s0, r2, st2, h2;
-    double pm;
+    double pm[2];
     int reps = quick ? 9 : 61;
     if (!train_setup(&t, 128)) { printf("setup failed\n"); return; }
     t.steps = 20;
@@ -299,13 +332,13 @@ static void section_train(void)
     printf("|---|---|---|---|---|---|---|\n");
     run_steps(&t); /* warm */
     stalls(&r0, &s0);
-    measure_alt(&t, reps, &s1, &s2, &pm);
+    measure_rot(&t, reps, cfg, 2, st, pm);
     stalls(&r2, &st2); /* every team region is a 2-thread block's */
     h2 = host_stalls;
     nn_simd_set_threads(0);
-    print_train_row("1", s1, 128, t.steps, s1, 0, 0, 0);
-    print_train_row("2", s2, 128, t.steps, s1, r2, st2, h2);
-    printf("\nSpeedup, median over the %d pairs of neighbouring blocks: %.2fx\n\n", reps, pm);
+    print_train_row("1", st[1], 128, t.steps, st[1], 0, 0, 0);
+    print_train_row("2", st[0], 128, t.steps, st[1], r2, st2, h2);
+    printf("\nSpeedup, median over the %d pairs of neighbouring blocks: %.2fx\n\n", reps, pm[0]);
     section_phases(&t);
     fflush(stdout);
     train_free(&t);
@@ -314,11 +347,15 @@ static void section_train(void)
 /* ---- contention ---------------------------------------------------------- */
 static void section_contention(void)
 {
+    /* 2 threads, 1 thread unpinned, 1 thread pinned to the free CPU: in rotating blocks */
+    static const run_cfg cfg[3] = {{2, -1}, {1, -1}, {1, 1}};
+    static const char *name[3] = {"2", "1 (unpinned)", "1 (pinned to the free CPU 1)"};
     train_ctx t;
-    stat2 s1, s1p, s2;
+    stat2 st[3];
+    double pm[3];
     long r2, st2, h2;
     pid_t child;
-    int reps = quick ? 5 : 15;
+    int c, reps = quick ? 9 : 45;
     const char *wp = getenv("OMP_WAIT_POLICY"), *sc = getenv("GOMP_SPINCOUNT");
     if (!train_setup(&t, 128)) { printf("setup failed\n"); return; }
     t.steps = 20;
@@ -333,28 +370,32 @@ static void section_contention(void)
     if (child < 0) { printf("fork failed\n"); return; }
     printf("## Contention: a busy-loop process pinned to CPU 0 (OMP_WAIT_POLICY=%s, GOMP_SPINCOUNT=%s)\n\n",
            wp ? wp : "unset", sc ? sc : "unset");
-    printf("| threads | samples/s best | median | us/step best | vs 1 thread best | median | stalls (host's) / team regions |\n");
-    printf("|---|---|---|---|---|---|---|\n");
+    printf("%d blocks of %d steps per configuration, the three in rotating order; \"pairs\": the\n"
+           "median over rotations of (1 thread unpinned / this configuration), > 1: faster.\n\n",
+           reps, t.steps);
+    printf("| threads | samples/s best | median | us/step best | vs 1 thread best | median | pairs | stalls (host's) / team regions |\n");
+    printf("|---|---|---|---|---|---|---|---|\n");
     nn_simd_set_threads(2);
     { /* steady state: the back-off has seen the busy process (1.5 s of training) */
         double t0 = now_s();
         while (now_s() - t0 < 1.5) run_steps(&t);
     }
     stalls(&r2, &st2);
-    s2 = measure(run_steps, &t, reps, 1);
-    stalls(&r2, &st2);
+    measure_rot(&t, reps, cfg, 3, st, pm);
+    stalls(&r2, &st2); /* every team region is a 2-thread block's */
     h2 = host_stalls;
-    nn_simd_set_threads(1);
-    s1 = measure(run_steps, &t, reps, 1);
-    pin_to(1);
-    s1p = measure(run_steps, &t, reps, 1);
-    pin_to(-1);
     nn_simd_set_threads(0);
     kill(child, SIGKILL);
     waitpid(child, NULL, 0);
-    print_train_row("1 (unpinned)", s1, 128, t.steps, s1, 0, 0, 0);
-    print_train_row("1 (pinned to the free CPU 1)", s1p, 128, t.steps, s1, 0, 0, 0);
-    print_train_row("2", s2, 128, t.steps, s1, r2, st2, h2);
+    for (c = 1; c <= 3; c++) {
+        const int k = c % 3; /* the 1-thread rows first */
+        const double sb = 128.0 * t.steps / st[k].best, sm = 128.0 * t.steps / st[k].median;
+        printf("| %s | %.1fk | %.1fk | %.0f | %.2fx | %.2fx | %.2fx | ", name[k], sb * 1e-3,
+               sm * 1e-3, st[k].best / t.steps * 1e6, st[1].best / st[k].best,
+               st[1].median / st[k].median, pm[k]);
+        if (k == 0) printf("%ld (%ld) / %ld |\n", st2, h2, r2);
+        else printf("- |\n");
+    }
     printf("\n");
     fflush(stdout);
     train_free(&t);
@@ -387,6 +428,7 @@ static void section_thresholds(void)
     static const size_t esz[] = {4096, 8192, 16384, 32768, 65536, 131072, 262144};
     static const char *ename[] = {"relu fwd", "sigmoid fwd", "relu bwd", "adam"};
     const double saved[2] = {nn__par_min[0], nn__par_min[1]};
+    long r0, s0;
     int reps = quick ? 7 : 41, i, kd;
     float *A = (float *)malloc(sizeof(float) * 262144), *B = (float *)malloc(sizeof(float) * 262144);
     float *C = (float *)malloc(sizeof(float) * 262144), *S = (float *)calloc(262144, sizeof(float));
@@ -395,8 +437,10 @@ static void section_thresholds(void)
     fill(B, 262144, 5);
     nn__par_min[0] = nn__par_min[1] = 1.0; /* force the team */
     printf("## Thresholds: one call, 1 thread vs 2 threads forced (us, best / median)\n\n");
-    printf("| GEMM NN m x n x k | kFLOP | 1 thread | 2 threads | 2T speedup (best) | (median) |\n");
-    printf("|---|---|---|---|---|---|\n");
+    printf("\"stalls\": 2-thread team regions whose second thread was late by more than the\n"
+           "stall limit (host's: no other process wanted a CPU), of all team regions of the row.\n\n");
+    printf("| GEMM NN m x n x k | kFLOP | 1 thread | 2 threads | 2T speedup (best) | (median) | stalls (host's) / team regions |\n");
+    printf("|---|---|---|---|---|---|---|\n");
     for (i = 0; i < (int)(sizeof gsz / sizeof gsz[0]); i++) {
         gemm_ctx g;
         stat2 s1, s2;
@@ -405,16 +449,18 @@ static void section_thresholds(void)
         g.m = gsz[i][0]; g.n = gsz[i][1]; g.k = gsz[i][2]; g.A = A; g.B = B; g.C = C;
         inner = (int)(2e7 / fl) + 1;
         nn_simd_set_threads(2);
+        stalls(&r0, &s0);
         s2 = measure(run_nn_gemm, &g, reps, inner);
+        stalls(&r0, &s0);
         nn_simd_set_threads(1);
         s1 = measure(run_nn_gemm, &g, reps, inner);
-        printf("| %d x %d x %d | %.0f | %.2f / %.2f | %.2f / %.2f | %.2fx | %.2fx |\n", g.m, g.n, g.k,
-               fl * 1e-3, s1.best * 1e6, s1.median * 1e6, s2.best * 1e6, s2.median * 1e6,
-               s1.best / s2.best, s1.median / s2.median);
+        printf("| %d x %d x %d | %.0f | %.2f / %.2f | %.2f / %.2f | %.2fx | %.2fx | %ld (%ld) / %ld |\n",
+               g.m, g.n, g.k, fl * 1e-3, s1.best * 1e6, s1.median * 1e6, s2.best * 1e6,
+               s2.median * 1e6, s1.best / s2.best, s1.median / s2.median, s0, host_stalls, r0);
         fflush(stdout);
     }
-    printf("\n| kernel | elements | 1 thread | 2 threads | 2T speedup (best) | (median) |\n");
-    printf("|---|---|---|---|---|---|\n");
+    printf("\n| kernel | elements | 1 thread | 2 threads | 2T speedup (best) | (median) | stalls (host's) / team regions |\n");
+    printf("|---|---|---|---|---|---|---|\n");
     for (kd = 0; kd < 4; kd++)
         for (i = 0; i < (int)(sizeof esz / sizeof esz[0]); i++) {
             ew_ctx e;
@@ -424,12 +470,15 @@ static void section_thresholds(void)
             if (kd == 3) { memset(S, 0, sizeof(float) * esz[i]); }
             if (kd == 3) { size_t q; for (q = 0; q < esz[i]; q++) B[q] = 0.5f; }
             nn_simd_set_threads(2);
+            stalls(&r0, &s0);
             s2 = measure(run_ew, &e, reps, inner);
+            stalls(&r0, &s0);
             nn_simd_set_threads(1);
             s1 = measure(run_ew, &e, reps, inner);
-            printf("| %s | %lu | %.2f / %.2f | %.2f / %.2f | %.2fx | %.2fx |\n", ename[kd],
-                   (unsigned long)esz[i], s1.best * 1e6, s1.median * 1e6, s2.best * 1e6,
-                   s2.median * 1e6, s1.best / s2.best, s1.median / s2.median);
+            printf("| %s | %lu | %.2f / %.2f | %.2f / %.2f | %.2fx | %.2fx | %ld (%ld) / %ld |\n",
+                   ename[kd], (unsigned long)esz[i], s1.best * 1e6, s1.median * 1e6,
+                   s2.best * 1e6, s2.median * 1e6, s1.best / s2.best, s1.median / s2.median, s0,
+                   host_stalls, r0);
             fflush(stdout);
         }
     printf("\n");
