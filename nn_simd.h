@@ -195,7 +195,8 @@ NN_SIMD_DEF const char *nn_simd_backend_str(nn_simd_backend b);
    available cores. n above the core count works (and only costs time). Results are
    bit-identical for every thread count (no reduction is split across threads).
    Inside a caller's own parallel region the kernels use one thread. Not thread-safe:
-   call it before starting work. Under contention (another busy process on one of
+   call it before starting work. It also forgets the contention back-off (>>threads),
+   so the next calls try the full team again. Under contention (another busy process on one of
    the cores), run with OMP_WAIT_POLICY=passive: see README "Threads". */
 NN_SIMD_DEF void nn_simd_set_threads(int n);
 /* The thread count kernel calls may use: the value set, else omp_get_max_threads();
