@@ -1522,15 +1522,24 @@ NN__GEMM_INLINE void nn__gemm_epilogue(const nn__gemm_cfg *cfg, float *C, int ld
    bench/bench_gemm.c): 0 = read in place, 1 = pack.
    - A in place when n <= 4*NR (few column panels reuse a packed copy): e.g. the N=10
      output layer. Transposed A is packed when n or m is not small.
-   - B (transb == 0) read in place, except when m is over 6 MR panels and B's rows sit
-     a multiple of 2 KB apart (then packed: the rows of a kc x NR panel in place would
-     fall into a few L1 sets). Measured on Zen 4, AVX-512 backend, best of 40, 1 thread,
-     against the earlier rule (packed whenever m > 6 MR panels): NN 128x784x256 108.5 ->
-     113.0 GFLOP/s, TN 256x784x1024 102.1 -> 106.3, NN 256x256x4096 103.9 -> 108.0, NN
-     2048x784x256 and 4096x256x256 +0.5%; only 1024^3 and 2048^3 (4 and 8 KB apart)
-     lost, 6%, in place. With 2 threads the copy also pulled B from the other core's
-     cache: the 784-256-128-10 step at batch 128 went 745-749 -> 734-736 us. At batch
-     32, NN 32x784x256 went from 84 to 92 GFLOP/s (Zen 3) in place. */
+   - B (transb == 0) read in place, except when m is over 6 MR panels and
+     - B's rows sit a multiple of 2 KB apart (the rows of a kc x NR panel in place
+       would fall into a few L1 sets), or
+     - they sit more than 4 KB apart and m is over 16 MR panels (every k step of a
+       panel reads a new page), or
+     - m is over 2 MC (the strided panel is fetched again for every row block).
+     In place suits the layers of a network: on Zen 4 (AVX-512, best of 40, 1 thread)
+     against packing whenever m > 6 MR panels, NN 128x784x256 108.5 -> 113.0 GFLOP/s,
+     TN 256x784x1024 102.1 -> 106.3, NN 256x256x4096 103.9 -> 108.0; 1024^3 and 2048^3
+     lost 6%. With 2 threads the copy also pulled B from the other core's cache: the
+     784-256-128-10 step at batch 128 went 745-749 -> 734-736 us; at batch 32, NN
+     32x784x256 went from 84 to 92 GFLOP/s (Zen 3). The last two cases came from Zen 3
+     (AVX2, 1 thread, best of 15-31, in place -> packed): NN 1032^3 62 -> 79, 2056^3
+     63 -> 84, 128x1032x256 67 -> 84, 1000^3 64 -> 84, 2048x784x256 73 -> 90,
+     1024x256x1024 62 -> 77 (on Zen 4, 2048x784x256 and 4096x256x256 had measured
+     0.5% faster in place),
+     while with m <= 288 and rows <= 4 KB apart (a batch up to 256, a layer up to
+     1024 wide) in place stayed as fast or faster (128x784x256 83 vs 79). */
 typedef struct nn__gemm_plan { int pack_a, pack_b; } nn__gemm_plan;
 
 NN__GEMM_INLINE nn__gemm_plan nn__gemm_plan_for(const nn__gemm_cfg *cfg, int transa,
@@ -1542,7 +1551,9 @@ NN__GEMM_INLINE nn__gemm_plan nn__gemm_plan_for(const nn__gemm_cfg *cfg, int tra
     pl.pack_a = n > 4 * cfg->nr;
     if (transa) pl.pack_a = NN__GEMM_TA_PACK ? (n > 4 * cfg->nr || m > 4 * cfg->mr) : 0;
     /* B panel is reused by ceil(m / MR) row panels */
-    pl.pack_b = transb || (m > NN__GEMM_BDIRECT_PANELS * cfg->mr && ldb % 512 == 0);
+    pl.pack_b = transb || (m > NN__GEMM_BDIRECT_PANELS * cfg->mr &&
+                           (ldb % 512 == 0 || (ldb > 1024 && m > 16 * cfg->mr) ||
+                            m > 2 * cfg->mc));
     return pl;
 }
 

@@ -6,7 +6,8 @@
    OpenBLAS alternately, many repetitions, and print best and median GFLOP/s
    (2*m*n*k / t) and the ratio, as a Markdown table on stdout.
 
-   Shapes: squares 64..2048 and the nine GEMMs of a 784-256-128-10 training step at
+   Shapes: squares 64..2048 (1000 and 2000 among them: rows not a power of two apart
+   take other packing decisions) and the nine GEMMs of a 784-256-128-10 training step at
    batch 32, 128 and 256 (fwd NT: M=B, N=out, K=in; bwd-data NN: M=B, N=in, K=out;
    weight-grad TN: M=out, N=in, K=B).
 
@@ -107,7 +108,7 @@ static void time_shape(const shape *s, const float *A, const float *B, float *C,
 
 int main(int argc, char **argv)
 {
-    static const int sq[] = {64, 128, 256, 512, 1024, 2048};
+    static const int sq[] = {64, 128, 256, 512, 1000, 1024, 2000, 2048};
     static const int batches[] = {32, 128, 256};
     static const int layers[][2] = {{784, 256}, {256, 128}, {128, 10}};
     shape shapes[64];
@@ -124,7 +125,7 @@ int main(int argc, char **argv)
     }
     if (reps <= 0) reps = quick ? 7 : 101; /* 2 ms samples: best-of over ~0.4 s per shape rides out host noise */
 
-    for (i = 0; i < 6; i++) {
+    for (i = 0; i < (int)(sizeof sq / sizeof sq[0]); i++) {
         shape *s = &shapes[ns++];
         snprintf(s->name, sizeof s->name, "square %d", sq[i]);
         s->ta = 0; s->tb = 0; s->m = s->n = s->k = sq[i];
