@@ -1537,9 +1537,9 @@ NN__GEMM_INLINE void nn__gemm_epilogue(const nn__gemm_cfg *cfg, float *C, int ld
      (AVX2, 1 thread, best of 15-31, in place -> packed): NN 1032^3 62 -> 79, 2056^3
      63 -> 84, 128x1032x256 67 -> 84, 1000^3 64 -> 84, 2048x784x256 73 -> 90,
      1024x256x1024 62 -> 77 (on Zen 4, 2048x784x256 and 4096x256x256 had measured
-     0.5% faster in place),
-     while with m <= 288 and rows <= 4 KB apart (a batch up to 256, a layer up to
-     1024 wide) in place stayed as fast or faster (128x784x256 83 vs 79). */
+     0.5% faster in place), while with m <= 2 MC (288 rows on AVX2) and rows <= 4 KB
+     apart (a batch up to 256, a layer up to 1024 wide) in place stayed as fast or
+     faster (128x784x256 83 vs 79). */
 typedef struct nn__gemm_plan { int pack_a, pack_b; } nn__gemm_plan;
 
 NN__GEMM_INLINE nn__gemm_plan nn__gemm_plan_for(const nn__gemm_cfg *cfg, int transa,
