@@ -1534,7 +1534,8 @@ NN__GEMM_INLINE void nn__gemm_epilogue(const nn__gemm_cfg *cfg, float *C, int ld
      lost 6%. With 2 threads the copy also pulled B from the other core's cache: the
      784-256-128-10 step at batch 128 went 745-749 -> 734-736 us; at batch 32, NN
      32x784x256 went from 84 to 92 GFLOP/s (Zen 3). The last two cases came from Zen 3
-     (AVX2, 1 thread, best of 15-31, in place -> packed): NN 1032^3 62 -> 79, 2056^3
+     (AVX2, 1 thread, best of 15-31 with the two rules alternating call by call in one
+     process, in place -> packed): NN 1032^3 62 -> 79, 2056^3
      63 -> 84, 128x1032x256 67 -> 84, 1000^3 64 -> 84, 2048x784x256 73 -> 90,
      1024x256x1024 62 -> 77 (on Zen 4, 2048x784x256 and 4096x256x256 had measured
      0.5% faster in place), while with m <= 2 MC (288 rows on AVX2) and rows <= 4 KB
