@@ -2770,7 +2770,7 @@ NN__GEMM_INLINE void nn__sgemm_ukr_body__avx2(const int PF, const int MR, int k,
         float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)                      \
     {                                                                                        \
         (void)rsa; (void)csa; (void)ldb;                                                     \
-        nn__sgemm_ukr_body__avx2(0, 6, k, a, RSA, CSA, b, LDB, c, ldc, alpha, beta, m, n);      \
+        nn__sgemm_ukr_body__avx2(0, 6, k, a, RSA, CSA, b, LDB, c, ldc, alpha, beta, m, n);   \
     }
 NN__UKR_AVX2(, 1, 6, 16)
 NN__UKR_AVX2(_rows, rsa, 1, 16)
@@ -2799,14 +2799,14 @@ NN__GEMM_NOINLINE void nn__sgemm_ukr_6x16__avx2_pf(int k, const float *a, ptrdif
         float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)                      \
     {                                                                                        \
         (void)csa;                                                                           \
-        nn__sgemm_ukr_body__avx2(0, MRV, k, a, rsa, 1, b, ldb, c, ldc, alpha, beta, m, n);      \
+        nn__sgemm_ukr_body__avx2(0, MRV, k, a, rsa, 1, b, ldb, c, ldc, alpha, beta, m, n);   \
     }                                                                                        \
     NN__GEMM_NOINLINE void nn__sgemm_ukr_##MRV##x16__avx2_cols(                              \
         int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,  \
         float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)                      \
     {                                                                                        \
         (void)rsa;                                                                           \
-        nn__sgemm_ukr_body__avx2(0, MRV, k, a, 1, csa, b, ldb, c, ldc, alpha, beta, m, n);      \
+        nn__sgemm_ukr_body__avx2(0, MRV, k, a, 1, csa, b, ldb, c, ldc, alpha, beta, m, n);   \
     }
 NN__UKR_AVX2_MR(1)
 NN__UKR_AVX2_MR(2)

@@ -265,7 +265,8 @@ static void test_large(int level)
         {200, 4097, 3}, {1, 1000, 700}, {8, 784, 256}, {128, 10, 128}, {128, 128, 10},
         {10, 128, 128}, {250, 33, 520},
         /* B packed by shape (rows > 4 KB apart, m over 2 MC) vs in place just below
-           (AVX2's blocks; results cannot show the plan, only that each path is right) */
+           (AVX2's blocks; results cannot show the plan, only that each path is right);
+           the first's 100 x 1030 tile also takes the prefetching kernel (C over 256 KB) */
         {100, 1030, 300}, {290, 70, 260}, {96, 1030, 40},
     };
     int s, ta, tb, ns = (int)(sizeof shapes / sizeof shapes[0]);
