@@ -1945,8 +1945,8 @@ static size_t nn__gemm_tiling(const nn__gemm_cfg *cfg, nn__gemm_job *J, int nt, 
        quartile GFLOP/s: 1024^3 137.8 -> 146.3 and 136.2 -> 140.7, 2000^3 144.3 -> 147.2,
        NT 1000x256x784 120.6 -> 126.7 (best of each within noise); in a quiet window
        1024^3 measured the same either way (best of 81: 175.2, 173.0, 174.1 without,
-       173.9, 173.8, 172.6 with). The tail's tiles pack
-       their A rows once per column tile: 3 more A packings per thread. */
+       173.9, 173.8, 172.6 with). The tail's tiles pack their A rows once per column
+       tile: 3 more A packings per thread. */
     J->tail = 0;
     J->tsplit = 1;
     if (nt > 1 && J->nct == 1 && !J->blocal && J->nrt >= 2 * nt && J->act != NN_ACT_SOFTMAX &&
