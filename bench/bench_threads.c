@@ -2,7 +2,7 @@
 /* bench_threads.c - what the OpenMP threads buy, and what they cost.
 
    1. GEMM 1024^3 (NN): 1 thread vs 2 threads, GFLOP/s; OpenBLAS 1 and 2 threads in the
-      same run when linked (NN_BENCH_OPENBLAS).
+      same loop when linked (NN_BENCH_OPENBLAS), the configurations taking turns.
    2. A training step (forward, backprop, Adam) of 784-256-128-10 at batch 128 on
       random data: samples/s with 1 and 2 threads; then the time of its phases
       (forward, forward + backprop, the Adam step) with 1 and 2 threads.
@@ -94,39 +94,74 @@ static void run_blas_gemm(void *v)
 }
 #endif
 
+/* The four configurations (nn.h, OpenBLAS) x (1, 2 threads) take turns call by call, in
+   rotating order, each call after one untimed call of the same configuration: on this
+   kind of VM the host's load drifts over seconds, and 25 back-to-back calls per
+   configuration (the earlier section) moved nn.h's 2-thread figure by +-10% from run
+   to run while the other configurations' turns came at other moments. "pairs": the
+   median over rotations of (1-thread call / 2-thread call) of the same library, and of
+   (OpenBLAS call / nn.h call) at the same thread count, > 1: nn.h faster. */
 static void section_gemm(void)
 {
+    enum { NCFG = 4 };
     const int N = 1024;
     gemm_ctx g;
     float *A = (float *)malloc(sizeof(float) * N * N), *B = (float *)malloc(sizeof(float) * N * N);
     float *C = (float *)malloc(sizeof(float) * N * N);
     double flops = 2.0 * N * N * N;
-    stat2 s1, s2;
-    int reps = quick ? 5 : 25;
-    if (!A || !B || !C) { printf("out of memory\n"); return; }
+    static double t[NCFG][256], pr[256];
+    stat2 s[NCFG];
+    double pair[NCFG + 2];
+    int reps = quick ? 7 : 41, ncfg = 2, i, q, c;
+#ifdef NN_BENCH_OPENBLAS
+    ncfg = NCFG;
+#endif
+    if (!A || !B || !C) { printf("out of memory\n"); free(A); free(B); free(C); return; }
     fill(A, (size_t)N * N, 1);
     fill(B, (size_t)N * N, 2);
     g.m = g.n = g.k = N; g.A = A; g.B = B; g.C = C;
-    printf("## GEMM %d x %d x %d (NN), GFLOP/s\n\n", N, N, N);
-    printf("| library | 1 thread best | median | 2 threads best | median | speedup best | median |\n");
-    printf("|---|---|---|---|---|---|---|\n");
-    nn_simd_set_threads(2);
-    s2 = measure(run_nn_gemm, &g, reps, 1);
-    nn_simd_set_threads(1);
-    s1 = measure(run_nn_gemm, &g, reps, 1);
-    nn_simd_set_threads(0);
-    printf("| nn.h (%s) | %.1f | %.1f | %.1f | %.1f | %.2fx | %.2fx |\n", nn_simd_backend_name(),
-           flops / s1.best * 1e-9, flops / s1.median * 1e-9, flops / s2.best * 1e-9,
-           flops / s2.median * 1e-9, s1.best / s2.best, s1.median / s2.median);
+    for (i = 0; i < reps; i++)
+        for (q = 0; q < ncfg; q++) {
+            const int th = 1 + (c = (i + q) % ncfg) % 2; /* c: 0 nn 1T, 1 nn 2T, 2 blas 1T, 3 blas 2T */
+            void (*fn)(void *) = run_nn_gemm;
+            double t0;
+            nn_simd_set_threads(th);
 #ifdef NN_BENCH_OPENBLAS
-    openblas_set_num_threads(2);
-    s2 = measure(run_blas_gemm, &g, reps, 1);
-    openblas_set_num_threads(1);
-    s1 = measure(run_blas_gemm, &g, reps, 1);
-    printf("| OpenBLAS | %.1f | %.1f | %.1f | %.1f | %.2fx | %.2fx |\n",
-           flops / s1.best * 1e-9, flops / s1.median * 1e-9, flops / s2.best * 1e-9,
-           flops / s2.median * 1e-9, s1.best / s2.best, s1.median / s2.median);
+            openblas_set_num_threads(th);
+            if (c >= 2) fn = run_blas_gemm;
 #endif
+            fn(&g); /* untimed */
+            t0 = now_s();
+            fn(&g);
+            t[c][i] = now_s() - t0;
+        }
+    nn_simd_set_threads(0);
+    for (c = 0; c < ncfg + 2; c++) { /* 1T/2T of nn.h, of OpenBLAS; blas/nn at 1T, at 2T */
+        const int num = c < 2 ? 2 * c : c - 2 + 2, den = c < 2 ? 2 * c + 1 : c - 2;
+        if (num >= ncfg) { pair[c] = 0.0; continue; }
+        for (i = 0; i < reps; i++) pr[i] = t[num][i] / t[den][i];
+        qsort(pr, (size_t)reps, sizeof pr[0], cmp_d);
+        pair[c] = pr[reps / 2];
+    }
+    for (c = 0; c < ncfg; c++) {
+        qsort(t[c], (size_t)reps, sizeof t[c][0], cmp_d);
+        s[c].best = t[c][0];
+        s[c].median = t[c][reps / 2];
+    }
+    printf("## GEMM %d x %d x %d (NN), GFLOP/s\n\n", N, N, N);
+    printf("%d calls per configuration, the %d configurations taking turns call by call.\n\n",
+           reps, ncfg);
+    printf("| library | 1 thread best | median | 2 threads best | median | speedup best | median | pairs |\n");
+    printf("|---|---|---|---|---|---|---|---|\n");
+    for (c = 0; c < ncfg; c += 2)
+        printf("| %s%s%s | %.1f | %.1f | %.1f | %.1f | %.2fx | %.2fx | %.2fx |\n",
+               c ? "OpenBLAS" : "nn.h (", c ? "" : nn_simd_backend_name(), c ? "" : ")",
+               flops / s[c].best * 1e-9, flops / s[c].median * 1e-9,
+               flops / s[c + 1].best * 1e-9, flops / s[c + 1].median * 1e-9,
+               s[c].best / s[c + 1].best, s[c].median / s[c + 1].median, pair[c / 2]);
+    if (ncfg == NCFG)
+        printf("\nOpenBLAS / nn.h time, median over rotations: 1 thread %.2fx, 2 threads %.2fx "
+               "(> 1: nn.h faster).\n", pair[2], pair[3]);
     printf("\n");
     fflush(stdout);
     free(A); free(B); free(C);
