@@ -435,7 +435,7 @@ int main(void)
     level = nn_test_quick() ? 1 : 2;
 #endif
     nn_test_begin("test_gemm");
-    for (b = 0; b < 3; b++) {
+    for (b = 0; b < (int)(sizeof all / sizeof all[0]); b++) {
         long before = n_cases;
         if (!nn_simd_backend_available(all[b])) {
             printf("SKIP %s (not compiled in or the cpu lacks it)\n", nn_simd_backend_str(all[b]));

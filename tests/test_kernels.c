@@ -842,7 +842,7 @@ int main(void)
     nn_test_begin("test_kernels");
     printf("backend (auto): %s\n", nn_simd_backend_name());
     make_sizes();
-    for (bi = 0; bi < 3; bi++) {
+    for (bi = 0; bi < (int)(sizeof all / sizeof all[0]); bi++) {
         if (!nn_simd_backend_available(all[bi])) {
             printf("SKIP %s (not available on this machine/build)\n", nn_simd_backend_str(all[bi]));
             continue;
