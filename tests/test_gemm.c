@@ -24,6 +24,7 @@
 
 #include <float.h>
 #include <math.h>
+#include <string.h>
 
 #define GUARD 32
 #define SENTINEL 1234.5f
@@ -390,6 +391,65 @@ static void test_epilogues(void)
             }
 }
 
+/* ReLU's special values through the fused epilogue, bit for bit: ReLU(NaN) is NaN,
+   ReLU(-0) and ReLU(x < 0) are +0. Rows of A hold a NaN (a NaN row of C) or zeros (with
+   alpha = -1 and a bias of -0, C is -0 there), and bias holds -0, NaN and negatives. The expected C is the same call
+   without the activation, through the scalar reference's ReLU; 1, 2 and 3 threads,
+   on shapes whose team tiles are column blocks (the epilogue on rows shorter than
+   ldc) and whole rows, with row tails of n % 8 and n % 4. */
+static void test_relu_specials(void)
+{
+    static const int shapes[][5] = {
+        {0, 1, 128, 256, 784}, {0, 1, 100, 70, 33}, {0, 0, 37, 45, 19}, {1, 0, 64, 200, 128},
+        {0, 1, 3, 300, 200}, {0, 0, 256, 96, 64}, {1, 1, 9, 13, 5}, {0, 0, 130, 83, 300}};
+    int s, th;
+    for (s = 0; s < (int)(sizeof shapes / sizeof shapes[0]); s++) {
+        const int ta = shapes[s][0], tb = shapes[s][1], m = shapes[s][2], n = shapes[s][3];
+        const int k = shapes[s][4], lda = ta ? m : k, ldb = tb ? k : n, ldc = n + 3;
+        const float alpha = s % 2 ? -1.0f : 1.0f; /* -1: the zero rows of C are -0 */
+        float *A = (float *)malloc(sizeof(float) * (size_t)m * k);
+        float *B = (float *)malloc(sizeof(float) * (size_t)k * n);
+        float *bias = (float *)malloc(sizeof(float) * (size_t)n);
+        float *want = (float *)malloc(sizeof(float) * (size_t)m * ldc);
+        float *got = (float *)malloc(sizeof(float) * (size_t)m * ldc);
+        size_t t;
+        int i, j, p;
+        for (t = 0; t < (size_t)m * k; t++) A[t] = rnd_f();
+        for (t = 0; t < (size_t)k * n; t++) B[t] = rnd_f();
+        for (i = 0; i < m; i++) {
+            for (p = 0; p < k && i % 7 == 3; p++) A[ta ? (size_t)p * lda + i : (size_t)i * lda + p] = 0.0f;
+            if (i % 11 == 1) A[ta ? (size_t)(k / 2) * lda + i : (size_t)i * lda + k / 2] = NAN;
+        }
+        for (j = 0; j < n; j++)
+            bias[j] = j % 5 == 0 ? -0.0f : j == n - 1 || j % 17 == 8 ? NAN : rnd_f() - 2.0f * (j % 3 == 1);
+        nn_simd_set_threads(1);
+        NN_CHECK(nn_simd_gemm_ex(ta, tb, m, n, k, alpha, A, lda, B, ldb, 0.0f, want, ldc, bias,
+                                 NN_ACT_DEFAULT, 0.0f) == NN_OK, "relu specials: gemm status");
+        for (i = 0; i < m; i++)
+            for (j = 0; j < n; j++) {
+                float *w = want + (size_t)i * ldc + j;
+                *w = *w > 0.0f ? *w : (*w == *w ? 0.0f : *w);
+            }
+        for (th = 1; th <= 3; th++) {
+            int bad = 0;
+            nn_simd_set_threads(th);
+            NN_CHECK(nn_simd_gemm_ex(ta, tb, m, n, k, alpha, A, lda, B, ldb, 0.0f, got, ldc, bias,
+                                     NN_ACT_RELU, 0.0f) == NN_OK, "relu specials: gemm status");
+            for (i = 0; i < m && bad < 3; i++)
+                for (j = 0; j < n && bad < 3; j++) {
+                    const float g = got[(size_t)i * ldc + j], w = want[(size_t)i * ldc + j];
+                    const int ok = memcmp(&g, &w, sizeof g) == 0;
+                    bad += !ok;
+                    NN_CHECK(ok, "backend=%s relu specials tA=%d tB=%d m=%d n=%d k=%d threads=%d at "
+                             "(%d,%d): got %g (sign %d) want %g (sign %d)", be_name, ta, tb, m, n, k,
+                             th, i, j, g, signbit(g) != 0, w, signbit(w) != 0);
+                }
+        }
+        nn_simd_set_threads(0);
+        free(A); free(B); free(bias); free(want); free(got);
+    }
+}
+
 static void test_api_errors(void)
 {
     float A[16], B[16], C[16];
@@ -446,6 +506,7 @@ int main(void)
         printf("backend=%s\n", be_name);
         test_api_errors();
         test_epilogues();
+        test_relu_specials();
         test_sweeps(level);
         test_random(level == 2 ? 400 : (level == 1 ? 150 : 60), level == 0 ? 90 : 200);
         test_large(level);
