@@ -1330,8 +1330,9 @@ static int nn__par_optim_checked(nn__all_finite_fn fin, nn__optim_fn opt, int ki
    not thread-safe. If no memory can be had the call falls back to the scalar reference
    (correct, slower).
 
-   The epilogue (+bias, then the backend's vector activation) runs on each MC x NC
-   block of C right after its last pc block, while it is still in L2. Softmax needs
+   The epilogue (bias and ReLU in one vector pass, other activations by the backend's
+   kernels) runs on each MC x NC block of C right after its last pc block, while it is
+   still in L2. Softmax needs
    whole rows: it runs there when one NC block spans all of n, otherwise after the
    jc loop. */
 #if NN__HAS_AVX2 || NN__HAS_NEON

@@ -39,11 +39,29 @@ static int quick;
 
 typedef struct stat2 { double best, median; } stat2;
 
+/* best and median of t[0..n) (sorts t) */
+static stat2 summarize(double *t, int n)
+{
+    stat2 r;
+    qsort(t, (size_t)n, sizeof t[0], cmp_d);
+    r.best = t[0];
+    r.median = t[n / 2];
+    return r;
+}
+
+/* the median over i < n of num[i] / den[i] (n <= 256) */
+static double pair_median(const double *num, const double *den, int n)
+{
+    static double pr[256];
+    int i;
+    for (i = 0; i < n; i++) pr[i] = num[i] / den[i];
+    return summarize(pr, n).median;
+}
+
 /* seconds per call of fn: `reps` samples, each timing `inner` calls; best and median */
 static stat2 measure(void (*fn)(void *), void *ctx, int reps, int inner)
 {
     double t[256];
-    stat2 r;
     int i, j;
     if (reps > 256) reps = 256;
     fn(ctx); /* warm */
@@ -52,10 +70,7 @@ static stat2 measure(void (*fn)(void *), void *ctx, int reps, int inner)
         for (j = 0; j < inner; j++) fn(ctx);
         t[i] = (now_s() - t0) / inner;
     }
-    qsort(t, (size_t)reps, sizeof t[0], cmp_d);
-    r.best = t[0];
-    r.median = t[reps / 2];
-    return r;
+    return summarize(t, reps);
 }
 
 static void fill(float *x, size_t n, uint64_t seed)
@@ -109,9 +124,11 @@ static void section_gemm(void)
     float *A = (float *)malloc(sizeof(float) * N * N), *B = (float *)malloc(sizeof(float) * N * N);
     float *C = (float *)malloc(sizeof(float) * N * N);
     double flops = 2.0 * N * N * N;
-    static double t[NCFG][256], pr[256];
+    /* pairs: 1T / 2T of nn.h, of OpenBLAS; OpenBLAS / nn.h at 1T, at 2T */
+    static const int pnum[NCFG] = {0, 2, 2, 3}, pden[NCFG] = {1, 3, 0, 1};
+    static double t[NCFG][256];
     stat2 s[NCFG];
-    double pair[NCFG + 2];
+    double pair[NCFG];
     int reps = quick ? 7 : 41, ncfg = 2, i, q, c;
 #ifdef NN_BENCH_OPENBLAS
     ncfg = NCFG;
@@ -136,18 +153,9 @@ static void section_gemm(void)
             t[c][i] = now_s() - t0;
         }
     nn_simd_set_threads(0);
-    for (c = 0; c < ncfg + 2; c++) { /* 1T/2T of nn.h, of OpenBLAS; blas/nn at 1T, at 2T */
-        const int num = c < 2 ? 2 * c : c - 2 + 2, den = c < 2 ? 2 * c + 1 : c - 2;
-        if (num >= ncfg) { pair[c] = 0.0; continue; }
-        for (i = 0; i < reps; i++) pr[i] = t[num][i] / t[den][i];
-        qsort(pr, (size_t)reps, sizeof pr[0], cmp_d);
-        pair[c] = pr[reps / 2];
-    }
-    for (c = 0; c < ncfg; c++) {
-        qsort(t[c], (size_t)reps, sizeof t[c][0], cmp_d);
-        s[c].best = t[c][0];
-        s[c].median = t[c][reps / 2];
-    }
+    for (c = 0; c < NCFG; c++)
+        pair[c] = pnum[c] < ncfg ? pair_median(t[pnum[c]], t[pden[c]], reps) : 0.0;
+    for (c = 0; c < ncfg; c++) s[c] = summarize(t[c], reps);
     printf("## GEMM %d x %d x %d (NN), GFLOP/s\n\n", N, N, N);
     printf("%d calls per configuration, the %d configurations taking turns call by call.\n\n",
            reps, ncfg);
@@ -302,7 +310,7 @@ typedef struct run_cfg { int threads, cpu; } run_cfg;
 static void measure_rot(train_ctx *t, int reps, const run_cfg *cfg, int ncfg, stat2 *s,
                         double *pair)
 {
-    static double tb[4][256], pr[256];
+    static double tb[4][256];
     int i, q, c, steps = t->steps;
 #ifdef _OPENMP
     double until[4];
@@ -338,16 +346,8 @@ static void measure_rot(train_ctx *t, int reps, const run_cfg *cfg, int ncfg, st
 #endif
         }
     pin_to(-1);
-    for (c = 0; c < ncfg; c++) {
-        for (i = 0; i < reps; i++) pr[i] = tb[1][i] / tb[c][i];
-        qsort(pr, (size_t)reps, sizeof pr[0], cmp_d);
-        pair[c] = pr[reps / 2];
-    }
-    for (c = 0; c < ncfg; c++) {
-        qsort(tb[c], (size_t)reps, sizeof tb[c][0], cmp_d);
-        s[c].best = tb[c][0];
-        s[c].median = tb[c][reps / 2];
-    }
+    for (c = 0; c < ncfg; c++) pair[c] = pair_median(tb[1], tb[c], reps);
+    for (c = 0; c < ncfg; c++) s[c] = summarize(tb[c], reps);
 }
 
 static void section_train(void)
