@@ -1254,7 +1254,8 @@ NNDEF nn_status nn_optim_step(nn_optim *opt, nn_net *net)
     nn_simd_optim_args p, pb;
     nn_simd_optim kind;
     const nn_optim_desc *d;
-    size_t nw;
+    size_t nw, seg[2 * NN_MAX_LAYERS + 1];
+    int l;
     if (!opt || !net) return NN_ERR_INVALID;
     if (!nn__same_layout(opt, net)) return NN_ERR_SHAPE;
     if (!be) return NN_ERR_BACKEND;
@@ -1284,10 +1285,17 @@ NNDEF nn_status nn_optim_step(nn_optim *opt, nn_net *net)
     pb = p; /* decoupled decay on the weights only */
     p.wd = d->weight_decay;
     pb.wd = 0.0f;
+    /* segments: each layer's weights, then each layer's biases (the threads share each
+       by rows: the output features their GEMM tiles own) */
+    for (l = 0; l < net->n_layers; l++) {
+        seg[l] = (size_t)(net->layer[l].W - net->params);
+        seg[net->n_layers + l] = (size_t)(net->layer[l].b - net->params);
+    }
+    seg[2 * net->n_layers] = opt->n;
     /* the finite check and the update in one pass: nothing is written unless every
        gradient is finite */
     if (!be->optim_checked((int)kind, &p, &pb, net->params, net->grads, opt->s1, opt->s2, nw,
-                           opt->n))
+                           seg, 2 * net->n_layers))
         return NN_ERR_NONFINITE;
     opt->t++;
     return NN_OK;

@@ -390,9 +390,12 @@ typedef struct nn__backend {
     nn__all_finite_fn  all_finite;
     nn__optim_fn       optim[NN_SIMD_OPTIM_COUNT];
     /* the checked step (>>threads): 0 if g[0, n) is not all finite, and then nothing
-       was written; else optim[kind] with aw on [0, nw) and ab on [nw, n) */
+       was written; else optim[kind] with aw on [0, nw) and ab on [nw, n), n = seg[nseg];
+       seg[0] = 0 < seg[1] < ... the buffer's segments (multiples of 16 floats apart
+       but the last), shared between threads part by part */
     int (*optim_checked)(int kind, const nn_simd_optim_args *aw, const nn_simd_optim_args *ab,
-                         float *w, const float *g, float *s1, float *s2, size_t nw, size_t n);
+                         float *w, const float *g, float *s1, float *s2, size_t nw,
+                         const size_t *seg, int nseg);
 } nn__backend;
 
 /* >>scalar ------------------------------------------------------------------ */
@@ -679,8 +682,11 @@ static void nn__backend_init_scalar(nn__backend *b)
        whole columns), and a task's arithmetic does not depend on which thread runs
        it, so results are bit-identical for any thread count (a reduction is never
        split across threads; sumsq stays on one thread);
-     - tasks are handed out dynamically (a shared counter), so a thread that shares
-       its core with another process simply takes fewer tasks, and a team that twice
+     - tasks are dealt with affinity (nn__par_queue): each thread owns the same
+       contiguous range of a call's tasks every time, so it reads and writes data that
+       is already in its cache, and a thread that runs out steals from the back of
+       another's range; so a thread that shares its core with another process simply
+       runs fewer tasks, and a team that twice
        waits for a descheduled thread makes the library back off to one thread for a
        while (below); the optimizer step checks fixed shares, then updates each share
        first by the thread that checked it, the rest stolen (nn__par_optim_checked);
@@ -703,8 +709,8 @@ static void nn__backend_init_scalar(nn__backend *b)
      relu backward     16K: 1.01x   32K: 1.29x
      sigmoid forward   4K: 0.82x    8K: 1.19x    16K: 1.34x
      Adam update       16K: 0.97x   32K: 1.25x   64K: 1.54x
-   A parallel region with dynamic tasks costs ~1-1.5 us at 2 threads (fork, join, task
-   counter), so 2 threads start to pay at ~0.5 MFLOP of GEMM and ~16-28K cheap
+   A parallel region with a task queue costs ~1-1.5 us at 2 threads (fork, join, task
+   claims), so 2 threads start to pay at ~0.5 MFLOP of GEMM and ~16-28K cheap
    elements in total; the minimums below put a team's first step just past that. */
 #ifndef NN__PAR_GEMM_FLOPS
 #  define NN__PAR_GEMM_FLOPS 5e5    /* GEMM: 2*m*n*k per thread */
@@ -890,31 +896,19 @@ static void nn__par_run(nn__par_fn fn, void *ctx, int nt)
     fn(ctx, 0, 1);
 }
 
-/* The next task of a dynamically shared loop: the counter is shared by the team. */
-static int nn__par_next(int *counter, int nt)
-{
-    int v;
-#ifdef _OPENMP
-    if (nt > 1) {
-#pragma omp atomic capture
-        v = (*counter)++;
-        return v;
-    }
-#endif
-    (void)nt;
-    v = (*counter)++;
-    return v;
-}
-
 /* Tasks with affinity: [0, ntasks) dealt into contiguous ranges, one per thread. A
-   thread takes its own range in order, then steals from the others' in turn, so every
-   task runs exactly once: a thread does the work whose data it has just touched (the
-   optimizer's checked share, below) unless it runs out, and then helps whoever is
-   behind instead of idling. Results never depend on who ran a task: tasks own disjoint
-   outputs. */
+   thread takes its own range from the front, in order, then steals from the back of
+   the others', so every task runs exactly once: a thread does the work whose data it
+   touched in the last call (the same tiles of the same GEMM, the same shares of the
+   optimizer) unless it runs out, and then helps whoever is behind instead of idling,
+   taking the work the owner would have reached last. Stealing from the front had fed on
+   itself: the tasks a thread lost in one step were the ones whose data it then had to
+   fetch from the other core in the next, so it fell behind again (the optimizer of a
+   784-256-128-10 step, 2 threads, Zen 5 VM: thread 0 ran 36% of thread 1's share).
+   Results never depend on who ran a task: tasks own disjoint outputs. */
 #define NN__PAR_QMAX 16 /* ranges; teams beyond that share them (tid % NN__PAR_QMAX) */
 typedef struct nn__par_queue {
-    struct { int next, end; char pad[56]; } r[NN__PAR_QMAX]; /* one line per range */
+    struct { uint64_t ne; char pad[56]; } r[NN__PAR_QMAX]; /* (end << 32) | next; a line each */
     int nr;
 } nn__par_queue;
 
@@ -922,10 +916,43 @@ static void nn__pq_init(nn__par_queue *Q, int ntasks, int nt)
 {
     int v;
     Q->nr = NN__MAX(1, NN__MIN(nt, NN__PAR_QMAX));
-    for (v = 0; v < Q->nr; v++) {
-        Q->r[v].next = (int)((long long)ntasks * v / Q->nr);
-        Q->r[v].end = (int)((long long)ntasks * (v + 1) / Q->nr);
+    for (v = 0; v < Q->nr; v++)
+        Q->r[v].ne = (uint64_t)(uint32_t)((long long)ntasks * v / Q->nr) |
+                     (uint64_t)(uint32_t)((long long)ntasks * (v + 1) / Q->nr) << 32;
+}
+
+/* One task from range r: its front (own) or its back (stolen); -1 when it is spent. */
+static int nn__pq_claim(uint64_t *r, int back, int nt)
+{
+    uint64_t x, y;
+#if defined(_OPENMP) && (defined(__GNUC__) || defined(__clang__))
+    if (nt > 1) {
+        x = __atomic_load_n(r, __ATOMIC_RELAXED);
+        do {
+            if ((uint32_t)x >= (uint32_t)(x >> 32)) return -1; /* spent: no write */
+            y = back ? x - ((uint64_t)1 << 32) : x + 1;
+        } while (!__atomic_compare_exchange_n(r, &x, y, 1, __ATOMIC_RELAXED, __ATOMIC_RELAXED));
+        return back ? (int)(uint32_t)(y >> 32) : (int)(uint32_t)x;
     }
+#elif defined(_OPENMP)
+    if (nt > 1) {
+        int t = -1;
+#pragma omp critical(nn__pq)
+        {
+            x = *r;
+            if ((uint32_t)x < (uint32_t)(x >> 32)) {
+                *r = y = back ? x - ((uint64_t)1 << 32) : x + 1;
+                t = back ? (int)(uint32_t)(y >> 32) : (int)(uint32_t)x;
+            }
+        }
+        return t;
+    }
+#endif
+    (void)nt;
+    x = *r;
+    if ((uint32_t)x >= (uint32_t)(x >> 32)) return -1;
+    *r = y = back ? x - ((uint64_t)1 << 32) : x + 1;
+    return back ? (int)(uint32_t)(y >> 32) : (int)(uint32_t)x;
 }
 
 /* The next task for thread tid of a team of nt, or -1 when none is left. nt may be
@@ -934,17 +961,8 @@ static void nn__pq_init(nn__par_queue *Q, int ntasks, int nt)
 static int nn__pq_take(nn__par_queue *Q, int tid, int nt)
 {
     int i, v, t;
-    for (i = 0, v = tid % Q->nr; i < Q->nr; i++, v = v + 1 == Q->nr ? 0 : v + 1) {
-#ifdef _OPENMP
-#pragma omp atomic read
-        t = Q->r[v].next;
-#else
-        t = Q->r[v].next;
-#endif
-        if (t >= Q->r[v].end) continue; /* spent: no write to another thread's line */
-        t = nn__par_next(&Q->r[v].next, nt);
-        if (t < Q->r[v].end) return t;
-    }
+    for (i = 0, v = tid % Q->nr; i < Q->nr; i++, v = v + 1 == Q->nr ? 0 : v + 1)
+        if ((t = nn__pq_claim(&Q->r[v].ne, i > 0, nt)) >= 0) return t;
     return -1;
 }
 
@@ -998,8 +1016,9 @@ typedef struct nn__ew_job {
     float a;                       /* act param, axpy factor */
     int rows, cols, ldx;
     ptrdiff_t total, gran;         /* units (elements, rows, columns), task granule */
-    int ntasks, cnt;
+    int ntasks;
     unsigned char ok[NN__PAR_MAX_TASKS];
+    nn__par_queue q;               /* tasks (last: the wrappers clear the fields above) */
 } nn__ew_job;
 
 static void nn__ew_worker(void *vjob, int tid, int nt)
@@ -1009,8 +1028,7 @@ static void nn__ew_worker(void *vjob, int tid, int nt)
     ptrdiff_t lo, hi;
     size_t len;
     int t;
-    (void)tid;
-    while ((t = nn__par_next(&J->cnt, nt)) < J->ntasks) {
+    while ((t = nn__pq_take(&J->q, tid, nt)) >= 0) {
         nn__par_range(J->total, J->ntasks, J->gran, t, &lo, &hi);
         J->ok[t] = 1;
         if (lo >= hi) continue;
@@ -1042,8 +1060,8 @@ static int nn__ew_par(nn__ew_job *J, size_t total, ptrdiff_t gran, double cost)
     if (nt <= 1) return 0;
     J->total = (ptrdiff_t)total;
     J->gran = gran;
-    J->cnt = 0;
     J->ntasks = (int)NN__MIN(units, (ptrdiff_t)NN__MIN(NN__PAR_MAX_TASKS, 4 * nt));
+    nn__pq_init(&J->q, J->ntasks, nt);
     nn__par_run(nn__ew_worker, J, nt);
     return 1;
 }
@@ -1057,7 +1075,7 @@ static void nn__par_act_fwd(nn__act_fwd_fn fn, int act, const float *x, float *y
                             float p)
 {
     nn__ew_job J;
-    memset(&J, 0, sizeof J);
+    memset(&J, 0, offsetof(nn__ew_job, q));
     J.op = NN__EW_FWD; J.fwd = fn; J.x = x; J.o = y; J.a = p;
     if (!nn__ew_par(&J, n, 16, nn__act_cost(act))) fn(x, y, n, p);
 }
@@ -1066,7 +1084,7 @@ static void nn__par_act_bwd(nn__act_bwd_fn fn, int act, const float *y, const fl
                             float *dx, size_t n, float p)
 {
     nn__ew_job J;
-    memset(&J, 0, sizeof J);
+    memset(&J, 0, offsetof(nn__ew_job, q));
     (void)act; /* g'(y) from outputs: cheap for every activation */
     J.op = NN__EW_BWD; J.bwd = fn; J.y = y; J.x = dy; J.o = dx; J.a = p;
     if (!nn__ew_par(&J, n, 16, NN__PAR_COST_CHEAP)) fn(y, dy, dx, n, p);
@@ -1075,7 +1093,7 @@ static void nn__par_act_bwd(nn__act_bwd_fn fn, int act, const float *y, const fl
 static void nn__par_softmax(nn__softmax_fn fn, const float *x, float *y, int rows, int cols)
 {
     nn__ew_job J;
-    memset(&J, 0, sizeof J);
+    memset(&J, 0, offsetof(nn__ew_job, q));
     J.op = NN__EW_SOFTMAX; J.sm = fn; J.x = x; J.o = y; J.cols = cols;
     if (rows < 2 || !nn__ew_par(&J, (size_t)rows, 1, (double)cols * NN__PAR_COST_EXP))
         fn(x, y, rows, cols);
@@ -1085,7 +1103,7 @@ static void nn__par_softmax_bwd(nn__softmax_bwd_fn fn, const float *y, const flo
                                 float *dx, int rows, int cols)
 {
     nn__ew_job J;
-    memset(&J, 0, sizeof J);
+    memset(&J, 0, offsetof(nn__ew_job, q));
     J.op = NN__EW_SOFTMAX_BWD; J.smb = fn; J.y = y; J.x = dy; J.o = dx; J.cols = cols;
     if (rows < 2 || !nn__ew_par(&J, (size_t)rows, 1, 2.0 * cols * NN__PAR_COST_CHEAP))
         fn(y, dy, dx, rows, cols);
@@ -1095,7 +1113,7 @@ static void nn__par_col_sums(nn__col_sums_fn fn, const float *x, int rows, int c
                              float *out)
 {
     nn__ew_job J;
-    memset(&J, 0, sizeof J);
+    memset(&J, 0, offsetof(nn__ew_job, q));
     J.op = NN__EW_COLSUMS; J.cs = fn; J.x = x; J.o = out; J.rows = rows; J.ldx = ldx;
     if (rows < 1 || !nn__ew_par(&J, (size_t)cols, 16, (double)rows * NN__PAR_COST_CHEAP))
         fn(x, rows, cols, ldx, out);
@@ -1104,7 +1122,7 @@ static void nn__par_col_sums(nn__col_sums_fn fn, const float *x, int rows, int c
 static void nn__par_axpy(nn__axpy_fn fn, size_t n, float a, const float *x, float *y)
 {
     nn__ew_job J;
-    memset(&J, 0, sizeof J);
+    memset(&J, 0, offsetof(nn__ew_job, q));
     J.op = NN__EW_AXPY; J.axpy = fn; J.x = x; J.o = y; J.a = a;
     if (!nn__ew_par(&J, n, 16, NN__PAR_COST_CHEAP)) fn(n, a, x, y);
 }
@@ -1113,7 +1131,7 @@ static int nn__par_all_finite(nn__all_finite_fn fn, const float *x, size_t n)
 {
     nn__ew_job J;
     int t;
-    memset(&J, 0, sizeof J);
+    memset(&J, 0, offsetof(nn__ew_job, q));
     J.op = NN__EW_FINITE; J.fin = fn; J.x = x;
     if (!nn__ew_par(&J, n, 16, NN__PAR_COST_CHEAP)) return fn(x, n);
     for (t = 0; t < J.ntasks; t++)
@@ -1125,21 +1143,30 @@ static void nn__par_optim(nn__optim_fn fn, int kind, const nn_simd_optim_args *a
                           float *w, const float *g, float *s1, float *s2, size_t n)
 {
     nn__ew_job J;
-    memset(&J, 0, sizeof J);
+    memset(&J, 0, offsetof(nn__ew_job, q));
     J.op = NN__EW_OPTIM; J.opt = fn; J.args = args; J.o = w; J.x = g; J.s1 = s1; J.s2 = s2;
     if (!nn__ew_par(&J, n, 16, kind == NN_SIMD_OPTIM_SGD ? NN__PAR_COST_CHEAP : NN__PAR_COST_OPTIM))
         fn(args, w, g, s1, s2, n);
 }
 
-/* The optimizer step with its finite check in one region: each thread checks its own
-   contiguous share of the gradient, the team meets at a barrier, and only if every
-   share was finite does the team update, each thread first the tasks of the share it
-   checked (in its cache), then stealing (nn__pq_take) from whoever is behind (the
-   check and the update were two regions that each streamed the whole gradient). The
-   kernels are element-wise, so neither shares nor tasks change any result. */
-#ifndef NN__OPTC_TASKS
-#  define NN__OPTC_TASKS 16 /* update tasks per thread */
+/* The optimizer step with its finite check in one region. The buffer is a list of
+   segments (nn.h: each layer's weights, then each layer's biases), and each thread owns
+   the same share of every segment: the t-th of nt near-equal parts, which for a layer's
+   W [out][in] is a range of its rows, the output features whose weights the GEMMs'
+   affinity (>>gemm_driver) has that thread read in the forward pass and whose gradient
+   rows it writes in the backward pass. Each thread checks its shares of the gradient,
+   the team meets at a barrier, and only if every share was finite does the team
+   update, each thread first its own shares (in its cache), then stealing (nn__pq_take)
+   from whoever is behind. With one flat range per thread (and the GEMMs' tiles taken
+   from a shared counter), weights, gradients and moments crossed between the cores
+   every step: on a Zen 5 VM whose two vCPUs are ~225 ns apart (a cache line's round
+   trip 450 ns, 1 MB written by the other core read at ~34 GB/s) the Adam step of
+   784-256-128-10 took 121 us at 2 threads inside training steps against 70 us at 1.
+   The kernels are element-wise, so neither shares nor tasks change any result. */
+#ifndef NN__OPTC_CHUNK
+#  define NN__OPTC_CHUNK 8192 /* floats per update task, about (~2 us of Adam) */
 #endif
+#define NN__OPTC_SEGS 64      /* segments handled apart; more are taken as one */
 typedef struct nn__optc_job {
     nn__all_finite_fn fin;
     nn__optim_fn opt;
@@ -1147,9 +1174,13 @@ typedef struct nn__optc_job {
     float *w, *s1, *s2;
     const float *g;
     size_t nw, n;
+    const size_t *seg;              /* segment bounds: seg[0] = 0 < ... < seg[nseg] = n */
+    int nseg, nd, per;              /* segments; shares dealt (the team asked for); tasks
+                                       per share */
+    int q[NN__OPTC_SEGS];           /* tasks per share of segment s: of nd * q[s] parts */
+    int p0[NN__OPTC_SEGS + 1];      /* their prefix sums: a share's tasks by segment */
     int done;                       /* set by thread 0: the update ran */
-    int ntasks;                     /* update tasks; a thread checks its own range's */
-    nn__par_queue q;
+    nn__par_queue q_;               /* task t: share t / per, segment s: p0[s] <= t % per */
     unsigned char ok[NN__PAR_MAX_TASKS];
 } nn__optc_job;
 
@@ -1164,22 +1195,42 @@ static void nn__optc_part(const nn__optc_job *J, size_t lo, size_t hi)
                J->s2 ? J->s2 + mid : NULL, hi - mid);
 }
 
+/* [lo, hi) of parts [p0, p1) of segment s's nd * q[s] parts (whole 16 floats) */
+static void nn__optc_range(const nn__optc_job *J, int s, int p0, int p1, ptrdiff_t *lo,
+                           ptrdiff_t *hi)
+{
+    const ptrdiff_t len = (ptrdiff_t)(J->seg[s + 1] - J->seg[s]), parts = J->nd * J->q[s];
+    ptrdiff_t x;
+    nn__par_range(len, parts, 16, p0, lo, &x);
+    nn__par_range(len, parts, 16, p1 - 1, &x, hi);
+    if (p1 == parts) *hi = len;
+    *lo += (ptrdiff_t)J->seg[s];
+    *hi += (ptrdiff_t)J->seg[s];
+}
+
 static void nn__optc_worker(void *vjob, int tid, int nt)
 {
     nn__optc_job *J = (nn__optc_job *)vjob;
-    ptrdiff_t lo, hi, x;
-    int t;
-    /* the elements of this thread's own task range (the ranges partition [0, n)) */
-    nn__par_range((ptrdiff_t)J->n, J->ntasks, 16, (ptrdiff_t)J->ntasks * tid / nt, &lo, &x);
-    nn__par_range((ptrdiff_t)J->n, J->ntasks, 16, (ptrdiff_t)J->ntasks * (tid + 1) / nt, &hi, &x);
-    if (tid == nt - 1) hi = (ptrdiff_t)J->n;
-    J->ok[tid] = (unsigned char)(lo >= hi || J->fin(J->g + lo, (size_t)(hi - lo)) != 0);
+    ptrdiff_t lo, hi;
+    int t, v, s, r, ok = 1;
+    /* check the shares this thread owns (all of them when the runtime gave fewer threads
+       than were dealt for) */
+    for (v = tid; v < J->nd; v += nt)
+        for (s = 0; s < J->nseg && ok; s++) {
+            nn__optc_range(J, s, v * J->q[s], (v + 1) * J->q[s], &lo, &hi);
+            ok = lo >= hi || J->fin(J->g + lo, (size_t)(hi - lo)) != 0;
+        }
+    J->ok[tid] = (unsigned char)ok;
     nn__par_barrier(nt);
     for (t = 0; t < nt; t++)
         if (!J->ok[t]) return;
     if (tid == 0) J->done = 1; /* every thread reached the same verdict */
-    while ((t = nn__pq_take(&J->q, tid, nt)) >= 0) {
-        nn__par_range((ptrdiff_t)J->n, J->ntasks, 16, t, &lo, &hi);
+    while ((t = nn__pq_take(&J->q_, tid, nt)) >= 0) {
+        v = t / J->per;
+        r = t % J->per;
+        for (s = 0; J->p0[s + 1] <= r; s++) {}
+        r = v * J->q[s] + r - J->p0[s];
+        nn__optc_range(J, s, r, r + 1, &lo, &hi);
         if (lo < hi) nn__optc_part(J, (size_t)lo, (size_t)hi);
     }
 }
@@ -1187,12 +1238,14 @@ static void nn__optc_worker(void *vjob, int tid, int nt)
 static int nn__par_optim_checked(nn__all_finite_fn fin, nn__optim_fn opt, int kind,
                                  const nn_simd_optim_args *aw, const nn_simd_optim_args *ab,
                                  float *w, const float *g, float *s1, float *s2, size_t nw,
-                                 size_t n)
+                                 const size_t *seg, int nseg)
 {
     nn__optc_job J;
+    const size_t n = seg[nseg], whole[2] = {0, seg[nseg]};
     const double cost = kind == NN_SIMD_OPTIM_SGD ? NN__PAR_COST_CHEAP : NN__PAR_COST_OPTIM;
     int nt = nn__threads_for((double)n * (cost + NN__PAR_COST_CHEAP), nn__par_min[1],
                              (long)NN__MIN((n + 15) / 16, (size_t)NN__PAR_MAX_TASKS));
+    int s;
     J.fin = fin; J.opt = opt; J.aw = aw; J.ab = ab; J.w = w; J.g = g; J.s1 = s1; J.s2 = s2;
     J.nw = nw; J.n = n;
     if (nt <= 1) {
@@ -1200,9 +1253,19 @@ static int nn__par_optim_checked(nn__all_finite_fn fin, nn__optim_fn opt, int ki
         nn__optc_part(&J, 0, n);
         return 1;
     }
-    J.done = 0;
-    J.ntasks = (int)NN__MIN((n + 15) / 16, (size_t)NN__OPTC_TASKS * (size_t)nt);
-    nn__pq_init(&J.q, J.ntasks, nt);
+    if (nseg > NN__OPTC_SEGS) { /* one segment: the shares are flat ranges */
+        seg = whole;
+        nseg = 1;
+    }
+    J.seg = seg; J.nseg = nseg; J.nd = nt; J.done = 0;
+    J.p0[0] = 0;
+    for (s = 0; s < nseg; s++) {
+        const size_t per = (seg[s + 1] - seg[s]) / ((size_t)nt * NN__OPTC_CHUNK);
+        J.q[s] = (int)NN__MAX(1, NN__MIN(per, (size_t)16));
+        J.p0[s + 1] = J.p0[s] + J.q[s];
+    }
+    J.per = J.p0[nseg];
+    nn__pq_init(&J.q_, nt * J.per, nt);
     nn__par_run(nn__optc_worker, &J, nt);
     return J.done;
 }
@@ -1256,10 +1319,10 @@ static int nn__par_optim_checked(nn__all_finite_fn fin, nn__optim_fn opt, int ki
     static int nn__optim_checked__par_##isa(int kind, const nn_simd_optim_args *aw,        \
                                             const nn_simd_optim_args *ab, float *w,        \
                                             const float *g, float *s1, float *s2,          \
-                                            size_t nw, size_t n)                           \
+                                            size_t nw, const size_t *seg, int nseg)        \
     {                                                                                      \
         return nn__par_optim_checked(nn__raw_##isa.all_finite, nn__raw_##isa.optim[kind],  \
-                                     kind, aw, ab, w, g, s1, s2, nw, n);                   \
+                                     kind, aw, ab, w, g, s1, s2, nw, seg, nseg);           \
     }                                                                                      \
     /* t: a complete table; keeps its kernels and points its slots to the wrappers */     \
     static void nn__par_install_##isa(nn__backend *t)                                      \
@@ -1316,7 +1379,8 @@ static int nn__par_optim_checked(nn__all_finite_fn fin, nn__optim_fn opt, int ki
    Threads (>>threads): per jc block, op(B) is packed once for all of K into a shared
    buffer (the team splits the NR panels, then one barrier); then the tiles of C (row
    blocks of whole MR panels, at most MC rows, times column blocks of whole NR panels)
-   are handed out dynamically, and each runs pc / jr / ir with its own packed A block
+   are dealt in row-block-major ranges (nn__pq_take: a thread's own range first, then
+   stealing), and each runs pc / jr / ir with its own packed A block
    (one per thread), epilogue included. Never split: pc (the reduction). A micro-tile's
    operands, K blocking and kernel are those of a 1-thread run, so C is bit-identical
    for any thread count. One thread runs the same code, without the barrier.
@@ -1593,13 +1657,18 @@ typedef struct nn__gemm_job {
        so the team's last tasks are short (see nn__gemm_tiling) */
     int tail, tsplit;
     /* acache: a thread keeps its row block's op(A) packed for all of K (block pc at
-       apack + pc * arows) and takes tiles column block by column block, so the tiles
-       it takes in a row mostly share that row block and pack A once */
+       apack + pc * arows); its tiles are consecutive in the rb-major order, so the
+       tiles it takes in a row mostly share that row block and pack A once */
     int acache, arows;
     float *bpack;      /* shared: op(B) of one jc block packed for all of K */
     float *apack;      /* per thread: apack + tid * astride */
     size_t astride;
-    int cnt[3];        /* task counters: B packing, tiles, softmax rows */
+    /* tasks with affinity (nn__pq_take): a jc block's B packing (qb; tid 0 deals the next
+       block's before the barrier that ends this one), its tiles (qt[jc block & 1], rb-major:
+       each thread's own range is whole row blocks where there are enough of them, so it
+       packs its A block once and writes the same part of C in every call), and a softmax
+       after the jc loop (its row blocks) */
+    nn__par_queue qb, qt[2];
     /* blocal: no shared B. Tiles are column blocks of all m rows, and each packs its own
        B panels, K block by K block, into its thread's workspace (apack + tid * astride
        + bofs) just before using them: no B phase, no barrier, no B from the other core */
@@ -1621,15 +1690,15 @@ NN__GEMM_INLINE void nn__gemm_work(nn__gemm_job *J, int tid, int nt, const int M
     /* tiles span whole rows: softmax per tile */
     const int whole = n <= NC && J->nct == 1 && J->tail == 0;
     float *apack = J->apack + (size_t)tid * J->astride;
-    int jc, t, arb = -1; /* arb: row block whose packed A (all K blocks) is in apack */
+    int jc, jb, t, arb = -1; /* arb: row block whose packed A (all K blocks) is in apack */
 
-    for (jc = 0; jc < n; jc += NC) {
+    for (jc = 0, jb = 0; jc < n; jc += NC, jb++) {
         const int nc = NN__MIN(NC, n - jc), npb = (nc + NR - 1) / NR, nfull = nc / NR * NR;
         /* 1. shared B: every NR panel of every K block (pack_b), or only the partial
               last panel of each K block (B read in place); then a barrier */
         if (!J->blocal && (pl.pack_b || nfull < nc)) {
             const int per = pl.pack_b ? npb : 1;
-            while ((t = nn__par_next(&J->cnt[0], nt)) < nkb * per) {
+            while ((t = nn__pq_take(&J->qb, tid, nt)) >= 0) {
                 const int pc = t / per * KC, kc = NN__MIN(KC, k - pc);
                 const float *Bp = transb ? B + (size_t)jc * ldb + pc : B + (size_t)pc * ldb + jc;
                 if (pl.pack_b) {
@@ -1643,19 +1712,17 @@ NN__GEMM_INLINE void nn__gemm_work(nn__gemm_job *J, int tid, int nt, const int M
                 }
             }
             nn__par_barrier(nt);
-            if (tid == 0) J->cnt[0] = 0; /* next used after the barrier below */
         }
         /* 2. tiles: per K block, pack this thread's A rows, then jr / ir */
-        while ((t = nn__par_next(&J->cnt[1], nt)) < ntiles) {
+        while ((t = nn__pq_take(&J->qt[jb & 1], tid, nt)) >= 0) {
             ptrdiff_t r0, r1, c0, c1;
             int i0, mc, j0, j1, pc;
             nn__ukr_fn ukr_pp;
-            const int rb = J->acache ? t % J->nrt
-                           : t < nhead ? t / J->nct : J->nrt - J->tail + (t - nhead) / J->tsplit;
+            const int rb = t < nhead ? t / J->nct : J->nrt - J->tail + (t - nhead) / J->tsplit;
             const int cached = J->acache && rb == arb;
             nn__par_range(P, J->nrt, 1, rb, &r0, &r1);
             if (t < nhead)
-                nn__par_range(npb, J->nct, 1, J->acache ? t / J->nrt : t % J->nct, &c0, &c1);
+                nn__par_range(npb, J->nct, 1, t % J->nct, &c0, &c1);
             else
                 nn__par_range(npb, J->tsplit, 1, (t - nhead) % J->tsplit, &c0, &c1);
             i0 = (int)r0 * MR;
@@ -1735,13 +1802,18 @@ NN__GEMM_INLINE void nn__gemm_work(nn__gemm_job *J, int tid, int nt, const int M
             arb = rb;
         }
         if (jc + NC < n) { /* the next jc block repacks B */
+            if (tid == 0) { /* nobody takes from these before the barrier */
+                const int nc2 = NN__MIN(NC, n - jc - NC);
+                nn__pq_init(&J->qb, nkb * (pl.pack_b ? (nc2 + NR - 1) / NR : 1), nt);
+                nn__pq_init(&J->qt[(jb + 1) & 1], ntiles, nt);
+            }
             nn__par_barrier(nt);
-            if (tid == 0) J->cnt[1] = 0; /* next used after the next B barrier */
         }
     }
     if (J->act == NN_ACT_SOFTMAX && !whole) { /* whole rows only now */
+        if (tid == 0) nn__pq_init(&J->qt[jb & 1], J->nrt, nt); /* spent two blocks ago */
         nn__par_barrier(nt);
-        while ((t = nn__par_next(&J->cnt[2], nt)) < J->nrt) {
+        while ((t = nn__pq_take(&J->qt[jb & 1], tid, nt)) >= 0) {
             ptrdiff_t r0, r1;
             nn__par_range(P, J->nrt, 1, t, &r0, &r1);
             r1 = NN__MIN((ptrdiff_t)m, r1 * MR);
@@ -1775,13 +1847,14 @@ typedef void (*nn__gemm_part_fn)(int transa, int transb, int m, int n, int k, fl
 typedef struct nn__gemm_split_job {
     const nn__gemm_cfg *cfg;
     nn__gemm_part_fn fn;
-    int transa, transb, m, n, k, lda, ldb, ldc, rg, cg, nrt, nct, cnt;
+    int transa, transb, m, n, k, lda, ldb, ldc, rg, cg, nrt, nct;
     float alpha, beta;
     const float *A, *B;
     float *C;
     const float *bias;
     nn_act act;
     float act_param;
+    nn__par_queue q;   /* tasks t: row block t / nct, column block t % nct */
 } nn__gemm_split_job;
 
 static void nn__gemm_split_worker(void *vjob, int tid, int nt)
@@ -1789,8 +1862,7 @@ static void nn__gemm_split_worker(void *vjob, int tid, int nt)
     nn__gemm_split_job *J = (nn__gemm_split_job *)vjob;
     ptrdiff_t r0, r1, c0, c1;
     int t;
-    (void)tid;
-    while ((t = nn__par_next(&J->cnt, nt)) < J->nrt * J->nct) {
+    while ((t = nn__pq_take(&J->q, tid, nt)) >= 0) {
         float *C;
         nn__par_range(J->m, J->nrt, J->rg, t / J->nct, &r0, &r1);
         nn__par_range(J->n, J->nct, J->cg, t % J->nct, &c0, &c1);
@@ -1820,11 +1892,12 @@ static __attribute__((unused)) void nn__gemm_split(const nn__gemm_cfg *cfg, nn__
         return;
     }
     J.cfg = cfg; J.fn = fn; J.transa = transa; J.transb = transb; J.m = m; J.n = n; J.k = k;
-    J.lda = lda; J.ldb = ldb; J.ldc = ldc; J.rg = rg; J.cg = cg; J.cnt = 0;
+    J.lda = lda; J.ldb = ldb; J.ldc = ldc; J.rg = rg; J.cg = cg;
     J.alpha = alpha; J.beta = beta; J.A = A; J.B = B; J.C = C;
     J.bias = bias; J.act = act; J.act_param = act_param;
     J.nrt = NN__MIN(ru, NN__GEMM_TASKS * nt);
     J.nct = J.nrt < NN__GEMM_TASKS * nt ? NN__MIN(cu, (NN__GEMM_TASKS * nt + J.nrt - 1) / J.nrt) : 1;
+    nn__pq_init(&J.q, J.nrt * J.nct, nt);
     nn__par_run(nn__gemm_split_worker, &J, nt);
     if (act == NN_ACT_SOFTMAX && J.nct > 1) /* rows were cut: softmax now */
         nn__gemm_epilogue(cfg, C, ldc, m, n, bias, act, act_param, 1);
@@ -1901,8 +1974,8 @@ static size_t nn__gemm_tiling(const nn__gemm_cfg *cfg, nn__gemm_job *J, int nt, 
     const size_t kcm = (size_t)NN__MIN(KC, k);
     size_t rows, na, nb;
     /* tiles: row blocks of at most MC rows; with a team, at least one row block per
-       thread, then columns cut until there are NN__GEMM_TASKS tiles per thread (dynamic
-       balance). Cutting rows first into NN__GEMM_TASKS * nt blocks (the earlier rule)
+       thread, then columns cut until there are NN__GEMM_TASKS tiles per thread (balance
+       by stealing). Cutting rows first into NN__GEMM_TASKS * nt blocks (the earlier rule)
        left each packed B panel reused by only m / (2 nt) rows: measured on the 15
        GEMMs of a 784-256-128-10 step at batch 32/128/256, 2 threads, blocks of runs
        alternated: 1.63-1.78x over 1 thread with rows first, 1.72-1.82x with this. */
@@ -1996,7 +2069,6 @@ NN__GEMM_INLINE int nn__gemm_blocked(const nn__gemm_cfg *cfg, int transa, int tr
     J.transa = transa; J.transb = transb; J.m = m; J.n = n; J.k = k;
     J.lda = lda; J.ldb = ldb; J.ldc = ldc; J.alpha = alpha; J.beta = beta;
     J.A = A; J.B = B; J.C = C; J.bias = bias; J.act = act; J.act_param = act_param;
-    J.cnt[0] = J.cnt[1] = J.cnt[2] = 0;
 
     P = (m + MR - 1) / MR;
     npb = (NN__MIN(NC, n) + NR - 1) / NR;
@@ -2031,6 +2103,8 @@ NN__GEMM_INLINE int nn__gemm_blocked(const nn__gemm_cfg *cfg, int transa, int tr
     ws = (float *)(((uintptr_t)ws + 63) & ~(uintptr_t)63);
     J.bpack = ws;               /* nb floats */
     J.apack = ws + nb;          /* J.astride floats per thread */
+    nn__pq_init(&J.qb, ((k + cfg->kc - 1) / cfg->kc) * (J.pl.pack_b ? npb : 1), nt);
+    nn__pq_init(&J.qt[0], (J.nrt - J.tail) * J.nct + J.tail * J.tsplit, nt);
     nn__par_run(cfg->worker ? cfg->worker : nn__gemm_worker, &J, nt);
     if (heap) nn__free_aligned(heap);
     return 1;

@@ -469,6 +469,77 @@ static void check_nonfinite_team(void)
     }
 }
 
+/* The checked optimizer step on its own, over buffers cut into segments (nn.h passes
+   each layer's weights, then each layer's biases; the threads own the same share of
+   every segment): tiny and large segments, more segments than the step handles apart
+   (taken as one), at every thread count against one thread, bit for bit; and a NaN at
+   the first or last element of any one segment refuses the step and writes nothing. */
+static void check_optim_segments(void)
+{
+    enum { MAXS = 80 };
+    static const int nsegs[3] = {1, 5, 70};
+    size_t seg[MAXS + 1];
+    nn_simd_optim_args aw, ab;
+    int c, s, t, q;
+    memset(&aw, 0, sizeof aw);
+    aw.lr = 1e-3f; aw.beta1 = 0.9f; aw.beta2 = 0.999f; aw.eps = 1e-8f; aw.bc1 = 1.5f;
+    aw.bc2 = 2.5f; aw.wd = 0.01f;
+    ab = aw;
+    ab.wd = 0.0f;
+    for (c = 0; c < 3; c++) {
+        const int ns = nsegs[c];
+        float *g, *w[2], *m[2], *v[2];
+        size_t n, nw;
+        seg[0] = 0;
+        for (s = 0; s < ns; s++) /* 16 floats up to ~40K, the last not a multiple of 16 */
+            seg[s + 1] = seg[s] + (s % 4 == 1 ? 16 : (size_t)(16 * (1 + (s * 977) % 2500))) +
+                         (s == ns - 1 ? 5 : 0);
+        n = seg[ns];
+        nw = seg[(ns + 1) / 2];
+        g = (float *)malloc(n * sizeof *g);
+        for (q = 0; q < 2; q++) {
+            w[q] = (float *)malloc(n * sizeof(float));
+            m[q] = (float *)malloc(n * sizeof(float));
+            v[q] = (float *)malloc(n * sizeof(float));
+        }
+        if (!g || !w[0] || !w[1] || !m[0] || !m[1] || !v[0] || !v[1]) {
+            NN_CHECK(0, "optim segments: out of memory");
+            return;
+        }
+        fill(g, n, 91, 0.1f);
+        for (t = 0; t < NTC; t++) {
+            for (q = 0; q < 2; q++) { /* q = 0: 1 thread, q = 1: thread_counts[t] */
+                size_t i;
+                fill(w[q], n, 92, 1.0f);
+                fill(m[q], n, 93, 0.1f);
+                fill(v[q], n, 94, 0.1f);
+                for (i = 0; i < n; i++) v[q][i] = fabsf(v[q][i]);
+                nn_simd_set_threads(q == 0 ? 1 : thread_counts[t]);
+                NN_CHECK(nn__active->optim_checked(NN_SIMD_OPTIM_ADAM, &aw, &ab, w[q], g, m[q], v[q],
+                                                   nw, seg, ns) == 1,
+                         "optim segments: %d segments, %d threads: refused", ns, thread_counts[t]);
+            }
+            NN_CHECK(same(w[0], w[1], n) && same(m[0], m[1], n) && same(v[0], v[1], n),
+                     "optim segments: %d segments, %d threads differ from 1", ns, thread_counts[t]);
+            for (s = 0; s < ns; s++) {
+                const size_t pos = (s % 2) ? seg[s + 1] - 1 : seg[s];
+                const float keep = g[pos];
+                memcpy(w[0], w[1], n * sizeof(float));
+                g[pos] = s % 3 ? NAN : INFINITY;
+                NN_CHECK(nn__active->optim_checked(NN_SIMD_OPTIM_ADAM, &aw, &ab, w[1], g, m[1], v[1],
+                                                   nw, seg, ns) == 0 &&
+                             same(w[0], w[1], n),
+                         "optim segments: %d segments, %d threads: g[%lu] (segment %d) not finite, "
+                         "yet the step ran or wrote", ns, thread_counts[t], (unsigned long)pos, s);
+                g[pos] = keep;
+            }
+        }
+        nn_simd_set_threads(0);
+        free(g);
+        for (q = 0; q < 2; q++) { free(w[q]); free(m[q]); free(v[q]); }
+    }
+}
+
 #if defined(_OPENMP) && defined(__linux__)
 /* The back-off's contention probe: with a busy process on every CPU, a stall must count
    as contention. (With nothing else running it must not, but a test machine cannot
@@ -526,6 +597,7 @@ int main(void)
     check_all_gemms();
     check_kernels();
     check_nonfinite_team();
+    check_optim_segments();
 #if defined(_OPENMP) && defined(__linux__)
     check_contention_probe();
 #endif
