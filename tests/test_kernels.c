@@ -813,6 +813,21 @@ static void test_optim(void)
                                     NN_CHECK(0, "backend=%s op=%s vs scalar n=%zu step=%d at %zu: w %.9g scalar %.9g", g_backend,
                                              names[kind], n, step, i, (double)w[i], (double)sw[i]);
                             }
+                            if (g_cur == NN_SIMD_BACKEND_AVX512 && nn_simd_backend_available(NN_SIMD_BACKEND_AVX2)) {
+                                /* the same rules in the same order on independent lanes: the
+                                   two x86 widths write the same bits, tails included */
+                                use_backend(NN_SIMD_BACKEND_AVX2);
+                                nn_simd_optim_update((nn_simd_optim)kind, &a, w0, gin,
+                                                     kind == NN_SIMD_OPTIM_SGD ? NULL : a0,
+                                                     kind == NN_SIMD_OPTIM_ADAM ? b0 : NULL, n);
+                                use_backend(g_cur);
+                                if ((memcmp(w0, w, n * sizeof(float)) != 0 ||
+                                     (kind != NN_SIMD_OPTIM_SGD && memcmp(a0, s1, n * sizeof(float)) != 0) ||
+                                     (kind == NN_SIMD_OPTIM_ADAM && memcmp(b0, s2, n * sizeof(float)) != 0)) &&
+                                    bad++ < 5)
+                                    NN_CHECK(0, "backend=%s op=%s n=%zu wd=%g off=%d step=%d: differs from avx2",
+                                             g_backend, names[kind], n, (double)a.wd, off, step);
+                            }
                             free(w0);
                             free(a0);
                             free(b0);
