@@ -711,7 +711,14 @@ static void nn__backend_init_scalar(nn__backend *b)
      Adam update       16K: 0.97x   32K: 1.25x   64K: 1.54x
    A parallel region with a task queue costs ~1-1.5 us at 2 threads (fork, join, task
    claims), so 2 threads start to pay at ~0.5 MFLOP of GEMM and ~16-28K cheap
-   elements in total; the minimums below put a team's first step just past that. */
+   elements in total; the minimums below put a team's first step just past that.
+   On a Zen 5 VM whose two vCPUs are ~450 ns apart (bench/RESULTS.md at 6d86c8d) a
+   region costs 3-4 us: GEMM pays from ~2-4 MFLOP (96^3 0.91-1.07x, 128^3 1.36-1.38x: the
+   avx512 minimum, par_scale 4, fits), element-wise calls only from ~100K cheap elements
+   (relu forward 65536: 0.45-0.60x, 131072: 1.10-1.16x). A minimum of 48K per thread
+   there, alternated step by step with 16K in one process, left the 784-256-128-10
+   step unchanged (601.2 vs 602.0 us median): the ReLU derivative and bias sums that
+   it kept on one thread gained what the loss, also kept on one, lost. */
 #ifndef NN__PAR_GEMM_FLOPS
 #  define NN__PAR_GEMM_FLOPS 5e5    /* GEMM: 2*m*n*k per thread */
 #endif
