@@ -989,7 +989,15 @@ NNDEF nn_status nn_net_loss(nn_net *net, const float *x, const float *y, const i
    activation derivative). When neither GEMM is big enough to be shared by a team (a
    narrow output layer: 128 x 10 x 128 at batch 128 is 0.33 MFLOP, ~3 us), the team runs
    the two jobs side by side, each whole on one thread, instead of one after the
-   other; every output is still computed by exactly the kernel calls of a 1-thread run. */
+   other; every output is still computed by exactly the kernel calls of a 1-thread run.
+   With exactly two threads the two jobs go side by side at any size: their GEMMs have
+   the same m n k product, so the halves balance, and each thread then runs its GEMM
+   alone, with no barrier, no task claims and no tile of it read or written by the
+   other core. Zen 5 VM (two vCPUs ~450 ns apart), Adam, step median with and without
+   alternated step by step in one process, us: 784-256-128-10 at batch 128 528.3 ->
+   513.2 and 527.1 -> 508.2, at batch 256 1130.8 -> 1110.5, 784-512-512-10 at batch 128
+   1667.9 -> 1621.7, 784-1024-1024-10 at batch 256 9839.4 -> 9682.0, at batch 32 309.0
+   -> 307.8. A larger team keeps its GEMMs shared (a pair would leave it idle). */
 typedef struct nn__bwd_job {
     nn_net *net;
     nn__layer *ly, *prev;
@@ -1035,9 +1043,10 @@ static void nn__bwd_layer(nn_net *net, int l, const float *dz, const float *a_pr
     nn__bwd_job J;
     const nn__layer *ly = &net->layer[l];
     const double flops = 2.0 * ly->out * ly->in * B;
+    const int T = nn__threads_max();
     J.net = net; J.ly = &net->layer[l]; J.prev = &net->layer[l - 1];
     J.dz = dz; J.a_prev = a_prev; J.da = da; J.B = B;
-    if (flops < 2.0 * nn__par_min[0] && 2.0 * flops >= nn__par_min[0] && nn__threads_max() > 1) {
+    if (T > 1 && 2.0 * flops >= nn__par_min[0] && (T == 2 || flops < 2.0 * nn__par_min[0])) {
         nn__par_run(nn__bwd_pair_part, &J, 2);
     } else {
         nn__bwd_weights(&J);
