@@ -2219,13 +2219,15 @@ NN__GEMM_INLINE int nn__gemm_blocked(const nn__gemm_cfg *cfg, int transa, int tr
         PFX##_storeu_ps(v, vv);                                                            \
         PFX##_storeu_ps(w, PFX##_sub_ps(vw, PFX##_div_ps(num, den)));                      \
     }                                                                                      \
-    NN__X86_OPTIM_DRIVER(nn__sgd__##ISA, nn__sgd_v__##ISA, nn__optk__##ISA, nn__optk_init__##ISA, W) \
-    NN__X86_OPTIM_DRIVER(nn__momentum__##ISA, nn__momentum_v__##ISA, nn__optk__##ISA, nn__optk_init__##ISA, W) \
-    NN__X86_OPTIM_DRIVER(nn__nesterov__##ISA, nn__nesterov_v__##ISA, nn__optk__##ISA, nn__optk_init__##ISA, W) \
-    NN__X86_OPTIM_DRIVER(nn__adagrad__##ISA, nn__adagrad_v__##ISA, nn__optk__##ISA, nn__optk_init__##ISA, W) \
-    NN__X86_OPTIM_DRIVER(nn__rmsprop__##ISA, nn__rmsprop_v__##ISA, nn__optk__##ISA, nn__optk_init__##ISA, W) \
-    NN__X86_OPTIM_DRIVER(nn__adam__##ISA, nn__adam_v__##ISA, nn__optk__##ISA, nn__optk_init__##ISA, W)
-#define NN__X86_OPTIM_DRIVER(name, STEP, KT, KINIT, W)                                     \
+    NN__OPTIM_DRIVER(nn__sgd__##ISA, nn__sgd_v__##ISA, nn__optk__##ISA, nn__optk_init__##ISA, W) \
+    NN__OPTIM_DRIVER(nn__momentum__##ISA, nn__momentum_v__##ISA, nn__optk__##ISA, nn__optk_init__##ISA, W) \
+    NN__OPTIM_DRIVER(nn__nesterov__##ISA, nn__nesterov_v__##ISA, nn__optk__##ISA, nn__optk_init__##ISA, W) \
+    NN__OPTIM_DRIVER(nn__adagrad__##ISA, nn__adagrad_v__##ISA, nn__optk__##ISA, nn__optk_init__##ISA, W) \
+    NN__OPTIM_DRIVER(nn__rmsprop__##ISA, nn__rmsprop_v__##ISA, nn__optk__##ISA, nn__optk_init__##ISA, W) \
+    NN__OPTIM_DRIVER(nn__adam__##ISA, nn__adam_v__##ISA, nn__optk__##ISA, nn__optk_init__##ISA, W)
+/* The driver of one rule, for any backend: whole W-lane vectors, then the tail through
+   the same STEP in a zero-padded stack vector (KT / KINIT: the backend's constants). */
+#define NN__OPTIM_DRIVER(name, STEP, KT, KINIT, W)                                         \
     static void name(const nn_simd_optim_args *p, float *w, const float *g,                \
                      float *s1, float *s2, size_t n)                                       \
     {                                                                                      \
@@ -4402,28 +4404,7 @@ static inline void nn__adam4__neon(const nn__optk__neon *k, float *w, const floa
     vst1q_f32(w, vsubq_f32(vw, vdivq_f32(num, den)));
 }
 
-#define NN__NEON_OPTIM(name, STEP)                                                   \
-    static void name(const nn_simd_optim_args *p, float *w, const float *g,          \
-                     float *s1, float *s2, size_t n)                                 \
-    {                                                                                \
-        nn__optk__neon k;                                                            \
-        size_t i = 0, r;                                                             \
-        nn__optk_init__neon(&k, p);                                                  \
-        for (; i + 4 <= n; i += 4)                                                   \
-            STEP(&k, w + i, g + i, s1 ? s1 + i : NULL, s2 ? s2 + i : NULL);          \
-        r = n - i;                                                                   \
-        if (r) {                                                                     \
-            float bw[4] = {0}, bg[4] = {0}, b1[4] = {0}, b2[4] = {0};                \
-            memcpy(bw, w + i, r * sizeof(float));                                    \
-            memcpy(bg, g + i, r * sizeof(float));                                    \
-            if (s1) memcpy(b1, s1 + i, r * sizeof(float));                           \
-            if (s2) memcpy(b2, s2 + i, r * sizeof(float));                           \
-            STEP(&k, bw, bg, s1 ? b1 : NULL, s2 ? b2 : NULL);                        \
-            memcpy(w + i, bw, r * sizeof(float));                                    \
-            if (s1) memcpy(s1 + i, b1, r * sizeof(float));                           \
-            if (s2) memcpy(s2 + i, b2, r * sizeof(float));                           \
-        }                                                                            \
-    }
+#define NN__NEON_OPTIM(name, STEP) NN__OPTIM_DRIVER(name, STEP, nn__optk__neon, nn__optk_init__neon, 4)
 NN__NEON_OPTIM(nn__sgd__neon, nn__sgd4__neon)
 NN__NEON_OPTIM(nn__momentum__neon, nn__momentum4__neon)
 NN__NEON_OPTIM(nn__nesterov__neon, nn__nesterov4__neon)

@@ -525,10 +525,12 @@ static void check_optim_segments(void)
                 const size_t pos = (s % 2) ? seg[s + 1] - 1 : seg[s];
                 const float keep = g[pos];
                 memcpy(w[0], w[1], n * sizeof(float));
+                memcpy(m[0], m[1], n * sizeof(float));
+                memcpy(v[0], v[1], n * sizeof(float));
                 g[pos] = s % 3 ? NAN : INFINITY;
                 NN_CHECK(nn__active->optim_checked(NN_SIMD_OPTIM_ADAM, &aw, &ab, w[1], g, m[1], v[1],
                                                    nw, seg, ns) == 0 &&
-                             same(w[0], w[1], n),
+                             same(w[0], w[1], n) && same(m[0], m[1], n) && same(v[0], v[1], n),
                          "optim segments: %d segments, %d threads: g[%lu] (segment %d) not finite, "
                          "yet the step ran or wrote", ns, thread_counts[t], (unsigned long)pos, s);
                 g[pos] = keep;
@@ -572,6 +574,18 @@ static void check_contention_probe(void)
 }
 #endif
 
+/* Backend b (when it runs here): two steps of training run `cfg` and `more`, at every
+   thread count against one thread; then back to the automatic backend. */
+static void check_other_backend(nn_simd_backend b, const run_cfg *cfg, void (*more)(void))
+{
+    run_cfg c = *cfg;
+    if (nn_simd_set_backend(b) != NN_OK) return;
+    c.steps = 2;
+    (void)check_training(&c, 0);
+    more();
+    nn_simd_set_backend(NN_SIMD_BACKEND_AUTO);
+}
+
 int main(void)
 {
     static const run_cfg cfgs[] = {
@@ -601,22 +615,10 @@ int main(void)
 #if defined(_OPENMP) && defined(__linux__)
     check_contention_probe();
 #endif
-    if (!quick && nn_simd_backend_active() != NN_SIMD_BACKEND_SCALAR &&
-        nn_simd_set_backend(NN_SIMD_BACKEND_SCALAR) == NN_OK) { /* the reference backend too */
-        run_cfg c = cfgs[0];
-        c.steps = 2;
-        (void)check_training(&c, 0);
-        check_kernels();
-        nn_simd_set_backend(NN_SIMD_BACKEND_AUTO);
-    }
-    if (!quick && nn_simd_backend_active() == NN_SIMD_BACKEND_AVX512 &&
-        nn_simd_set_backend(NN_SIMD_BACKEND_AVX2) == NN_OK) { /* its own GEMM blocking */
-        run_cfg c = cfgs[0];
-        c.steps = 2;
-        (void)check_training(&c, 0);
-        check_all_gemms();
-        nn_simd_set_backend(NN_SIMD_BACKEND_AUTO);
-    }
+    if (!quick && nn_simd_backend_active() != NN_SIMD_BACKEND_SCALAR)
+        check_other_backend(NN_SIMD_BACKEND_SCALAR, &cfgs[0], check_kernels); /* the reference too */
+    if (!quick && nn_simd_backend_active() == NN_SIMD_BACKEND_AVX512)
+        check_other_backend(NN_SIMD_BACKEND_AVX2, &cfgs[0], check_all_gemms); /* its own GEMM blocking */
     printf("params-checksum: %016llx\n", (unsigned long long)h);
     return nn_test_done();
 }
