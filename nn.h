@@ -790,7 +790,34 @@ static const float *nn__layer_output(const nn__layer *ly, int train)
     return (train && ly->drop > 0) ? ly->D : ly->A;
 }
 
-static void nn__forward(nn_net *net, const float *x, int B, int train)
+/* Whether a pass at batch B (a training step: train) makes any call that shares work
+   with a second thread under the thresholds of >>threads (a layer's GEMM, its backward
+   pair, its activation, the optimizer): then it runs as one step team
+   (nn__team_exec). Latency-bound passes (inference at batch 1) open no region at all. */
+static int nn__team_pays(const nn_net *net, int B, int train)
+{
+    const double gemm2 = nn__par_gemm_min2(), ew2 = 2.0 * nn__par_min[1];
+    int l;
+    if (train && (double)net->n_params * NN__PAR_COST_OPTIM >= ew2) return 1;
+    for (l = 0; l < net->n_layers; l++) {
+        const double f = 2.0 * B * net->layer[l].in * net->layer[l].out;
+        if (f >= gemm2 || (train && 2.0 * f >= nn__par_min[0]) ||
+            (double)B * net->layer[l].out >= ew2)
+            return 1;
+    }
+    return 0;
+}
+
+typedef struct nn__pass {
+    nn_net *net;
+    nn_optim *opt;              /* train steps: the update after the gradient */
+    const float *x, *y;
+    const int *labels;
+    int batch, train;
+    float *loss;
+} nn__pass;
+
+static void nn__forward_run(nn_net *net, const float *x, int B, int train)
 {
     const nn__backend *be = nn__active;
     const float *a_prev = x;
@@ -810,6 +837,21 @@ static void nn__forward(nn_net *net, const float *x, int B, int train)
         if (train && ly->drop > 0) nn__dropout(net, ly, B);
         a_prev = nn__layer_output(ly, train);
     }
+}
+
+static int nn__forward_body(void *p)
+{
+    const nn__pass *P = (const nn__pass *)p;
+    nn__forward_run(P->net, P->x, P->batch, P->train);
+    return 0;
+}
+
+static void nn__forward(nn_net *net, const float *x, int B, int train)
+{
+    nn__pass P;
+    memset(&P, 0, sizeof P);
+    P.net = net; P.x = x; P.batch = B; P.train = train;
+    (void)nn__team_exec(nn__forward_body, &P, nn__team_pays(net, B, train));
 }
 
 static nn_status nn__check_batch(nn_net *net, const float *x, int batch)
@@ -1061,8 +1103,8 @@ static void nn__bwd_layer(nn_net *net, int l, const float *dz, const float *a_pr
      dZ_{l-1} = dA_{l-1} * mask_{l-1} * g'(A_{l-1})  from the stored outputs
    where A_{l-1} is replaced by the dropped-out D_{l-1} in dW_l, and mask = 1 without
    dropout. Dropout is on here: this is the training path.                          */
-NNDEF nn_status nn_net_backprop(nn_net *net, const float *x, const float *y,
-                                const int *labels, int batch, float *loss)
+static nn_status nn__backprop(nn_net *net, const float *x, const float *y,
+                              const int *labels, int batch, float *loss)
 {
     const nn__backend *be;
     nn_status st = nn__check_batch(net, x, batch);
@@ -1074,7 +1116,7 @@ NNDEF nn_status nn_net_backprop(nn_net *net, const float *x, const float *y,
     if ((st = nn__check_targets(net, y, labels, batch)) != NN_OK) return st;
     be = nn__active;
 
-    nn__forward(net, x, B, 1);
+    nn__forward_run(net, x, B, 1);
     dz = net->delta[cur];
     v = nn__loss(net, y, labels, B, dz);
     for (l = net->n_layers - 1; l >= 0; l--) {
@@ -1096,6 +1138,32 @@ NNDEF nn_status nn_net_backprop(nn_net *net, const float *x, const float *y,
     }
     if (loss) *loss = (float)v;
     return isfinite((float)v) ? NN_OK : NN_ERR_NONFINITE;
+}
+
+/* A backward pass (and, for a train step, the update) as one step team. */
+static int nn__backprop_body(void *p)
+{
+    const nn__pass *P = (const nn__pass *)p;
+    nn_status st = nn__backprop(P->net, P->x, P->y, P->labels, P->batch, P->loss);
+    if (st == NN_OK && P->opt) st = nn_optim_step(P->opt, P->net);
+    return (int)st;
+}
+
+static nn_status nn__backprop_step(nn_net *net, nn_optim *opt, const float *x, const float *y,
+                                   const int *labels, int batch, float *loss)
+{
+    nn__pass P;
+    const int pays = net && batch > 0 && nn__active && nn__team_pays(net, batch, 1);
+    memset(&P, 0, sizeof P);
+    P.net = net; P.opt = opt; P.x = x; P.y = y; P.labels = labels; P.batch = batch;
+    P.loss = loss;
+    return (nn_status)nn__team_exec(nn__backprop_body, &P, pays);
+}
+
+NNDEF nn_status nn_net_backprop(nn_net *net, const float *x, const float *y,
+                                const int *labels, int batch, float *loss)
+{
+    return nn__backprop_step(net, NULL, x, y, labels, batch, loss);
 }
 
 /* >>predict ----------------------------------------------------------------- */
@@ -1335,12 +1403,9 @@ NNDEF const nn_optim_desc *nn_optim_get_desc(const nn_optim *opt)
 NNDEF nn_status nn_train_step(nn_net *net, nn_optim *opt, const float *x, const float *y,
                               const int *labels, int batch, float *loss)
 {
-    nn_status st;
     if (!opt) return NN_ERR_INVALID;
     if (net && !nn__same_layout(opt, net)) return NN_ERR_SHAPE;
-    st = nn_net_backprop(net, x, y, labels, batch, loss);
-    if (st != NN_OK) return st;
-    return nn_optim_step(opt, net);
+    return nn__backprop_step(net, opt, x, y, labels, batch, loss);
 }
 
 /* >>train ------------------------------------------------------------------- */
@@ -1545,6 +1610,34 @@ NNDEF void nn_fit_report_free(nn_fit_report *report)
     report->epochs_run = 0;
 }
 
+/* One nn_fit step: the batch gathered, the gradient, clipping, the update; run as
+   one step team. */
+typedef struct nn__fit_step {
+    nn_net *net;
+    nn_optim *opt;
+    const float *x, *y;
+    const int *labels, *idx;
+    float *bx, *by;
+    int *bl;
+    int b;
+    float clip, loss;
+} nn__fit_step;
+
+static int nn__fit_step_body(void *p)
+{
+    nn__fit_step *S = (nn__fit_step *)p;
+    nn_net *net = S->net;
+    nn_status st;
+    int r;
+    nn__gather(S->bx, S->x, S->idx, S->b, net->desc.n_inputs);
+    if (S->y) nn__gather(S->by, S->y, S->idx, S->b, nn_net_n_outputs(net));
+    else for (r = 0; r < S->b; r++) S->bl[r] = S->labels[S->idx[r]];
+    st = nn__backprop(net, S->bx, S->y ? S->by : NULL, S->y ? NULL : S->bl, S->b, &S->loss);
+    if (st == NN_OK && S->clip > 0.0f) st = nn_net_clip_grads(net, S->clip, NULL);
+    if (st == NN_OK) st = nn_optim_step(S->opt, net);
+    return (int)st;
+}
+
 NNDEF nn_status nn_fit(nn_net *net, nn_optim *opt, const float *x, const float *y,
                        const int *labels, int n, const nn_fit_desc *desc,
                        nn_fit_report *report)
@@ -1560,6 +1653,7 @@ NNDEF nn_status nn_fit(nn_net *net, nn_optim *opt, const float *x, const float *
     double t_start;
     const float *vx = NULL, *vy = NULL;
     const int *vl = NULL;
+    nn__fit_step S;
 
     if (!net || !opt || !x || !desc || n <= 0) return NN_ERR_INVALID;
     if (!nn__same_layout(opt, net)) return NN_ERR_SHAPE;
@@ -1611,6 +1705,9 @@ NNDEF nn_status nn_fit(nn_net *net, nn_optim *opt, const float *x, const float *
     }
     train_idx = d.val_x ? idx : idx + n_val;
     spe = (n_train + d.batch - 1) / d.batch;
+    memset(&S, 0, sizeof S);
+    S.net = net; S.opt = opt; S.x = x; S.y = y; S.labels = labels;
+    S.bx = bx; S.by = by; S.bl = bl; S.clip = d.clip_norm;
 #if !defined(NN_NO_STDIO) && NN__POSIX
     tty = !d.quiet && isatty(2);
 #endif
@@ -1631,16 +1728,14 @@ NNDEF nn_status nn_fit(nn_net *net, nn_optim *opt, const float *x, const float *
                 train_idx[i] = train_idx[k]; train_idx[k] = t;
             }
         for (i = 0; i < n_train; i += d.batch, step++) {
-            int b = NN__MIN(d.batch, n_train - i), r;
+            int b = NN__MIN(d.batch, n_train - i);
             float loss = 0.0f, lr = nn_schedule_lr(&d, base_lr, step, spe);
             nn_optim_set_lr(opt, lr);
             es->lr = lr;
-            nn__gather(bx, x, train_idx + i, b, D);
-            if (y) nn__gather(by, y, train_idx + i, b, K);
-            else for (r = 0; r < b; r++) bl[r] = labels[train_idx[i + r]];
-            st = nn_net_backprop(net, bx, y ? by : NULL, y ? NULL : bl, b, &loss);
-            if (st == NN_OK && d.clip_norm > 0.0f) st = nn_net_clip_grads(net, d.clip_norm, NULL);
-            if (st == NN_OK) st = nn_optim_step(opt, net);
+            S.idx = train_idx + i;
+            S.b = b;
+            st = (nn_status)nn__team_exec(nn__fit_step_body, &S, nn__team_pays(net, b, 1));
+            loss = S.loss;
             if (st == NN_ERR_NONFINITE) {
                 es->skipped_steps++;
                 if (++bad >= d.max_bad_steps) { stopped = 1; break; }

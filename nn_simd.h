@@ -294,6 +294,10 @@ NN_SIMD_DEF void  nn_simd_free(const nn_allocator *a, void *p);
 #  include <dirent.h> /* nn__par_contended */
 #  include <stdio.h>
 #endif
+#if defined(_OPENMP) && (defined(__unix__) || defined(__APPLE__))
+#  include <sched.h> /* sched_yield: a step team's polling threads (>>team) */
+#  define NN__HAS_YIELD 1
+#endif
 #include <string.h>
 #include <stdlib.h>
 
@@ -727,6 +731,7 @@ static void nn__backend_init_scalar(nn__backend *b)
 #endif
 /* the thresholds in use: [0] GEMM flops, [1] element-wise units (tuning runs change them) */
 static double nn__par_min[2] = {NN__PAR_GEMM_FLOPS, NN__PAR_EW_ELEMS};
+#define NN__PAR_SCALE_AVX512 4.0    /* avx512 GEMM: par_min[0] times this (its cfg) */
 #define NN__PAR_COST_CHEAP 1.0      /* relu, identity, axpy, sgd, col sums: memory bound */
 #define NN__PAR_COST_OPTIM 1.5      /* momentum .. adam: 3-7 streams, sqrt and divide */
 #define NN__PAR_COST_EXP 4.0        /* sigmoid, tanh, softmax: exp and a divide */
@@ -773,12 +778,57 @@ static int nn__par_strikes, nn__par_clean;
 static long nn__par_stats[3];
 #endif
 
+#if defined(__GNUC__) || defined(__clang__)
+#  define NN__MAYBE_UNUSED __attribute__((unused)) /* used by nn.h, not by nn_simd.h alone */
+#else
+#  define NN__MAYBE_UNUSED
+#endif
+typedef void (*nn__par_fn)(void *ctx, int tid, int nt);
+
+/* A step team (>>team, below): one parallel region for a whole training step or
+   forward pass, its jobs handed out through a few cache lines instead of a region each.
+   Written by the thread that opened it (the master) but for `done` and the barrier. */
+#if defined(_OPENMP) && (defined(__GNUC__) || defined(__clang__))
+#  define NN__TEAM 1
+typedef struct nn__team {
+    unsigned gen;           /* job number: stored last (release), polled by the workers */
+    int nt;                 /* the job: fn(ctx, tid, nt) on threads tid < nt */
+    nn__par_fn fn;          /* NULL: leave the team */
+    void *ctx;
+    char pad0[64];
+    unsigned done;          /* workers finished with job `gen` (each adds 1) */
+    char pad1[64];
+    unsigned bar_in;        /* the job barrier: threads arrived ... */
+    char pad2[64];
+    unsigned bar_gen;       /* ... and how many times it opened */
+    char pad3[64];
+    unsigned gen0;          /* gen when the region began */
+    int on, size, level, injob;
+    long jobs;              /* jobs run by teams (read by the tests) */
+} nn__team;
+static nn__team nn__tm;
+
+/* Whether the calling thread is a step team's master outside a job: the kernels it
+   calls may then share out work to the team. */
+static int nn__team_master(void)
+{
+    return omp_get_thread_num() == 0 && nn__tm.on && !nn__tm.injob &&
+           omp_get_level() == nn__tm.level;
+}
+#else
+#  define NN__TEAM 0
+#  ifdef _OPENMP
+static int nn__team_master(void) { return 0; }
+static struct { int size; } nn__tm;
+#  endif
+#endif
+
 /* Threads a kernel call may use when not backing off: 1 inside an enclosing parallel
    region. */
 static int nn__threads_team(void)
 {
 #ifdef _OPENMP
-    if (omp_in_parallel()) return 1;
+    if (omp_in_parallel()) return nn__team_master() ? nn__tm.size : 1;
     return nn__threads_req > 0 ? nn__threads_req : omp_get_max_threads();
 #else
     return 1;
@@ -815,8 +865,6 @@ static int nn__threads_for(double work, double min_per_thread, long tasks)
 {
     return nn__threads_cap(nn__threads_max(), work, min_per_thread, tasks);
 }
-
-typedef void (*nn__par_fn)(void *ctx, int tid, int nt);
 
 #ifdef _OPENMP
 /* Called after a stall only: does the team lack CPUs? On Linux, /proc/loadavg counts
@@ -863,13 +911,151 @@ static int nn__par_contended(int nt)
 }
 #endif
 
+/* After a team ran a job: the caller finished its part at tdone and the team at t1.
+   Counts stalls and sets the back-off (see NN__PAR_STALL_S); 1 if one began now. */
+#ifdef _OPENMP
+static int nn__par_after(double t0, double tdone, double t1, int nt)
+{
+    const double wait = t1 - tdone;
+    int stall = wait > NN__PAR_STALL_S && wait > (double)(nt - 1) * (tdone - t0);
+    nn__par_stats[0]++;
+    if (stall) {
+        nn__par_stats[1]++;
+        if (!nn__par_contended(nt)) { /* the host's, not another process's */
+            nn__par_stats[2]++;
+            stall = 0;
+        }
+    }
+    if (stall) {
+        if (nn__par_strikes < 9) nn__par_strikes++;
+        nn__par_clean = 0;
+        if (nn__par_strikes >= 2) { /* a lone stall is not contention (see above) */
+            nn__par_backoff_until = t1 + NN__PAR_BACKOFF_S * (double)(1 << (nn__par_strikes - 2));
+            return 1;
+        }
+    } else if (++nn__par_clean >= NN__PAR_CLEAN) {
+        nn__par_strikes = 0;
+        nn__par_clean = 0;
+    }
+    return 0;
+}
+#endif
+
+/* >>team --------------------------------------------------------------------
+   A training step makes several parallel calls (GEMMs, backward pairs, element-wise
+   kernels, the loss, the optimizer: 8 in a 784-256-128-10 step at batch 128 on two
+   threads, more with dropout or deeper nets). Each as its own OpenMP region costs
+   3-4 us on a VM whose two vCPUs are
+   ~450 ns apart (an empty 2-thread region: 3.4-5.0 us; two barriers: 3.2-3.6 us); a
+   job handed to threads that are already running and polling one cache line costs
+   0.8-1.0 us (a cache line there and back). So nn__team_exec runs a whole step inside
+   one region: thread 0 (the master) runs the step's code, and each nn__par_run it
+   makes publishes (fn, ctx, nt) and a new job number; the workers, polling that
+   number, run fn(ctx, tid, nt) and count themselves done; the master runs its own
+   part and waits for the count. The same calls thus run with the same nt, tid and
+   tasks as with a region each, so results do not change. A stall that starts a
+   back-off (contention) dismisses the workers and the master ends the step alone.
+   The workers only poll between jobs; the region ends with the step. */
+#if NN__TEAM
+/* CPUs the team's threads may poll on: 0 is omp_get_num_procs(). A team larger than
+   that (more threads than CPUs) runs its calls as regions of their own instead, whose
+   threads sleep when they wait; tests raise it to run teams of 3 and 8 here. */
+static int nn__team_cpus;
+#  define NN__TEAM_SPINS 4096 /* polls (~50-100 us) before a waiting thread yields its CPU */
+
+/* One poll of a waiting thread: a pause, and after NN__TEAM_SPINS of them a yield,
+   so that a thread that shares its CPU (another process, or more threads than CPUs)
+   still gets to run. */
+static void nn__spin_pause(unsigned *spins)
+{
+    if (*spins < NN__TEAM_SPINS) {
+        ++*spins;
+#  if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#  elif defined(__aarch64__)
+        __asm__ __volatile__("yield");
+#  endif
+        return;
+    }
+#  ifdef NN__HAS_YIELD
+    (void)sched_yield();
+#  endif
+}
+
+/* The master sends the workers to the end of the region; its calls then run alone. */
+static void nn__team_dismiss(void)
+{
+    nn__tm.fn = NULL;
+    __atomic_store_n(&nn__tm.gen, nn__tm.gen + 1, __ATOMIC_RELEASE);
+    nn__tm.on = 0;
+}
+
+/* One job on the team: the master's side. */
+static void nn__team_job(nn__par_fn fn, void *ctx, int nt)
+{
+    const unsigned want = (unsigned)nn__tm.size - 1;
+    unsigned spins = 0;
+    double t0 = omp_get_wtime(), tdone, t1;
+    nn__tm.fn = fn;
+    nn__tm.ctx = ctx;
+    nn__tm.nt = nt;
+    __atomic_store_n(&nn__tm.done, 0u, __ATOMIC_RELAXED);
+    __atomic_store_n(&nn__tm.gen, nn__tm.gen + 1, __ATOMIC_RELEASE);
+    nn__tm.injob = 1;
+    fn(ctx, 0, nt);
+    nn__tm.injob = 0;
+    tdone = omp_get_wtime();
+    while (__atomic_load_n(&nn__tm.done, __ATOMIC_ACQUIRE) != want) nn__spin_pause(&spins);
+    t1 = omp_get_wtime();
+    nn__tm.jobs++;
+    if (nn__par_after(t0, tdone, t1, nt)) nn__team_dismiss(); /* contention: go on alone */
+}
+
+static void nn__team_worker(int tid)
+{
+    unsigned seen = nn__tm.gen0, g, spins;
+    for (;;) {
+        nn__par_fn fn;
+        int nt;
+        spins = 0;
+        while ((g = __atomic_load_n(&nn__tm.gen, __ATOMIC_ACQUIRE)) == seen) nn__spin_pause(&spins);
+        seen = g;
+        fn = nn__tm.fn;
+        nt = nn__tm.nt;
+        if (!fn) return;
+        if (tid < nt) fn(nn__tm.ctx, tid, nt);
+        __atomic_fetch_add(&nn__tm.done, 1u, __ATOMIC_RELEASE);
+    }
+}
+
+/* The job's threads wait here for each other (a counter and a generation). */
+static void nn__team_barrier(int nt)
+{
+    const unsigned g = __atomic_load_n(&nn__tm.bar_gen, __ATOMIC_ACQUIRE);
+    unsigned spins = 0;
+    if (__atomic_add_fetch(&nn__tm.bar_in, 1u, __ATOMIC_ACQ_REL) == (unsigned)nt) {
+        __atomic_store_n(&nn__tm.bar_in, 0u, __ATOMIC_RELAXED);
+        __atomic_store_n(&nn__tm.bar_gen, g + 1, __ATOMIC_RELEASE);
+    } else {
+        while (__atomic_load_n(&nn__tm.bar_gen, __ATOMIC_ACQUIRE) == g) nn__spin_pause(&spins);
+    }
+}
+#endif
+
 /* fn(ctx, tid, nt) on nt threads (the team the runtime gave), or on this one. */
 static void nn__par_run(nn__par_fn fn, void *ctx, int nt)
 {
 #ifdef _OPENMP
     if (nt > 1) {
-        double t0 = omp_get_wtime(), tdone = t0, t1, wait;
-        int stall;
+        double t0, tdone, t1;
+#  if NN__TEAM
+        if (nn__team_master()) {
+            nn__team_job(fn, ctx, NN__MIN(nt, nn__tm.size));
+            return;
+        }
+#  endif
+        t0 = omp_get_wtime();
+        tdone = t0;
 #pragma omp parallel num_threads(nt)
         {
             const int tid = omp_get_thread_num();
@@ -877,30 +1063,44 @@ static void nn__par_run(nn__par_fn fn, void *ctx, int nt)
             if (tid == 0) tdone = omp_get_wtime();
         }
         t1 = omp_get_wtime();
-        wait = t1 - tdone;
-        nn__par_stats[0]++;
-        stall = wait > NN__PAR_STALL_S && wait > (double)(nt - 1) * (tdone - t0);
-        if (stall) {
-            nn__par_stats[1]++;
-            if (!nn__par_contended(nt)) { /* the host's, not another process's */
-                nn__par_stats[2]++;
-                stall = 0;
-            }
-        }
-        if (stall) {
-            if (nn__par_strikes < 9) nn__par_strikes++;
-            nn__par_clean = 0;
-            if (nn__par_strikes >= 2) /* a lone stall is not contention (see above) */
-                nn__par_backoff_until = t1 + NN__PAR_BACKOFF_S * (double)(1 << (nn__par_strikes - 2));
-        } else if (++nn__par_clean >= NN__PAR_CLEAN) {
-            nn__par_strikes = 0;
-            nn__par_clean = 0;
-        }
+        (void)nn__par_after(t0, tdone, t1, nt);
         return;
     }
 #endif
     (void)nt;
     fn(ctx, 0, 1);
+}
+
+/* body(arg) with a step team when `pays` (a call in it will share work) and teams
+   are in use now; else body(arg) as is (its calls then open regions of their own). */
+typedef int (*nn__team_body)(void *arg);
+static NN__MAYBE_UNUSED int nn__team_exec(nn__team_body body, void *arg, int pays)
+{
+#if NN__TEAM
+    int r = 0;
+    const int nt = pays ? nn__threads_max() : 1;
+    if (nt > 1 && !nn__team_cpus) nn__team_cpus = omp_get_num_procs();
+    if (nt > 1 && nt <= nn__team_cpus && !omp_in_parallel()) {
+        nn__tm.gen0 = nn__tm.gen;
+#pragma omp parallel num_threads(nt)
+        {
+            const int tid = omp_get_thread_num();
+            if (tid == 0) {
+                nn__tm.size = omp_get_num_threads();
+                nn__tm.level = omp_get_level();
+                nn__tm.injob = 0;
+                nn__tm.on = nn__tm.size > 1;
+                r = body(arg);
+                if (nn__tm.on) nn__team_dismiss();
+            } else {
+                nn__team_worker(tid);
+            }
+        }
+        return r;
+    }
+#endif
+    (void)pays;
+    return body(arg);
 }
 
 /* Tasks with affinity: [0, ntasks) dealt into contiguous ranges, one per thread. A
@@ -973,11 +1173,18 @@ static int nn__pq_take(nn__par_queue *Q, int tid, int nt)
     return -1;
 }
 
-/* The team waits here (orphaned barrier: binds to nn__par_run's region). */
+/* The team waits here (a step team's barrier, or an orphaned one binding to
+   nn__par_run's region). */
 static void nn__par_barrier(int nt)
 {
 #ifdef _OPENMP
     if (nt > 1) {
+#  if NN__TEAM
+        if (nn__tm.on) {
+            nn__team_barrier(nt);
+            return;
+        }
+#  endif
 #pragma omp barrier
     }
 #endif
@@ -3887,7 +4094,7 @@ static void nn__gemm__avx512(int transa, int transb, int m, int n, int k, float 
     }
     cfg.pack_b_cols = nn__sgemm_pack_bt32__avx512;
     cfg.pack_b_rows = NULL; /* the generic loop, compiled in this target region */
-    cfg.par_scale = 4.0;
+    cfg.par_scale = NN__PAR_SCALE_AVX512;
     cfg.act = nn__avx512_gemm_act;
     cfg.softmax = nn__avx512_gemm_softmax;
     cfg.bias_relu = nn__gemm_bias_relu__avx2;
@@ -4636,6 +4843,15 @@ static nn__backend nn__backend_avx2_tbl;
 static nn__backend nn__backend_neon_tbl;
 #endif
 static const nn__backend *nn__active;
+
+/* GEMM flops (2 m n k) from which a call on the active backend shares work with a
+   second thread: whether a step team pays (nn__team_exec). */
+static NN__MAYBE_UNUSED double nn__par_gemm_min2(void)
+{
+    const double scale =
+        nn__active && nn__active->id == NN_SIMD_BACKEND_AVX512 ? NN__PAR_SCALE_AVX512 : 1.0;
+    return 2.0 * nn__par_min[0] * scale;
+}
 
 /* Feature-based, never model-based. __builtin_cpu_supports checks CPUID and that the OS
    saves the ymm state (XGETBV), so AVX2 is only reported where it can run. */

@@ -74,8 +74,19 @@ typedef struct run_cfg {
 typedef struct run_out {
     float *params, *grads, *s1, *s2, loss[16];
     size_t n;
+    long jobs; /* jobs run by step teams */
     nn_status st;
 } run_out;
+
+/* Jobs run by step teams so far (nn_simd.h >>team). */
+static long team_jobs(void)
+{
+#if NN__TEAM
+    return nn__tm.jobs;
+#else
+    return 0;
+#endif
+}
 
 static void run_free(run_out *o)
 {
@@ -103,6 +114,7 @@ static void train(const run_cfg *cfg, int threads, run_out *o)
     float *x, *y;
     int *labels;
     size_t n = 0, nw = 0;
+    long jobs0 = team_jobs();
     memset(o, 0, sizeof *o);
     memset(&d, 0, sizeof d);
     d.n_inputs = cfg->n_in;
@@ -149,6 +161,7 @@ static void train(const run_cfg *cfg, int threads, run_out *o)
     o->s1 = dupf(opt->s1, opt->n);
     o->s2 = dupf(opt->s2, opt->n);
     o->n = n;
+    o->jobs = team_jobs() - jobs0;
     free(x); free(y); free(labels);
     nn_optim_destroy(opt);
     nn_net_destroy(net);
@@ -173,6 +186,9 @@ static uint64_t check_training(const run_cfg *cfg, uint64_t h)
         train(cfg, nt, &o);
         NN_CHECK(o.st == NN_OK, "%s: %d threads: %s", cfg->name, nt, nn_status_str(o.st));
         NN_CHECK(o.n == ref.n, "%s: %d threads: size", cfg->name, nt);
+#if NN__TEAM
+        NN_CHECK(nt > nn__team_cpus || o.jobs > 0, "%s: %d threads: no step team ran", cfg->name, nt);
+#endif
         if (o.n == ref.n && o.st == NN_OK) {
             NN_CHECK(memcmp(o.loss, ref.loss, sizeof o.loss) == 0, "%s: %d threads: losses differ (%.9g vs %.9g at step 0)",
                      cfg->name, nt, o.loss[0], ref.loss[0]);
@@ -574,6 +590,74 @@ static void check_contention_probe(void)
 }
 #endif
 
+#if NN__TEAM
+/* A step team's own mechanics (nn__team_exec): every job runs fn on threads 0..nt-1
+   exactly once with the nt asked (all of the team, part of it, or only the master),
+   its barrier holds all nt threads, calls made inside a team job get one thread, and after
+   nn__team_dismiss (what contention sets off) the master's calls run alone. */
+typedef struct team_probe {
+    int job, size, after, fail, ret, expect;
+    int hits[8], nts[8], val[8], bad[8], inner[8];
+} team_probe;
+
+static void team_probe_fn(void *ctx, int tid, int nt)
+{
+    team_probe *P = (team_probe *)ctx;
+    int t;
+    P->hits[tid]++;
+    P->nts[tid] = nt;
+    P->val[tid] = P->job;
+    nn__par_barrier(nt);
+    for (t = 0; t < nt; t++) P->bad[tid] += P->val[t] != P->job;
+    nn__par_barrier(nt); /* nobody writes val again before all have read it */
+    P->inner[tid] += nt > 1 && nn__threads_team() != 1;
+}
+
+static int team_probe_body(void *arg)
+{
+    team_probe *P = (team_probe *)arg;
+    int q, t;
+    P->size = nn__threads_team();
+    for (q = 0; q < 5; q++) {
+        const int nt = q == 4 ? 1 : q == 3 ? 2 : q == 2 ? NN__MAX(1, P->size - 1) : P->size;
+        P->job++;
+        memset(P->hits, 0, sizeof P->hits);
+        if (q == 4) nn__team_dismiss();
+        else P->expect += nt > 1;
+        nn__par_run(team_probe_fn, P, q == 4 ? P->size : nt);
+        for (t = 0; t < 8; t++)
+            P->fail += P->hits[t] != (t < nt) || (t < nt && P->nts[t] != nt);
+    }
+    P->after = nn__threads_team();
+    return P->ret;
+}
+
+static void check_team(void)
+{
+    static const int sizes[3] = {2, 3, 8};
+    int i, t, r;
+    for (i = 0; i < 3; i++) {
+        team_probe P;
+        long j0 = nn__tm.jobs;
+        memset(&P, 0, sizeof P);
+        P.ret = 40 + i;
+        nn_simd_set_threads(sizes[i]);
+        r = nn__team_exec(team_probe_body, &P, 1);
+        NN_CHECK(r == P.ret, "team of %d: body's result %d, got %d", sizes[i], P.ret, r);
+        NN_CHECK(P.size == sizes[i], "team of %d: the master saw a team of %d", sizes[i], P.size);
+        NN_CHECK(P.fail == 0, "team of %d: %d jobs ran on the wrong threads", sizes[i], P.fail);
+        NN_CHECK(nn__tm.jobs - j0 == P.expect, "team of %d: %ld team jobs, not %d", sizes[i],
+                 nn__tm.jobs - j0, P.expect);
+        for (t = 0; t < 8; t++)
+            NN_CHECK(P.bad[t] == 0 && P.inner[t] == 0, "team of %d, thread %d: %d barrier misses, "
+                     "%d calls inside a job given a team", sizes[i], t, P.bad[t], P.inner[t]);
+        NN_CHECK(P.after == 1 && !nn__tm.on, "team of %d: dismissed, the master still had %d threads",
+                 sizes[i], P.after);
+    }
+    nn_simd_set_threads(0);
+}
+#endif
+
 /* Backend b (when it runs here): two steps of training run `cfg` and `more`, at every
    thread count against one thread; then back to the automatic backend. */
 static void check_other_backend(nn_simd_backend b, const run_cfg *cfg, void (*more)(void))
@@ -619,6 +703,18 @@ int main(void)
         check_other_backend(NN_SIMD_BACKEND_SCALAR, &cfgs[0], check_kernels); /* the reference too */
     if (!quick && nn_simd_backend_active() == NN_SIMD_BACKEND_AVX512)
         check_other_backend(NN_SIMD_BACKEND_AVX2, &cfgs[0], check_all_gemms); /* its own GEMM blocking */
+#if NN__TEAM
+    /* Step teams of 3 and 8 threads too (this machine has 2 CPUs: the team's polling
+       threads yield theirs); the 1-thread runs are the same, so h is not changed. */
+    nn__team_cpus = 64;
+    check_team();
+    if (!quick) {
+        (void)check_training(&cfgs[0], 0);
+        (void)check_training(&cfgs[5], 0);
+        (void)check_fit(0);
+    }
+    nn__team_cpus = 0;
+#endif
     printf("params-checksum: %016llx\n", (unsigned long long)h);
     return nn_test_done();
 }
