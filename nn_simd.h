@@ -774,7 +774,8 @@ static int nn__threads_req; /* nn_simd_set_threads; 0 = default */
 #ifdef _OPENMP
 static double nn__par_backoff_until; /* omp_get_wtime() before which teams are not used */
 static int nn__par_strikes, nn__par_clean;
-/* team regions, stalls among them, stalls with no contention seen (read by the benches) */
+/* team calls (regions, or step-team jobs), stalls among them, stalls with no contention
+   seen (read by the benches) */
 static long nn__par_stats[3];
 #endif
 

@@ -221,7 +221,7 @@ static void train_free(train_ctx *t)
     free(t->labels);
 }
 
-/* team regions and stalls (>>threads back-off) since the last call: *stall counts all,
+/* team calls (regions, or step-team jobs) and stalls (>>threads back-off) since the last call: *stall counts all,
    host_stalls those with no other process wanting a CPU (not counted towards a back-off) */
 static long host_stalls;
 static void stalls(long *regions, long *stall)
@@ -285,7 +285,7 @@ static void section_phases(train_ctx *t)
     }
     nn_simd_set_threads(0);
     printf("Where the step's time goes (one call, best / median of %d):\n\n", reps);
-    printf("| phase | 1 thread us | 2 threads us | speedup best | median | 2 threads: stalls (host's) / team regions |\n"
+    printf("| phase | 1 thread us | 2 threads us | speedup best | median | 2 threads: stalls (host's) / team calls |\n"
            "|---|---|---|---|---|---|\n");
     for (w = 0; w < 3; w++)
         printf("| %s | %.0f / %.0f | %.0f / %.0f | %.2fx | %.2fx | %ld (%ld) / %ld |\n", name[w],
@@ -363,7 +363,7 @@ static void section_train(void)
     printf("## Training step 784-256-128-10, batch 128, Adam, softmax CE (random data)\n\n");
     printf("%d blocks of %d steps per thread count, 1 and 2 threads alternating block by block.\n\n",
            reps, t.steps);
-    printf("| threads | samples/s best | median | us/step best | speedup best | median | stalls (host's) / team regions |\n");
+    printf("| threads | samples/s best | median | us/step best | speedup best | median | stalls (host's) / team calls |\n");
     printf("|---|---|---|---|---|---|---|\n");
     run_steps(&t); /* warm */
     stalls(&r0, &s0);
@@ -408,7 +408,7 @@ static void section_contention(void)
     printf("%d blocks of %d steps per configuration, the three in rotating order; \"pairs\": the\n"
            "median over rotations of (1 thread unpinned / this configuration), > 1: faster.\n\n",
            reps, t.steps);
-    printf("| threads | samples/s best | median | us/step best | vs 1 thread best | median | pairs | stalls (host's) / team regions |\n");
+    printf("| threads | samples/s best | median | us/step best | vs 1 thread best | median | pairs | stalls (host's) / team calls |\n");
     printf("|---|---|---|---|---|---|---|---|\n");
     nn_simd_set_threads(2);
     { /* steady state: the back-off has seen the busy process (1.5 s of training) */
@@ -472,9 +472,10 @@ static void section_thresholds(void)
     fill(B, 262144, 5);
     nn__par_min[0] = nn__par_min[1] = 1.0; /* force the team */
     printf("## Thresholds: one call, 1 thread vs 2 threads forced (us, best / median)\n\n");
-    printf("\"stalls\": 2-thread team regions whose second thread was late by more than the\n"
-           "stall limit (host's: no other process wanted a CPU), of all team regions of the row.\n\n");
-    printf("| GEMM NN m x n x k | kFLOP | 1 thread | 2 threads | 2T speedup (best) | (median) | stalls (host's) / team regions |\n");
+    printf("\"stalls\": 2-thread team calls (a region each, or a job of a step team) whose second\n"
+           "thread was late by more than the stall limit (host's: no other process wanted a\n"
+           "CPU), of all team calls of the row.\n\n");
+    printf("| GEMM NN m x n x k | kFLOP | 1 thread | 2 threads | 2T speedup (best) | (median) | stalls (host's) / team calls |\n");
     printf("|---|---|---|---|---|---|---|\n");
     for (i = 0; i < (int)(sizeof gsz / sizeof gsz[0]); i++) {
         gemm_ctx g;
@@ -494,7 +495,7 @@ static void section_thresholds(void)
                s2.median * 1e6, s1.best / s2.best, s1.median / s2.median, s0, host_stalls, r0);
         fflush(stdout);
     }
-    printf("\n| kernel | elements | 1 thread | 2 threads | 2T speedup (best) | (median) | stalls (host's) / team regions |\n");
+    printf("\n| kernel | elements | 1 thread | 2 threads | 2T speedup (best) | (median) | stalls (host's) / team calls |\n");
     printf("|---|---|---|---|---|---|---|\n");
     for (kd = 0; kd < 4; kd++)
         for (i = 0; i < (int)(sizeof esz / sizeof esz[0]); i++) {
