@@ -681,6 +681,8 @@ static void nn__backend_init_scalar(nn__backend *b)
      - one parallel region per kernel call, never per row or element, and none for
        small calls: a call gets nt = min(threads, work / per-thread minimum) threads,
        the minimums (NN__PAR_*) measured on the 2-core Zen3 VM (see bench/bench_threads.c);
+       inside a step team (>>team: nn.h runs a training step or forward pass in one
+       region) the same call is a job handed to the team's running threads instead;
      - work is cut into tasks only where the cut cannot change the arithmetic (whole
        GEMM micro-panels of C, 16-float groups of element-wise arrays, whole rows,
        whole columns), and a task's arithmetic does not depend on which thread runs
@@ -804,17 +806,21 @@ typedef struct nn__team {
     unsigned bar_gen;       /* ... and how many times it opened */
     char pad3[64];
     unsigned gen0;          /* gen when the region began */
-    int on, size, level, injob;
+    int busy;               /* a team is running (one at a time: claimed with a CAS) */
+    int on, size, injob;
     long jobs;              /* jobs run by teams (read by the tests) */
 } nn__team;
 static nn__team nn__tm;
+/* This thread's part in the running team: 0 none, 1 worker, 2 master. Threads of
+   the caller's own (another thread of the program training its own network meanwhile
+   runs its calls as regions of their own) never see the team's state. */
+static __thread int nn__team_role;
 
 /* Whether the calling thread is a step team's master outside a job: the kernels it
    calls may then share out work to the team. */
 static int nn__team_master(void)
 {
-    return omp_get_thread_num() == 0 && nn__tm.on && !nn__tm.injob &&
-           omp_get_level() == nn__tm.level;
+    return nn__team_role == 2 && nn__tm.on && !nn__tm.injob;
 }
 #else
 #  define NN__TEAM 0
@@ -1081,22 +1087,27 @@ static NN__MAYBE_UNUSED int nn__team_exec(nn__team_body body, void *arg, int pay
     int r = 0;
     const int nt = pays ? nn__threads_max() : 1;
     if (nt > 1 && !nn__team_cpus) nn__team_cpus = omp_get_num_procs();
-    if (nt > 1 && nt <= nn__team_cpus && !omp_in_parallel()) {
+    int idle = 0;
+    if (nt > 1 && nt <= nn__team_cpus && !omp_in_parallel() &&
+        __atomic_compare_exchange_n(&nn__tm.busy, &idle, 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
         nn__tm.gen0 = nn__tm.gen;
 #pragma omp parallel num_threads(nt)
         {
             const int tid = omp_get_thread_num();
             if (tid == 0) {
                 nn__tm.size = omp_get_num_threads();
-                nn__tm.level = omp_get_level();
                 nn__tm.injob = 0;
                 nn__tm.on = nn__tm.size > 1;
+                nn__team_role = 2;
                 r = body(arg);
                 if (nn__tm.on) nn__team_dismiss();
             } else {
+                nn__team_role = 1;
                 nn__team_worker(tid);
             }
+            nn__team_role = 0;
         }
+        __atomic_store_n(&nn__tm.busy, 0, __ATOMIC_RELEASE);
         return r;
     }
 #endif
@@ -1181,7 +1192,7 @@ static void nn__par_barrier(int nt)
 #ifdef _OPENMP
     if (nt > 1) {
 #  if NN__TEAM
-        if (nn__tm.on) {
+        if (nn__team_role) {
             nn__team_barrier(nt);
             return;
         }

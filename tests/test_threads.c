@@ -28,6 +28,7 @@
 
 #include <math.h>
 #if defined(_OPENMP) && defined(__linux__)
+#  include <pthread.h>
 #  include <signal.h>
 #  include <sys/types.h>
 #  include <sys/wait.h>
@@ -187,7 +188,8 @@ static uint64_t check_training(const run_cfg *cfg, uint64_t h)
         NN_CHECK(o.st == NN_OK, "%s: %d threads: %s", cfg->name, nt, nn_status_str(o.st));
         NN_CHECK(o.n == ref.n, "%s: %d threads: size", cfg->name, nt);
 #if NN__TEAM
-        NN_CHECK(nt > nn__team_cpus || o.jobs > 0, "%s: %d threads: no step team ran", cfg->name, nt);
+        NN_CHECK(nt > nn__team_cpus || nt > omp_get_thread_limit() || o.jobs > 0,
+                 "%s: %d threads: no step team ran", cfg->name, nt);
 #endif
         if (o.n == ref.n && o.st == NN_OK) {
             NN_CHECK(memcmp(o.loss, ref.loss, sizeof o.loss) == 0, "%s: %d threads: losses differ (%.9g vs %.9g at step 0)",
@@ -636,7 +638,7 @@ static void check_team(void)
 {
     static const int sizes[3] = {2, 3, 8};
     int i, t, r;
-    for (i = 0; i < 3; i++) {
+    for (i = 0; i < 3 && sizes[i] <= omp_get_thread_limit(); i++) {
         team_probe P;
         long j0 = nn__tm.jobs;
         memset(&P, 0, sizeof P);
@@ -654,6 +656,53 @@ static void check_team(void)
         NN_CHECK(P.after == 1 && !nn__tm.on, "team of %d: dismissed, the master still had %d threads",
                  sizes[i], P.after);
     }
+    nn_simd_set_threads(0);
+}
+#endif
+
+#if NN__TEAM && defined(__linux__)
+/* Two threads of the program each train their own network at the same time (one gets
+   the step team, the other's calls open regions of their own, and that changes
+   hands step by step): both must still get the 1-thread result. */
+typedef struct caller { const run_cfg *cfg; run_out out; int reps, bad; } caller;
+
+static void *caller_main(void *p)
+{
+    caller *c = (caller *)p;
+    int r;
+    for (r = 0; r < c->reps; r++) {
+        run_free(&c->out);
+        train(c->cfg, 2, &c->out);
+        if (c->out.st != NN_OK) c->bad++;
+    }
+    return NULL;
+}
+
+static void check_two_callers(const run_cfg *cfg)
+{
+    run_out ref;
+    caller c[2];
+    pthread_t th;
+    int i, started;
+    train(cfg, 1, &ref);
+    memset(c, 0, sizeof c);
+    for (i = 0; i < 2; i++) {
+        c[i].cfg = cfg;
+        c[i].reps = 4;
+    }
+    started = pthread_create(&th, NULL, caller_main, &c[1]) == 0;
+    NN_CHECK(started, "two callers: pthread_create failed");
+    caller_main(&c[0]);
+    if (started) pthread_join(th, NULL);
+    for (i = 0; i < 1 + started; i++) {
+        NN_CHECK(c[i].bad == 0 && c[i].out.n == ref.n, "two callers: caller %d failed", i);
+        if (c[i].out.n == ref.n && ref.params)
+            NN_CHECK(same(c[i].out.params, ref.params, ref.n) && same(c[i].out.s1, ref.s1, ref.n) &&
+                     same(c[i].out.s2, ref.s2, ref.n) && memcmp(c[i].out.loss, ref.loss, sizeof ref.loss) == 0,
+                     "two callers: caller %d's network differs from 1 thread", i);
+        run_free(&c[i].out);
+    }
+    run_free(&ref);
     nn_simd_set_threads(0);
 }
 #endif
@@ -708,6 +757,9 @@ int main(void)
        threads yield theirs); the 1-thread runs are the same, so h is not changed. */
     nn__team_cpus = 64;
     check_team();
+#  if defined(__linux__)
+    check_two_callers(&cfgs[0]);
+#  endif
     if (!quick) {
         (void)check_training(&cfgs[0], 0);
         (void)check_training(&cfgs[5], 0);
