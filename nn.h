@@ -790,15 +790,16 @@ static const float *nn__layer_output(const nn__layer *ly, int train)
     return (train && ly->drop > 0) ? ly->D : ly->A;
 }
 
-/* Whether a pass at batch B (a training step: train) makes any call that shares work
-   with a second thread under the thresholds of >>threads (a layer's GEMM, its backward
-   pair, its activation, the optimizer): then it runs as one step team
-   (nn__team_exec). Latency-bound passes (inference at batch 1) open no region at all. */
-static int nn__team_pays(const nn_net *net, int B, int train)
+/* Whether a pass at batch B (backward too: train; an optimizer step too: update)
+   makes any call that shares work with a second thread under the thresholds of
+   >>threads (a layer's GEMM, its backward pair, its activation, the optimizer): then it
+   runs as one step team (nn__team_exec). Latency-bound passes (inference at batch 1)
+   open no region at all. */
+static int nn__team_pays(const nn_net *net, int B, int train, int update)
 {
     const double gemm2 = nn__par_gemm_min2(), ew2 = 2.0 * nn__par_min[1];
     int l;
-    if (train && (double)net->n_params * NN__PAR_COST_OPTIM >= ew2) return 1;
+    if (update && (double)net->n_params * NN__PAR_COST_OPTIM >= ew2) return 1;
     for (l = 0; l < net->n_layers; l++) {
         const double f = 2.0 * B * net->layer[l].in * net->layer[l].out;
         if (f >= gemm2 || (train && 2.0 * f >= nn__par_min[0]) ||
@@ -851,7 +852,7 @@ static void nn__forward(nn_net *net, const float *x, int B, int train)
     nn__pass P;
     memset(&P, 0, sizeof P);
     P.net = net; P.x = x; P.batch = B; P.train = train;
-    (void)nn__team_exec(nn__forward_body, &P, nn__team_pays(net, B, train));
+    (void)nn__team_exec(nn__forward_body, &P, nn__team_pays(net, B, train, 0));
 }
 
 static nn_status nn__check_batch(nn_net *net, const float *x, int batch)
@@ -1153,7 +1154,7 @@ static nn_status nn__backprop_step(nn_net *net, nn_optim *opt, const float *x, c
                                    const int *labels, int batch, float *loss)
 {
     nn__pass P;
-    const int pays = net && batch > 0 && nn__active && nn__team_pays(net, batch, 1);
+    const int pays = net && batch > 0 && nn__active && nn__team_pays(net, batch, 1, opt != NULL);
     memset(&P, 0, sizeof P);
     P.net = net; P.opt = opt; P.x = x; P.y = y; P.labels = labels; P.batch = batch;
     P.loss = loss;
@@ -1734,7 +1735,7 @@ NNDEF nn_status nn_fit(nn_net *net, nn_optim *opt, const float *x, const float *
             es->lr = lr;
             S.idx = train_idx + i;
             S.b = b;
-            st = (nn_status)nn__team_exec(nn__fit_step_body, &S, nn__team_pays(net, b, 1));
+            st = (nn_status)nn__team_exec(nn__fit_step_body, &S, nn__team_pays(net, b, 1, 1));
             loss = S.loss;
             if (st == NN_ERR_NONFINITE) {
                 es->skipped_steps++;

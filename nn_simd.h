@@ -811,9 +811,9 @@ typedef struct nn__team {
     long jobs;              /* jobs run by teams (read by the tests) */
 } nn__team;
 static nn__team nn__tm;
-/* This thread's part in the running team: 0 none, 1 worker, 2 master. Threads of
-   the caller's own (another thread of the program training its own network meanwhile
-   runs its calls as regions of their own) never see the team's state. */
+/* This thread's part in the running team: 0 none, 1 worker, 2 master. The program's
+   other threads (one training its own network meanwhile runs its calls as regions of
+   their own) never see the team's state. */
 static __thread int nn__team_role;
 
 /* Whether the calling thread is a step team's master outside a job: the kernels it
