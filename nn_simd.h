@@ -1084,10 +1084,9 @@ typedef int (*nn__team_body)(void *arg);
 static NN__MAYBE_UNUSED int nn__team_exec(nn__team_body body, void *arg, int pays)
 {
 #if NN__TEAM
-    int r = 0;
+    int r = 0, idle = 0;
     const int nt = pays ? nn__threads_max() : 1;
     if (nt > 1 && !nn__team_cpus) nn__team_cpus = omp_get_num_procs();
-    int idle = 0;
     if (nt > 1 && nt <= nn__team_cpus && !omp_in_parallel() &&
         __atomic_compare_exchange_n(&nn__tm.busy, &idle, 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
         nn__tm.gen0 = nn__tm.gen;
