@@ -60,28 +60,38 @@ $(B)/vg/%: tests/%.c $(HEADERS) tests/nn_test.h | $(B)/vg
 test: test-compile test-native test-threads-noomp test-san test-neon
 	@echo "make test: all suites passed"
 
-# Runs every test binary; prints a closing "N passed, N failed" line.
+# Every test program is stopped after TEST_TIMEOUT seconds (valgrind's TEST_TIMEOUT_VG):
+# a thread hand-off that hangs then fails its suite, with a message, instead of holding
+# up the run. The longest here take ~20 s natively, a few minutes under valgrind or qemu.
+TEST_TIMEOUT ?= 600
+TEST_TIMEOUT_VG ?= 1800
+limit = $(if $(shell command -v timeout 2>/dev/null),timeout -k 10 $(1),)
+
+# Runs every test binary ($(4): seconds each may take); prints a closing "N passed, N
+# failed" line.
 define run_suite
 	@pass=0; fail=0; for t in $(1); do \
 	  echo "== $(2) $$t"; \
-	  if $(3) $$t; then pass=$$((pass+1)); else fail=$$((fail+1)); echo "FAILED: $$t"; fi; \
+	  if $(call limit,$(4)) $(3) $$t; then pass=$$((pass+1)); else rc=$$?; fail=$$((fail+1)); \
+	    if [ $$rc -eq 124 ] || [ $$rc -eq 137 ]; then echo "FAILED: $$t (stopped after $(4) s)"; \
+	    else echo "FAILED: $$t"; fi; fi; \
 	done; echo "$(2): $$pass passed, $$fail failed"; test $$fail -eq 0
 endef
 
 test-native: $(TESTS)
-	$(call run_suite,$(TESTS),native,)
+	$(call run_suite,$(TESTS),native,,$(TEST_TIMEOUT))
 
 test-san: $(SAN_TESTS)
-	$(call run_suite,$(SAN_TESTS),sanitizers,env ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 NN_TEST_QUICK=1)
+	$(call run_suite,$(SAN_TESTS),sanitizers,env ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 NN_TEST_QUICK=1,$(TEST_TIMEOUT))
 
 # The same training run, built with and without -fopenmp, must end in the same weights
 # (test_threads already compares 1, 2, 3 and 8 threads inside the OpenMP build). Then
 # the OpenMP build under OMP_THREAD_LIMIT=1, where the runtime gives every region fewer
 # threads than the library asked for: all its checks must pass, with the same weights.
 test-threads-noomp: $(B)/test_threads $(B)/noomp/test_threads
-	@a=$$(./$(B)/test_threads | grep '^params-checksum:'); \
-	 b=$$(./$(B)/noomp/test_threads | grep '^params-checksum:'); \
-	 c=$$(OMP_THREAD_LIMIT=1 ./$(B)/test_threads) && c=$$(echo "$$c" | grep '^params-checksum:') || c="failed: $$(echo "$$c" | tail -1)"; \
+	@a=$$($(call limit,$(TEST_TIMEOUT)) ./$(B)/test_threads | grep '^params-checksum:'); \
+	 b=$$($(call limit,$(TEST_TIMEOUT)) ./$(B)/noomp/test_threads | grep '^params-checksum:'); \
+	 c=$$(OMP_THREAD_LIMIT=1 $(call limit,$(TEST_TIMEOUT)) ./$(B)/test_threads) && c=$$(echo "$$c" | grep '^params-checksum:') || c="failed: $$(echo "$$c" | tail -1)"; \
 	 echo "OpenMP build:    $$a"; echo "no-OpenMP build: $$b"; echo "thread limit 1:  $$c"; \
 	 if [ -n "$$a" ] && [ "$$a" = "$$b" ] && [ "$$a" = "$$c" ]; then echo "threads-noomp: 1 passed, 0 failed"; \
 	 else echo "threads-noomp: a limited team failed, or the weights differ between the builds"; exit 1; fi
@@ -92,7 +102,7 @@ VG_TESTS := $(patsubst tests/%.c,$(B)/vg/%,$(TEST_SRC))
 VALGRIND ?= valgrind
 test-valgrind: $(VG_TESTS)
 	@command -v $(VALGRIND) >/dev/null 2>&1 || { echo "test-valgrind: valgrind not installed (apt-get install valgrind)"; exit 1; }
-	$(call run_suite,$(VG_TESTS),valgrind,env NN_TEST_QUICK=1 $(VALGRIND) -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite$(,)indirect)
+	$(call run_suite,$(VG_TESTS),valgrind,env NN_TEST_QUICK=1 $(VALGRIND) -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite$(,)indirect,$(TEST_TIMEOUT_VG))
 
 # libFuzzer on nn_net_load_mem (clang, libclang-rt-14-dev), ASan+UBSan, any finding aborts.
 # New inputs go to build/fuzz_corpus; the committed seeds are in tests/fuzz/corpus.
@@ -113,7 +123,7 @@ test-neon:
 	@if command -v $(AARCH64_CC) >/dev/null 2>&1 && command -v $(QEMU_AARCH64) >/dev/null 2>&1; then \
 	  $(MAKE) --no-print-directory $(NEON_TESTS) && \
 	  pass=0; fail=0; for t in $(NEON_TESTS); do echo "== neon $$t"; \
-	    if $(QEMU_AARCH64) -L /usr/aarch64-linux-gnu $$t; then pass=$$((pass+1)); else fail=$$((fail+1)); echo "FAILED: $$t"; fi; \
+	    if $(call limit,$(TEST_TIMEOUT)) $(QEMU_AARCH64) -L /usr/aarch64-linux-gnu $$t; then pass=$$((pass+1)); else fail=$$((fail+1)); echo "FAILED: $$t"; fi; \
 	  done; echo "neon: $$pass passed, $$fail failed"; test $$fail -eq 0; \
 	else echo "test-neon: SKIPPED ($(AARCH64_CC) or $(QEMU_AARCH64) not installed; apt-get install gcc-aarch64-linux-gnu qemu-user libgomp1-arm64-cross)"; fi
 
