@@ -384,6 +384,8 @@ typedef struct nn__backend {
     const char        *name;
     nn_simd_backend    id;
     nn__gemm_fn        gemm;
+    double             gemm_par_scale; /* its packed GEMM's per-thread work threshold, in
+                                          units of nn__par_min[0] (its cfg.par_scale) */
     nn__act_fwd_fn     act_fwd[NN_ACT_COUNT];  /* element-wise ids; SOFTMAX slot unused */
     nn__act_bwd_fn     act_bwd[NN_ACT_COUNT];
     nn__softmax_fn     softmax_rows;
@@ -645,6 +647,7 @@ static void nn__backend_init_scalar(nn__backend *b)
     b->name = "scalar";
     b->id = NN_SIMD_BACKEND_SCALAR;
     b->gemm = nn__gemm__scalar;
+    b->gemm_par_scale = 1.0;
     b->act_fwd[NN_ACT_DEFAULT] = nn__identity_fwd__scalar;
     b->act_bwd[NN_ACT_DEFAULT] = nn__identity_bwd__scalar;
     b->act_fwd[NN_ACT_IDENTITY] = nn__identity_fwd__scalar;
@@ -3601,6 +3604,7 @@ static void nn__backend_init_avx2_gemm(nn__backend *b)
     for (i = 0; i < (int)NN_ACT_COUNT; i++) nn__avx2_gemm_act[i] = b->act_fwd[i];
     nn__avx2_gemm_softmax = b->softmax_rows;
     b->gemm = nn__gemm__avx2;
+    b->gemm_par_scale = 1.0;
 }
 
 NN__AVX2_END
@@ -4153,6 +4157,7 @@ static void nn__backend_init_avx512_gemm(nn__backend *b)
     for (i = 0; i < (int)NN_ACT_COUNT; i++) nn__avx512_gemm_act[i] = b->act_fwd[i];
     nn__avx512_gemm_softmax = b->softmax_rows;
     b->gemm = nn__gemm__avx512;
+    b->gemm_par_scale = NN__PAR_SCALE_AVX512;
 }
 
 NN__AVX512_END
@@ -4831,6 +4836,7 @@ static void nn__backend_init_neon_gemm(nn__backend *b)
     for (i = 0; i < (int)NN_ACT_COUNT; i++) nn__neon_gemm_act[i] = b->act_fwd[i];
     nn__neon_gemm_softmax = b->softmax_rows;
     b->gemm = nn__gemm__neon;
+    b->gemm_par_scale = 1.0;
 }
 #endif /* NN__HAS_NEON */
 
@@ -4859,9 +4865,7 @@ static const nn__backend *nn__active;
    second thread: whether a step team pays (nn__team_exec). */
 static NN__MAYBE_UNUSED double nn__par_gemm_min2(void)
 {
-    const double scale =
-        nn__active && nn__active->id == NN_SIMD_BACKEND_AVX512 ? NN__PAR_SCALE_AVX512 : 1.0;
-    return 2.0 * nn__par_min[0] * scale;
+    return 2.0 * nn__par_min[0] * (nn__active ? nn__active->gemm_par_scale : 1.0);
 }
 
 /* Feature-based, never model-based. __builtin_cpu_supports checks CPUID and that the OS
