@@ -4,8 +4,10 @@
    1. GEMM 1024^3 (NN): 1 thread vs 2 threads, GFLOP/s; OpenBLAS 1 and 2 threads in the
       same loop when linked (NN_BENCH_OPENBLAS), the configurations taking turns.
    2. A training step (forward, backprop, Adam) of 784-256-128-10 at batch 128 on
-      random data: samples/s with 1 and 2 threads; then the time of its phases
-      (forward, forward + backprop, the Adam step) with 1 and 2 threads.
+      random data: samples/s with 1 and 2 threads; the cross-core round trip before
+      each pair of blocks, and the speedup by where the host had put the two vCPUs
+      (near or far apart); then the time of its phases (forward, forward + backprop,
+      the Adam step) with 1 and 2 threads.
    3. Contention: a busy-loop child process pinned to CPU 0, then the same training
       step with 2 threads, 1 thread (free to run on CPU 1) and 1 thread pinned to CPU 1,
       in rotating blocks, after 1.5 s of 2-thread training (the steady state of a long
@@ -56,6 +58,46 @@ static double pair_median(const double *num, const double *den, int n)
     int i;
     for (i = 0; i < n; i++) pr[i] = num[i] / den[i];
     return summarize(pr, n).median;
+}
+
+/* A cache line's round trip between two threads (ns, mean of `iters`): thread 0 writes
+   a, thread 1 answers in b. On a VM the host decides where the two vCPUs run; here it
+   moved them now and then between two placements, ~130 ns apart (sharing a cache) and
+   ~600 ns apart, minutes at a time, and every 2-thread figure moved with it. 0 without
+   OpenMP or with fewer than 2 CPUs (the threads could not both spin). */
+static double roundtrip_ns(int iters)
+{
+#ifdef _OPENMP
+    static int a[32], b[32]; /* a[0] and b[16]: 64 bytes apart, lines of their own */
+    double t0 = 0.0, t1 = 0.0;
+    if (omp_get_num_procs() < 2) return 0.0;
+    a[0] = b[16] = 0;
+#pragma omp parallel num_threads(2)
+    {
+        const int tid = omp_get_thread_num();
+        int i;
+        if (omp_get_num_threads() == 2) {
+#pragma omp barrier
+            if (tid == 0) {
+                t0 = omp_get_wtime();
+                for (i = 1; i <= iters; i++) {
+                    __atomic_store_n(&a[0], i, __ATOMIC_RELEASE);
+                    while (__atomic_load_n(&b[16], __ATOMIC_ACQUIRE) != i) {}
+                }
+                t1 = omp_get_wtime();
+            } else {
+                for (i = 1; i <= iters; i++) {
+                    while (__atomic_load_n(&a[0], __ATOMIC_ACQUIRE) != i) {}
+                    __atomic_store_n(&b[16], i, __ATOMIC_RELEASE);
+                }
+            }
+        }
+    }
+    return t1 > t0 ? (t1 - t0) / iters * 1e9 : 0.0;
+#else
+    (void)iters;
+    return 0.0;
+#endif
 }
 
 /* seconds per call of fn: `reps` samples, each timing `inner` calls; best and median */
@@ -307,10 +349,12 @@ typedef struct run_cfg { int threads, cpu; } run_cfg;
    (>>threads), so each configuration's back-off state is carried from its block to its
    next, as in one long run (it was entered when the function was; its timer keeps
    running while the other configurations' blocks run). */
+static double rot_rt[256]; /* the cross-core round trip before each rotation (ns) */
+static double rot_tb[4][256];
 static void measure_rot(train_ctx *t, int reps, const run_cfg *cfg, int ncfg, stat2 *s,
                         double *pair)
 {
-    static double tb[4][256];
+    double (*tb)[256] = rot_tb;
     int i, q, c, steps = t->steps;
 #ifdef _OPENMP
     double until[4];
@@ -322,7 +366,8 @@ static void measure_rot(train_ctx *t, int reps, const run_cfg *cfg, int ncfg, st
     }
 #endif
     if (reps > 256) reps = 256;
-    for (i = 0; i < reps; i++)
+    for (i = 0; i < reps; i++) {
+        rot_rt[i] = roundtrip_ns(500);
         for (q = 0; q < ncfg; q++) {
             double t0;
             c = (i + q) % ncfg;
@@ -345,9 +390,36 @@ static void measure_rot(train_ctx *t, int reps, const run_cfg *cfg, int ncfg, st
             clean[c] = nn__par_clean;
 #endif
         }
+    }
     pin_to(-1);
     for (c = 0; c < ncfg; c++) pair[c] = pair_median(tb[1], tb[c], reps);
     for (c = 0; c < ncfg; c++) s[c] = summarize(tb[c], reps);
+}
+
+/* The pairs of blocks by where the host had put the two vCPUs (the round trip measured
+   just before each pair): the 2-thread speedup in each placement. */
+static void print_placement(int reps)
+{
+    static double rt[256], near[256], far[256];
+    int i, nn = 0, nf = 0;
+    stat2 r;
+    if (roundtrip_ns(10) == 0.0) return;
+    for (i = 0; i < reps; i++) {
+        rt[i] = rot_rt[i];
+        if (rot_rt[i] < 300.0) near[nn++] = rot_tb[1][i] / rot_tb[0][i];
+        else far[nf++] = rot_tb[1][i] / rot_tb[0][i];
+    }
+    r = summarize(rt, reps);
+    printf("Cross-core round trip (a cache line between the two threads and back, measured "
+           "before each pair of blocks): best %.0f ns, median %.0f ns, worst %.0f ns.\n",
+           r.best, r.median, rt[reps - 1]);
+    printf("2-thread speedup, median over the pairs of blocks in each placement:\n\n");
+    printf("- the threads < 300 ns apart: ");
+    if (nn) printf("%.2fx (%d pairs)\n", summarize(near, nn).median, nn);
+    else printf("no pair\n");
+    printf("- 300 ns or more apart: ");
+    if (nf) printf("%.2fx (%d pairs)\n\n", summarize(far, nf).median, nf);
+    else printf("no pair\n\n");
 }
 
 static void section_train(void)
@@ -374,6 +446,7 @@ static void section_train(void)
     print_train_row("1", st[1], 128, t.steps, st[1], 0, 0, 0);
     print_train_row("2", st[0], 128, t.steps, st[1], r2, st2, h2);
     printf("\nSpeedup, median over the %d pairs of neighbouring blocks: %.2fx\n\n", reps, pm[0]);
+    print_placement(reps);
     section_phases(&t);
     fflush(stdout);
     train_free(&t);
