@@ -430,8 +430,7 @@ struct nn_net {
     float       *delta[2];        /* ping-pong [max_batch][max_width] */
     nn_rng       drop_rng;        /* dropout masks; seeded from desc.seed */
     nn_allocator alloc;
-    nn__gemm_ws  gws, gws2;       /* GEMM packing workspaces (gws2: the second task of
-                                     a paired backward step), grown on first use */
+    nn__gemm_ws  gws;             /* GEMM packing workspace, grown on first use */
 };
 
 struct nn_optim {
@@ -595,7 +594,6 @@ NNDEF void nn_net_destroy(nn_net *net)
     nn_simd_free(&a, net->grads);
     nn_simd_free(&a, net->arena);
     nn_simd_free(&a, net->gws.p);
-    nn_simd_free(&a, net->gws2.p);
     nn_simd_free(&a, net);
 }
 
@@ -620,7 +618,6 @@ NNDEF nn_status nn_net_create(const nn_net_desc *desc, nn_net **out)
     net->desc = d;
     net->alloc = d.allocator;
     net->gws.alloc = d.allocator;
-    net->gws2.alloc = d.allocator;
     net->n_layers = L;
 
     /* Layout: weights of every layer, then biases of every layer, each segment padded to
@@ -790,34 +787,6 @@ static const float *nn__layer_output(const nn__layer *ly, int train)
     return (train && ly->drop > 0) ? ly->D : ly->A;
 }
 
-/* Whether a pass at batch B (backward too: train; an optimizer step too: update)
-   makes any call that shares work with a second thread under the thresholds of
-   >>threads (a layer's GEMM, its backward pair, its activation, the optimizer): then it
-   runs as one step team (nn__team_exec). Latency-bound passes (inference at batch 1)
-   open no region at all. */
-static int nn__team_pays(const nn_net *net, int B, int train, int update)
-{
-    const double gemm2 = nn__par_gemm_min2(), ew2 = 2.0 * nn__par_min[1];
-    int l;
-    if (update && (double)net->n_params * NN__PAR_COST_OPTIM >= ew2) return 1;
-    for (l = 0; l < net->n_layers; l++) {
-        const double f = 2.0 * B * net->layer[l].in * net->layer[l].out;
-        if (f >= gemm2 || (train && 2.0 * f >= nn__par_min[0]) ||
-            (double)B * net->layer[l].out >= ew2)
-            return 1;
-    }
-    return 0;
-}
-
-typedef struct nn__pass {
-    nn_net *net;
-    nn_optim *opt;              /* train steps: the update after the gradient */
-    const float *x, *y;
-    const int *labels;
-    int batch, train;
-    float *loss;
-} nn__pass;
-
 static void nn__forward_run(nn_net *net, const float *x, int B, int train)
 {
     const nn__backend *be = nn__active;
@@ -832,27 +801,17 @@ static void nn__forward_run(nn_net *net, const float *x, int B, int train)
             size_t n = (size_t)B * ly->out;
             be->gemm(0, 1, B, ly->out, ly->in, 1.0f, a_prev, ly->in, ly->W, ly->in, 0.0f,
                      net->z_out, ly->out, ly->b, NN_ACT_IDENTITY, 0.0f, &net->gws);
-            if (ly->act == NN_ACT_SOFTMAX) be->softmax_rows(net->z_out, ly->A, B, ly->out);
-            else be->act_fwd[ly->act](net->z_out, ly->A, n, ly->act_param);
+            if (ly->act == NN_ACT_SOFTMAX) nn_simd_softmax_rows(net->z_out, ly->A, B, ly->out);
+            else nn_simd_act_forward(ly->act, ly->act_param, net->z_out, ly->A, n);
         }
         if (train && ly->drop > 0) nn__dropout(net, ly, B);
         a_prev = nn__layer_output(ly, train);
     }
 }
 
-static int nn__forward_body(void *p)
-{
-    const nn__pass *P = (const nn__pass *)p;
-    nn__forward_run(P->net, P->x, P->batch, P->train);
-    return 0;
-}
-
 static void nn__forward(nn_net *net, const float *x, int B, int train)
 {
-    nn__pass P;
-    memset(&P, 0, sizeof P);
-    P.net = net; P.x = x; P.batch = B; P.train = train;
-    (void)nn__team_exec(nn__forward_body, &P, nn__team_pays(net, B, train, 0));
+    nn__forward_run(net, x, B, train);
 }
 
 static nn_status nn__check_batch(nn_net *net, const float *x, int batch)
@@ -893,13 +852,12 @@ static double nn__softplus(double x)
     return x > 0 ? x + log1p(exp(-x)) : log1p(exp(x));
 }
 
-/* Work-sharing the loss: rows are independent, so the team splits the batch into
+/* Work-sharing the loss: rows are independent, so the threads split the batch into
    contiguous row ranges; each row's loss is summed in double within the row, and the
    row losses in row order by the caller, so the value does not depend on the thread
-   count. The per-element cost is counted in cheap element-wise units (>>threads in
-   nn_simd.h): a double exp and a log per softmax row, ~7 ns per element here (a
-   128 x 10 softmax cross-entropy: 9 us on one thread). */
-#define NN__PAR_COST_LOSS 64.0
+   count. The per-element cost is counted in cheap element-wise units (a double exp and
+   a log per softmax row). */
+#define NN__LOSS_COST 64.0
 
 typedef struct nn__loss_job {
     const nn_net *net;
@@ -995,13 +953,12 @@ static double nn__loss(nn_net *net, const float *y, const int *labels, int B, fl
     double sum = 0.0;
     int i;
     J.net = net; J.y = y; J.labels = labels; J.dz = dz; J.rl = net->row_loss; J.B = B;
-    nn__par_run(nn__loss_part, &J,
-                nn__threads_for((double)B * K * NN__PAR_COST_LOSS, nn__par_min[1], B));
+    nn__simd_parallel(nn__loss_part, &J, (double)B * K * NN__LOSS_COST, B);
     for (i = 0; i < B; i++) sum += J.rl[i];
     if (net->desc.loss == NN_LOSS_SOFTMAX_CE) return sum / B;
     if (dz && net->desc.loss == NN_LOSS_MSE) {
-        if (ly->act == NN_ACT_SOFTMAX) nn__active->softmax_bwd_rows(ly->A, dz, dz, B, K);
-        else nn__active->act_bwd[ly->act](ly->A, dz, dz, (size_t)B * K, ly->act_param);
+        if (ly->act == NN_ACT_SOFTMAX) nn_simd_softmax_backward_rows(ly->A, dz, dz, B, K);
+        else nn_simd_act_backward(ly->act, ly->act_param, ly->A, dz, dz, (size_t)B * K);
     }
     return sum / ((double)B * K);
 }
@@ -1009,7 +966,7 @@ static double nn__loss(nn_net *net, const float *y, const int *labels, int B, fl
 static double nn__l2_term(nn_net *net)
 {
     if (net->desc.l2 == 0.0f) return 0.0;
-    return (double)net->desc.l2 * nn__active->sumsq(net->params, net->n_weights);
+    return (double)net->desc.l2 * nn_simd_sumsq(net->params, net->n_weights);
 }
 
 NNDEF nn_status nn_net_loss(nn_net *net, const float *x, const float *y, const int *labels,
@@ -1027,74 +984,23 @@ NNDEF nn_status nn_net_loss(nn_net *net, const float *x, const float *y, const i
 }
 
 /* >>backward ---------------------------------------------------------------- */
-/* One layer's backward step is two independent jobs that both only read dz: (1) the
-   weight gradient and the bias sums, (2) the gradient into the layer below (and its
-   activation derivative). When neither GEMM is big enough to be shared by a team (a
-   narrow output layer: 128 x 10 x 128 at batch 128 is 0.33 MFLOP, ~3 us), the team runs
-   the two jobs side by side, each whole on one thread, instead of one after the
-   other; every output is still computed by exactly the kernel calls of a 1-thread run.
-   With exactly two threads the two jobs go side by side at any size: their GEMMs have
-   the same m n k product, so the halves balance, and each thread then runs its GEMM
-   alone, with no barrier, no task claims and no tile of it read or written by the
-   other core. Zen 5 VM (two vCPUs ~450 ns apart), Adam, step median with and without
-   alternated step by step in one process, us: 784-256-128-10 at batch 128 528.3 ->
-   513.2 and 527.1 -> 508.2, at batch 256 1130.8 -> 1110.5, 784-512-512-10 at batch 128
-   1667.9 -> 1621.7, 784-1024-1024-10 at batch 256 9839.4 -> 9682.0, at batch 32 309.0
-   -> 307.8. A larger team keeps its GEMMs shared (a pair would leave it idle). */
-typedef struct nn__bwd_job {
-    nn_net *net;
-    nn__layer *ly, *prev;
-    const float *dz, *a_prev;
-    float *da;
-    int B;
-} nn__bwd_job;
-
-static void nn__bwd_weights(const nn__bwd_job *J)
+/* One layer's backward step: the weight gradient and bias sums, then the gradient
+   into the layer below and its activation derivative. */
+static void nn__bwd_layer(nn_net *net, int l, const float *dz, const float *a_prev, float *da,
+                          int B)
 {
-    const nn__layer *ly = J->ly;
-    nn__active->gemm(1, 0, ly->out, ly->in, J->B, 1.0f, J->dz, ly->out, J->a_prev, ly->in,
-                     0.0f, ly->dW, ly->in, NULL, NN_ACT_IDENTITY, 0.0f, &J->net->gws);
-    nn__active->col_sums(J->dz, J->B, ly->out, ly->out, ly->db);
-}
-
-static void nn__bwd_data(const nn__bwd_job *J, nn__gemm_ws *ws)
-{
-    const nn__layer *ly = J->ly, *prev = J->prev;
-    const int B = J->B;
-    float *da = J->da;
-    nn__active->gemm(0, 0, B, ly->in, ly->out, 1.0f, J->dz, ly->out, ly->W, ly->in, 0.0f, da,
-                     ly->in, NULL, NN_ACT_IDENTITY, 0.0f, ws);
+    const nn__layer *ly = &net->layer[l], *prev = &net->layer[l - 1];
+    nn__active->gemm(1, 0, ly->out, ly->in, B, 1.0f, dz, ly->out, a_prev, ly->in, 0.0f,
+                     ly->dW, ly->in, NULL, NN_ACT_IDENTITY, 0.0f, &net->gws);
+    nn_simd_col_sums(dz, B, ly->out, ly->out, ly->db);
+    nn__active->gemm(0, 0, B, ly->in, ly->out, 1.0f, dz, ly->out, ly->W, ly->in, 0.0f, da,
+                     ly->in, NULL, NN_ACT_IDENTITY, 0.0f, &net->gws);
     if (prev->drop > 0) { /* d/dA of D = A * mask */
         size_t i, n = (size_t)B * prev->out;
         for (i = 0; i < n; i++) da[i] *= prev->mask[i];
     }
-    if (prev->act == NN_ACT_SOFTMAX) nn__active->softmax_bwd_rows(prev->A, da, da, B, prev->out);
-    else nn__active->act_bwd[prev->act](prev->A, da, da, (size_t)B * prev->out, prev->act_param);
-}
-
-static void nn__bwd_pair_part(void *ctx, int tid, int nt)
-{
-    const nn__bwd_job *J = (const nn__bwd_job *)ctx;
-    if (tid == 0) nn__bwd_weights(J);
-    if (tid == 1 || nt == 1) nn__bwd_data(J, &J->net->gws2);
-}
-
-/* Both jobs of layer l > 0: side by side on two threads when that pays (see above). */
-static void nn__bwd_layer(nn_net *net, int l, const float *dz, const float *a_prev, float *da,
-                          int B)
-{
-    nn__bwd_job J;
-    const nn__layer *ly = &net->layer[l];
-    const double flops = 2.0 * ly->out * ly->in * B;
-    const int T = nn__threads_max();
-    J.net = net; J.ly = &net->layer[l]; J.prev = &net->layer[l - 1];
-    J.dz = dz; J.a_prev = a_prev; J.da = da; J.B = B;
-    if (T > 1 && 2.0 * flops >= nn__par_min[0] && (T == 2 || flops < 2.0 * nn__par_min[0])) {
-        nn__par_run(nn__bwd_pair_part, &J, 2);
-    } else {
-        nn__bwd_weights(&J);
-        nn__bwd_data(&J, &net->gws);
-    }
+    if (prev->act == NN_ACT_SOFTMAX) nn_simd_softmax_backward_rows(prev->A, da, da, B, prev->out);
+    else nn_simd_act_backward(prev->act, prev->act_param, prev->A, da, da, (size_t)B * prev->out);
 }
 
 /* The chain rule walked backwards over the layers, from dZ of the output layer:
@@ -1130,35 +1036,23 @@ static nn_status nn__backprop(nn_net *net, const float *x, const float *y,
         } else {
             be->gemm(1, 0, ly->out, ly->in, B, 1.0f, dz, ly->out, x, ly->in, 0.0f, ly->dW,
                      ly->in, NULL, NN_ACT_IDENTITY, 0.0f, &net->gws);
-            be->col_sums(dz, B, ly->out, ly->out, ly->db);
+            nn_simd_col_sums(dz, B, ly->out, ly->out, ly->db);
         }
     }
     if (net->desc.l2 != 0.0f) {
-        be->axpy(net->n_weights, 2.0f * net->desc.l2, net->params, net->grads);
+        nn_simd_axpy(net->n_weights, 2.0f * net->desc.l2, net->params, net->grads);
         v += nn__l2_term(net);
     }
     if (loss) *loss = (float)v;
     return isfinite((float)v) ? NN_OK : NN_ERR_NONFINITE;
 }
 
-/* A backward pass (and, for a train step, the update) as one step team. */
-static int nn__backprop_body(void *p)
-{
-    const nn__pass *P = (const nn__pass *)p;
-    nn_status st = nn__backprop(P->net, P->x, P->y, P->labels, P->batch, P->loss);
-    if (st == NN_OK && P->opt) st = nn_optim_step(P->opt, P->net);
-    return (int)st;
-}
-
 static nn_status nn__backprop_step(nn_net *net, nn_optim *opt, const float *x, const float *y,
                                    const int *labels, int batch, float *loss)
 {
-    nn__pass P;
-    const int pays = net && batch > 0 && nn__active && nn__team_pays(net, batch, 1, opt != NULL);
-    memset(&P, 0, sizeof P);
-    P.net = net; P.opt = opt; P.x = x; P.y = y; P.labels = labels; P.batch = batch;
-    P.loss = loss;
-    return (nn_status)nn__team_exec(nn__backprop_body, &P, pays);
+    nn_status st = nn__backprop(net, x, y, labels, batch, loss);
+    if (st == NN_OK && opt) st = nn_optim_step(opt, net);
+    return st;
 }
 
 NNDEF nn_status nn_net_backprop(nn_net *net, const float *x, const float *y,
@@ -1372,8 +1266,8 @@ NNDEF nn_status nn_optim_step(nn_optim *opt, nn_net *net)
     seg[2 * net->n_layers] = opt->n;
     /* the finite check and the update in one pass: nothing is written unless every
        gradient is finite */
-    if (!be->optim_checked((int)kind, &p, &pb, net->params, net->grads, opt->s1, opt->s2, nw,
-                           seg, 2 * net->n_layers))
+    if (!nn__optim_checked(be, (int)kind, &p, &pb, net->params, net->grads, opt->s1, opt->s2,
+                           nw, seg, 2 * net->n_layers))
         return NN_ERR_NONFINITE;
     opt->t++;
     return NN_OK;
@@ -1440,11 +1334,11 @@ NNDEF nn_status nn_net_clip_grads(nn_net *net, float max_norm, float *norm)
     double nrm;
     if (!net || !net->grads || !(max_norm > 0.0f && max_norm < INFINITY)) return NN_ERR_INVALID;
     if (!nn__active) return NN_ERR_BACKEND;
-    nrm = sqrt(nn__active->sumsq(net->grads, net->n_params));
+    nrm = sqrt(nn_simd_sumsq(net->grads, net->n_params));
     if (norm) *norm = (float)nrm;
     if (!isfinite(nrm)) return NN_ERR_NONFINITE;
     if (nrm > max_norm) /* g <- g + (s - 1) g = s g */
-        nn__active->axpy(net->n_params, (float)(max_norm / nrm) - 1.0f, net->grads, net->grads);
+        nn_simd_axpy(net->n_params, (float)(max_norm / nrm) - 1.0f, net->grads, net->grads);
     return NN_OK;
 }
 
@@ -1512,13 +1406,12 @@ static void nn__gather_part(void *ctx, int tid, int nt)
 
 /* dst[i] = src[idx[i]], rows of `width` floats. The rows of a shuffled batch come from
    anywhere in a data set far larger than the caches (Fashion-MNIST: 188 MB), so this
-   is a DRAM-bound copy (~5% of a 1-thread training step at batch 128): with a team the
-   threads copy disjoint rows. */
+   is a DRAM-bound copy: with threads, each copies disjoint rows. */
 static void nn__gather(float *dst, const float *src, const int *idx, int b, int width)
 {
     nn__gather_job J;
     J.dst = dst; J.src = src; J.idx = idx; J.b = b; J.width = width;
-    nn__par_run(nn__gather_part, &J, nn__threads_for((double)b * width, nn__par_min[1], b));
+    nn__simd_parallel(nn__gather_part, &J, (double)b * width, b);
 }
 
 /* Whether accuracy means something for this network's outputs and targets. */
@@ -1611,8 +1504,7 @@ NNDEF void nn_fit_report_free(nn_fit_report *report)
     report->epochs_run = 0;
 }
 
-/* One nn_fit step: the batch gathered, the gradient, clipping, the update; run as
-   one step team. */
+/* One nn_fit step: the batch gathered, the gradient, clipping, the update. */
 typedef struct nn__fit_step {
     nn_net *net;
     nn_optim *opt;
@@ -1624,9 +1516,9 @@ typedef struct nn__fit_step {
     float clip, loss;
 } nn__fit_step;
 
-static int nn__fit_step_body(void *p)
+/* One step of nn_fit: gather the batch, backprop, clip, update. */
+static nn_status nn__fit_run_step(nn__fit_step *S)
 {
-    nn__fit_step *S = (nn__fit_step *)p;
     nn_net *net = S->net;
     nn_status st;
     int r;
@@ -1636,7 +1528,7 @@ static int nn__fit_step_body(void *p)
     st = nn__backprop(net, S->bx, S->y ? S->by : NULL, S->y ? NULL : S->bl, S->b, &S->loss);
     if (st == NN_OK && S->clip > 0.0f) st = nn_net_clip_grads(net, S->clip, NULL);
     if (st == NN_OK) st = nn_optim_step(S->opt, net);
-    return (int)st;
+    return st;
 }
 
 NNDEF nn_status nn_fit(nn_net *net, nn_optim *opt, const float *x, const float *y,
@@ -1735,7 +1627,7 @@ NNDEF nn_status nn_fit(nn_net *net, nn_optim *opt, const float *x, const float *
             es->lr = lr;
             S.idx = train_idx + i;
             S.b = b;
-            st = (nn_status)nn__team_exec(nn__fit_step_body, &S, nn__team_pays(net, b, 1, 1));
+            st = nn__fit_run_step(&S);
             loss = S.loss;
             if (st == NN_ERR_NONFINITE) {
                 es->skipped_steps++;

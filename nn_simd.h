@@ -188,16 +188,14 @@ NN_SIMD_DEF const char *nn_simd_backend_name(void);     /* of the active backend
 NN_SIMD_DEF const char *nn_simd_backend_str(nn_simd_backend b);
 
 /* Threads (OpenMP builds; without -fopenmp everything runs on the calling thread).
-   Each kernel call (a GEMM, an activation over a batch, an optimizer update) runs as
-   one parallel region over at most this many threads, and on one thread when the call
-   is too small to pay for it (per-thread work thresholds measured on a 2-core Zen3).
-   n = 0 restores the default: omp_get_max_threads(), i.e. OMP_NUM_THREADS or the
-   available cores. n above the core count works (and only costs time). Results are
-   bit-identical for every thread count (no reduction is split across threads).
-   Inside a caller's own parallel region the kernels use one thread. Not thread-safe:
-   call it before starting work. It also forgets the contention back-off (>>threads),
-   so the next calls try the full team again. Under contention (another busy process on one of
-   the cores), run with OMP_WAIT_POLICY=passive: see README "Threads". */
+   A kernel call (a GEMM, an activation over a batch, an optimizer update) runs as one
+   OpenMP parallel region over at most this many threads, and on one thread when it is
+   too small to pay for them. n = 0 restores the default: omp_get_max_threads(), i.e.
+   OMP_NUM_THREADS or the available cores. Results are bit-identical for every thread
+   count (no reduction is split across threads). Inside a caller's own parallel region
+   the kernels use one thread. When another process keeps a core busy, the kernels
+   notice threads held up and fall back to one thread for a while (see README
+   "Threads"). Not thread-safe: call it before starting work. */
 NN_SIMD_DEF void nn_simd_set_threads(int n);
 /* The thread count kernel calls may use: the value set, else omp_get_max_threads();
    1 in a build without OpenMP. */
@@ -294,10 +292,6 @@ NN_SIMD_DEF void  nn_simd_free(const nn_allocator *a, void *p);
 #  include <dirent.h> /* nn__par_contended */
 #  include <stdio.h>
 #endif
-#if defined(_OPENMP) && (defined(__unix__) || defined(__APPLE__))
-#  include <sched.h> /* sched_yield: a step team's polling threads (>>team) */
-#  define NN__HAS_YIELD 1
-#endif
 #include <string.h>
 #include <stdlib.h>
 
@@ -384,8 +378,6 @@ typedef struct nn__backend {
     const char        *name;
     nn_simd_backend    id;
     nn__gemm_fn        gemm;
-    double             gemm_par_scale; /* its packed GEMM's per-thread work threshold, in
-                                          units of nn__par_min[0] (its cfg.par_scale) */
     nn__act_fwd_fn     act_fwd[NN_ACT_COUNT];  /* element-wise ids; SOFTMAX slot unused */
     nn__act_bwd_fn     act_bwd[NN_ACT_COUNT];
     nn__softmax_fn     softmax_rows;
@@ -395,13 +387,6 @@ typedef struct nn__backend {
     nn__sumsq_fn       sumsq;
     nn__all_finite_fn  all_finite;
     nn__optim_fn       optim[NN_SIMD_OPTIM_COUNT];
-    /* the checked step (>>threads): 0 if g[0, n) is not all finite, and then nothing
-       was written; else optim[kind] with aw on [0, nw) and ab on [nw, n), n = seg[nseg];
-       seg[0] = 0 < seg[1] < ... the buffer's segments (multiples of 16 floats apart
-       but the last), shared between threads part by part */
-    int (*optim_checked)(int kind, const nn_simd_optim_args *aw, const nn_simd_optim_args *ab,
-                         float *w, const float *g, float *s1, float *s2, size_t nw,
-                         const size_t *seg, int nseg);
 } nn__backend;
 
 /* >>scalar ------------------------------------------------------------------ */
@@ -647,7 +632,6 @@ static void nn__backend_init_scalar(nn__backend *b)
     b->name = "scalar";
     b->id = NN_SIMD_BACKEND_SCALAR;
     b->gemm = nn__gemm__scalar;
-    b->gemm_par_scale = 1.0;
     b->act_fwd[NN_ACT_DEFAULT] = nn__identity_fwd__scalar;
     b->act_bwd[NN_ACT_DEFAULT] = nn__identity_bwd__scalar;
     b->act_fwd[NN_ACT_IDENTITY] = nn__identity_fwd__scalar;
@@ -678,111 +662,40 @@ static void nn__backend_init_scalar(nn__backend *b)
     b->optim[NN_SIMD_OPTIM_ADAM] = nn__adam__scalar;
 }
 
-/* >>threads: OpenMP work sharing ------------------------------------------- */
-/* How the kernels use threads (nn_simd_set_threads; built without OpenMP, everything
-   runs on the calling thread and these helpers compile to plain loops):
-     - one parallel region per kernel call, never per row or element, and none for
-       small calls: a call gets nt = min(threads, work / per-thread minimum) threads,
-       the minimums (NN__PAR_*) measured on the 2-core Zen3 VM (see bench/bench_threads.c);
-       inside a step team (>>team: nn.h runs a training step or forward pass in one
-       region) the same call is a job handed to the team's running threads instead;
-     - work is cut into tasks only where the cut cannot change the arithmetic (whole
-       GEMM micro-panels of C, 16-float groups of element-wise arrays, whole rows,
-       whole columns), and a task's arithmetic does not depend on which thread runs
-       it, so results are bit-identical for any thread count (a reduction is never
-       split across threads; sumsq stays on one thread);
-     - tasks are dealt with affinity (nn__par_queue): each thread owns the same
-       contiguous range of a call's tasks every time, so it reads and writes data that
-       is already in its cache, and a thread that runs out steals from the back of
-       another's range; so a thread that shares its core with another process simply
-       runs fewer tasks, and a team that twice
-       waits for a descheduled thread makes the library back off to one thread for a
-       while (below); the optimizer step checks fixed shares, then updates each share
-       first by the thread that checked it, the rest stolen (nn__par_optim_checked);
-     - no allocation here and no thread creation beyond the OpenMP runtime's own pool
-       (a GEMM too large for its stack buffer packs into the caller's workspace, or
-       without one mallocs it: >>gemm_driver);
-     - inside an enclosing parallel region (a caller's own OpenMP loop) kernels run on
-       one thread: no nested teams.
-   The parallel regions live here, outside the ISA target regions (an outlined OpenMP
-   body does not inherit clang's target attribute), and call the ISA kernels through
-   pointers. */
+/* >>threads: OpenMP --------------------------------------------------------- */
+/* How the kernels use threads (nn_simd_set_threads; built without OpenMP, this section
+   compiles to plain calls on the calling thread):
+     - a kernel call runs as one OpenMP parallel region of nt threads, nt = the threads
+       set, capped by work / a per-thread minimum (small calls stay on one thread), and
+       1 inside a caller's own parallel region (no nested teams);
+     - work is cut only where the cut cannot change the arithmetic: whole micro-panels
+       of a GEMM's C, 16-float groups of element-wise arrays, whole rows (softmax),
+       whole 16-column groups (col_sums); no reduction is ever split, so results are
+       bit-identical for any thread count and without OpenMP;
+     - thread t of nt runs part t of nt contiguous parts (nn__par_range), the same part
+       of the same call every time, so its data is in its own cache;
+     - the regions live here, outside the ISA target regions (an outlined OpenMP body
+       does not inherit clang's target attribute), and call the kernels through the
+       backend table;
+     - one contention guard (nn__par_after): when another process keeps a core busy,
+       regions wait for a descheduled thread; after two such stalls the kernels run on
+       the calling thread for a while. Results do not depend on it. */
 
-/* Per-thread minimums below which a call stays on fewer threads, measured with
-   bench/bench_threads.c --only thresholds (2-core Zen3 VM, gcc 12 -O3, libgomp, one
-   call repeated, 1 thread vs 2 forced; time per call in us, best of 41):
-     GEMM NN m=n=k     32: 0.76 vs 1.28 (0.59x)   48: 2.7 vs 3.8 (0.71x)
-                       64 (0.5 MFLOP): 6.7 vs 6.5 (1.02x)   32x128x128 (1 MFLOP): 1.35x
-                       128^3 (4.2 MFLOP): 1.37x   256^3: 1.76x
-     relu forward      16K elements: 1.45 vs 1.90 (0.76x)   32K: 3.0 vs 2.7 (1.13x)
-     relu backward     16K: 1.01x   32K: 1.29x
-     sigmoid forward   4K: 0.82x    8K: 1.19x    16K: 1.34x
-     Adam update       16K: 0.97x   32K: 1.25x   64K: 1.54x
-   A parallel region with a task queue costs ~1-1.5 us at 2 threads (fork, join, task
-   claims), so 2 threads start to pay at ~0.5 MFLOP of GEMM and ~16-28K cheap
-   elements in total; the minimums below put a team's first step just past that.
-   On a Zen 5 VM whose two vCPUs are ~450 ns apart (bench/RESULTS.md at 6d86c8d) a
-   region costs 3-4 us: GEMM pays from ~2-4 MFLOP (96^3 0.91-1.07x, 128^3 1.36-1.38x: the
-   avx512 minimum, par_scale 4, fits), element-wise calls only from ~100K cheap elements
-   (relu forward 65536: 0.45-0.60x, 131072: 1.10-1.16x). A minimum of 48K per thread
-   there, alternated step by step with 16K in one process, left the 784-256-128-10
-   step unchanged (601.2 vs 602.0 us median): the ReLU derivative and bias sums that
-   it kept on one thread gained what the loss, also kept on one, lost. */
+/* Per-thread minimums below which a call stays on fewer threads (bench_threads
+   --only thresholds measures them): GEMM flops (2 m n k), and cheap element-wise
+   units (ReLU, axpy, SGD: 1 per element; exp-based and optimizer kernels cost more). */
 #ifndef NN__PAR_GEMM_FLOPS
-#  define NN__PAR_GEMM_FLOPS 5e5    /* GEMM: 2*m*n*k per thread */
+#  define NN__PAR_GEMM_FLOPS 5e5
 #endif
 #ifndef NN__PAR_EW_ELEMS
-#  define NN__PAR_EW_ELEMS 16384.0  /* cheap element-wise units per thread */
+#  define NN__PAR_EW_ELEMS 16384.0
 #endif
-/* the thresholds in use: [0] GEMM flops, [1] element-wise units (tuning runs change them) */
-static double nn__par_min[2] = {NN__PAR_GEMM_FLOPS, NN__PAR_EW_ELEMS};
-#define NN__PAR_SCALE_AVX512 4.0    /* avx512 GEMM: par_min[0] times this (its cfg) */
+#define NN__PAR_SCALE_AVX512 4.0    /* avx512 packed GEMM: shorter tiles, higher minimum */
 #define NN__PAR_COST_CHEAP 1.0      /* relu, identity, axpy, sgd, col sums: memory bound */
 #define NN__PAR_COST_OPTIM 1.5      /* momentum .. adam: 3-7 streams, sqrt and divide */
 #define NN__PAR_COST_EXP 4.0        /* sigmoid, tanh, softmax: exp and a divide */
 
 static int nn__threads_req; /* nn_simd_set_threads; 0 = default */
-
-/* Contention back-off. When another process keeps one of the cores busy, a team
-   thread that loses its core mid-task holds up the end of the region for a scheduler
-   time slice (milliseconds), and a training step has ~30 regions: measured here,
-   2 threads then ran 5-20x slower than 1 (OpenBLAS and BLIS collapse the same way).
-   So every region times how long the calling thread waited for the rest of the team
-   after the tasks ran out; a wait above NN__PAR_STALL_S that is also longer than
-   (nt - 1) times the caller's own work (the team was then slower than the caller
-   alone) is a stall, and after a second one within NN__PAR_CLEAN regions the kernels
-   run on the calling thread for a back-off period (10 ms, doubling per further stall
-   up to 1.28 s; the count is forgotten after NN__PAR_CLEAN regions without a stall),
-   then try a team again. Results do
-   not depend on the thread count, so this changes speed only. Measured with a
-   busy-loop process pinned to CPU 0 (bench_threads, steady state): 2 threads
-   0.98-1.07x of 1 thread instead of 0.1-0.15x without the back-off.
-   Why the second stall: on a VM whose host deschedules the other vCPU for a few ms now
-   and then, each such lone stall cost a 10 ms back-off on top (bench_threads counted
-   2-5 per measurement of the training step); real contention stalls again within a
-   few regions, so it still backs off after one more stall. And a stall counts only if
-   another process wants a CPU at that moment (nn__par_contended, below).
-   (Process-wide state, updated by the calling thread only.) */
-#ifndef NN__PAR_STALL_S
-#  define NN__PAR_STALL_S 150e-6
-#endif
-#define NN__PAR_BACKOFF_S 10e-3
-/* Team regions without a stall after which the doubling is forgotten. On a VM whose
-   other vCPU is now and then descheduled by the host for 1-6 ms (seen here about twice
-   a second, no other process running), 4096 regions (~1 s of training) let those
-   isolated stalls escalate the back-off to 1.28 s and a 2-thread Fashion-MNIST run
-   lost up to a third of its speed; real contention stalls again within a few regions
-   of each retry, so 256 (~60 ms of training) still tells the two apart. */
-#ifndef NN__PAR_CLEAN
-#  define NN__PAR_CLEAN 256
-#endif
-#ifdef _OPENMP
-static double nn__par_backoff_until; /* omp_get_wtime() before which teams are not used */
-static int nn__par_strikes, nn__par_clean;
-/* team calls (regions, or step-team jobs), stalls among them, stalls with no contention
-   seen (read by the benches) */
-static long nn__par_stats[3];
-#endif
 
 #if defined(__GNUC__) || defined(__clang__)
 #  define NN__MAYBE_UNUSED __attribute__((unused)) /* used by nn.h, not by nn_simd.h alone */
@@ -791,102 +704,26 @@ static long nn__par_stats[3];
 #endif
 typedef void (*nn__par_fn)(void *ctx, int tid, int nt);
 
-/* A step team (>>team, below): one parallel region for a whole training step or
-   forward pass, its jobs handed out through a few cache lines instead of a region each.
-   Written by the thread that opened it (the master) but for `done` and the barrier. */
-#if defined(_OPENMP) && (defined(__GNUC__) || defined(__clang__))
-#  define NN__TEAM 1
-typedef struct nn__team {
-    unsigned gen;           /* job number: stored last (release), polled by the workers */
-    int nt;                 /* the job: fn(ctx, tid, nt) on threads tid < nt */
-    nn__par_fn fn;          /* NULL: leave the team */
-    void *ctx;
-    char pad0[64];
-    unsigned done;          /* workers finished with job `gen` (each adds 1) */
-    char pad1[64];
-    unsigned bar_in;        /* the job barrier: threads arrived ... */
-    char pad2[64];
-    unsigned bar_gen;       /* ... and how many times it opened */
-    char pad3[64];
-    unsigned gen0;          /* gen when the region began */
-    int busy;               /* a team is running (one at a time: claimed with a CAS) */
-    int on, size, injob;
-    long jobs;              /* jobs run by teams (read by the tests) */
-} nn__team;
-static nn__team nn__tm;
-/* This thread's part in the running team: 0 none, 1 worker, 2 master. The program's
-   other threads (one training its own network meanwhile runs its calls as regions of
-   their own) never see the team's state. */
-static __thread int nn__team_role;
-
-/* Whether the calling thread is a step team's master outside a job: the kernels it
-   calls may then share out work to the team. */
-static int nn__team_master(void)
-{
-    return nn__team_role == 2 && nn__tm.on && !nn__tm.injob;
-}
-#else
-#  define NN__TEAM 0
-#  ifdef _OPENMP
-static int nn__team_master(void) { return 0; }
-static struct { int size; } nn__tm;
-#  endif
+/* The contention guard. A thread that loses its core to another process mid-region
+   holds up the region's end for a scheduler time slice (milliseconds), and a training
+   step has tens of regions: 2 threads then run several times slower than 1. So the
+   calling thread times how long it waited for the others after its own part; a wait
+   over NN__PAR_STALL_S that is also longer than (nt - 1) times its own part is a stall.
+   A stall counts only if the system has more runnable threads than CPUs (/proc/loadavg,
+   on Linux), since a host that briefly takes a virtual CPU away is not helped by backing
+   off. After two counted stalls within NN__PAR_CLEAN regions, kernels run on one thread
+   for NN__PAR_BACKOFF_S, doubling with each further stall up to 128x. */
+#ifndef NN__PAR_STALL_S
+#  define NN__PAR_STALL_S 150e-6
 #endif
-
-/* Threads a kernel call may use when not backing off: 1 inside an enclosing parallel
-   region. */
-static int nn__threads_team(void)
-{
+#define NN__PAR_BACKOFF_S 10e-3
+#define NN__PAR_CLEAN 256
 #ifdef _OPENMP
-    if (omp_in_parallel()) return nn__team_master() ? nn__tm.size : 1;
-    return nn__threads_req > 0 ? nn__threads_req : omp_get_max_threads();
-#else
-    return 1;
-#endif
-}
+static struct { double until; int strikes, clean; } nn__guard; /* under critical(nn__guard) */
 
-/* Threads a kernel call may use: 1 inside an enclosing parallel region or while
-   backing off from contention. */
-static int nn__threads_max(void)
-{
-    int nt = nn__threads_team();
-#ifdef _OPENMP
-    if (nt > 1 && nn__par_backoff_until > 0.0) {
-        if (omp_get_wtime() < nn__par_backoff_until) return 1;
-        nn__par_backoff_until = 0.0;
-    }
-#endif
-    return nt;
-}
-
-/* Threads (of at most nt) for `work` units when each thread must get at least
-   `min_per_thread`, and there are `tasks` tasks to share. */
-static int nn__threads_cap(int nt, double work, double min_per_thread, long tasks)
-{
-    double f;
-    if (nt <= 1) return 1;
-    f = work / min_per_thread;
-    if (f < (double)nt) nt = (int)f;
-    if ((long)nt > tasks) nt = (int)tasks;
-    return nt < 1 ? 1 : nt;
-}
-
-static int nn__threads_for(double work, double min_per_thread, long tasks)
-{
-    return nn__threads_cap(nn__threads_max(), work, min_per_thread, tasks);
-}
-
-#ifdef _OPENMP
-/* Called after a stall only: does the team lack CPUs? On Linux, /proc/loadavg counts
-   the runnable tasks ("running/total"), and /proc/self/task/N/stat says which of this
-   process's threads are among them; if the others plus the team are more than the CPUs
-   this process may use, another process holds one: back off. If not, the stall came
-   from outside the system (a host that took the vCPU away for a moment), which backing
-   off does not help: on a 2-vCPU VM with nothing else running, bench_threads counted 34
-   such stalls in 61 blocks of 20 two-thread steps, and the back-offs they set off ran
-   most blocks on one thread (median 1.21x of 1 thread, best 1.88x). loadavg is read
-   first, so a team thread that stops spinning in between errs towards backing off.
-   Without the files (another OS, no /proc, NN_NO_STDIO) every stall counts. */
+/* 1 if another process wants a CPU now: the runnable threads (/proc/loadavg) other
+   than this process's own (/proc/self/task/N/stat), plus the team, exceed the CPUs.
+   Without the files (another OS, NN_NO_STDIO) every stall counts. */
 static int nn__par_contended(int nt)
 {
 #  ifdef NN__PAR_PROBE
@@ -919,161 +756,87 @@ static int nn__par_contended(int nt)
     return 1;
 #  endif
 }
-#endif
 
-/* After a team ran a job: the caller finished its part at tdone and the team at t1.
-   Counts stalls and sets the back-off (see NN__PAR_STALL_S); 1 if one began now. */
-#ifdef _OPENMP
-static int nn__par_after(double t0, double tdone, double t1, int nt)
+/* After a region: the caller began at t0, ended its part at tdone, the region at t1. */
+static void nn__par_after(double t0, double tdone, double t1, int nt)
 {
     const double wait = t1 - tdone;
-    int stall = wait > NN__PAR_STALL_S && wait > (double)(nt - 1) * (tdone - t0);
-    nn__par_stats[0]++;
-    if (stall) {
-        nn__par_stats[1]++;
-        if (!nn__par_contended(nt)) { /* the host's, not another process's */
-            nn__par_stats[2]++;
-            stall = 0;
+    const int stall = wait > NN__PAR_STALL_S && wait > (double)(nt - 1) * (tdone - t0) &&
+                      nn__par_contended(nt);
+#pragma omp critical(nn__guard)
+    {
+        if (stall) {
+            if (nn__guard.strikes < 9) nn__guard.strikes++;
+            nn__guard.clean = 0;
+            if (nn__guard.strikes >= 2) /* a lone stall is not contention */
+                nn__guard.until = t1 + NN__PAR_BACKOFF_S * (double)(1 << (nn__guard.strikes - 2));
+        } else if (++nn__guard.clean >= NN__PAR_CLEAN) {
+            nn__guard.strikes = 0;
+            nn__guard.clean = 0;
         }
-    }
-    if (stall) {
-        if (nn__par_strikes < 9) nn__par_strikes++;
-        nn__par_clean = 0;
-        if (nn__par_strikes >= 2) { /* a lone stall is not contention (see above) */
-            nn__par_backoff_until = t1 + NN__PAR_BACKOFF_S * (double)(1 << (nn__par_strikes - 2));
-            return 1;
-        }
-    } else if (++nn__par_clean >= NN__PAR_CLEAN) {
-        nn__par_strikes = 0;
-        nn__par_clean = 0;
-    }
-    return 0;
-}
-#endif
-
-/* >>team --------------------------------------------------------------------
-   A training step makes several parallel calls (GEMMs, backward pairs, element-wise
-   kernels, the loss, the optimizer: 8 in a 784-256-128-10 step at batch 128 on two
-   threads, more with dropout or deeper nets). Each as its own OpenMP region costs
-   3-4 us on a VM whose two vCPUs are
-   ~450 ns apart (an empty 2-thread region: 3.4-5.0 us; two barriers: 3.2-3.6 us); a
-   job handed to threads that are already running and polling one cache line costs
-   0.8-1.0 us (a cache line there and back). So nn__team_exec runs a whole step inside
-   one region: thread 0 (the master) runs the step's code, and each nn__par_run it
-   makes publishes (fn, ctx, nt) and a new job number; the workers, polling that
-   number, run fn(ctx, tid, nt) and count themselves done; the master runs its own
-   part and waits for the count. The same calls thus run with the same nt, tid and
-   tasks as with a region each, so results do not change. A stall that starts a
-   back-off (contention) dismisses the workers and the master ends the step alone.
-   The workers only poll between jobs; the region ends with the step. */
-#if NN__TEAM
-/* CPUs the team's threads may poll on: 0 is omp_get_num_procs(). A team larger than
-   that (more threads than CPUs) runs its calls as regions of their own instead, whose
-   threads sleep when they wait; tests raise it to run teams of 3 and 8 here. */
-static int nn__team_cpus;
-#  define NN__TEAM_SPINS 4096 /* polls (~50-100 us) before a waiting thread yields its CPU */
-
-/* One poll of a waiting thread: a pause, and after NN__TEAM_SPINS of them a yield,
-   so that a thread that shares its CPU (another process, or more threads than CPUs)
-   still gets to run. */
-static void nn__spin_pause(unsigned *spins)
-{
-    if (*spins < NN__TEAM_SPINS) {
-        ++*spins;
-#  if defined(__x86_64__) || defined(__i386__)
-        __builtin_ia32_pause();
-#  elif defined(__aarch64__)
-        __asm__ __volatile__("yield");
-#  endif
-        return;
-    }
-#  ifdef NN__HAS_YIELD
-    (void)sched_yield();
-#  endif
-}
-
-/* The master sends the workers to the end of the region; its calls then run alone. */
-static void nn__team_dismiss(void)
-{
-    nn__tm.fn = NULL;
-    __atomic_store_n(&nn__tm.gen, nn__tm.gen + 1, __ATOMIC_RELEASE);
-    nn__tm.on = 0;
-}
-
-/* One job on the team: the master's side. */
-static void nn__team_job(nn__par_fn fn, void *ctx, int nt)
-{
-    const unsigned want = (unsigned)nn__tm.size - 1;
-    unsigned spins = 0;
-    double t0 = omp_get_wtime(), tdone, t1;
-    nn__tm.fn = fn;
-    nn__tm.ctx = ctx;
-    nn__tm.nt = nt;
-    __atomic_store_n(&nn__tm.done, 0u, __ATOMIC_RELAXED);
-    __atomic_store_n(&nn__tm.gen, nn__tm.gen + 1, __ATOMIC_RELEASE);
-    nn__tm.injob = 1;
-    fn(ctx, 0, nt);
-    nn__tm.injob = 0;
-    tdone = omp_get_wtime();
-    while (__atomic_load_n(&nn__tm.done, __ATOMIC_ACQUIRE) != want) nn__spin_pause(&spins);
-    t1 = omp_get_wtime();
-    nn__tm.jobs++;
-    if (nn__par_after(t0, tdone, t1, nt)) nn__team_dismiss(); /* contention: go on alone */
-}
-
-static void nn__team_worker(int tid)
-{
-    unsigned seen = nn__tm.gen0, g, spins;
-    for (;;) {
-        nn__par_fn fn;
-        int nt;
-        spins = 0;
-        while ((g = __atomic_load_n(&nn__tm.gen, __ATOMIC_ACQUIRE)) == seen) nn__spin_pause(&spins);
-        seen = g;
-        fn = nn__tm.fn;
-        nt = nn__tm.nt;
-        if (!fn) return;
-        if (tid < nt) fn(nn__tm.ctx, tid, nt);
-        __atomic_fetch_add(&nn__tm.done, 1u, __ATOMIC_RELEASE);
-    }
-}
-
-/* The job's threads wait here for each other (a counter and a generation). */
-static void nn__team_barrier(int nt)
-{
-    const unsigned g = __atomic_load_n(&nn__tm.bar_gen, __ATOMIC_ACQUIRE);
-    unsigned spins = 0;
-    if (__atomic_add_fetch(&nn__tm.bar_in, 1u, __ATOMIC_ACQ_REL) == (unsigned)nt) {
-        __atomic_store_n(&nn__tm.bar_in, 0u, __ATOMIC_RELAXED);
-        __atomic_store_n(&nn__tm.bar_gen, g + 1, __ATOMIC_RELEASE);
-    } else {
-        while (__atomic_load_n(&nn__tm.bar_gen, __ATOMIC_ACQUIRE) == g) nn__spin_pause(&spins);
     }
 }
 #endif
 
-/* fn(ctx, tid, nt) on nt threads (the team the runtime gave), or on this one. */
+/* Threads a kernel call may use when not backing off: 1 inside a parallel region. */
+static int nn__threads_team(void)
+{
+#ifdef _OPENMP
+    if (omp_in_parallel()) return 1;
+    return nn__threads_req > 0 ? nn__threads_req : omp_get_max_threads();
+#else
+    return 1;
+#endif
+}
+
+/* Threads a kernel call may use now: also 1 while backing off. */
+static int nn__threads_max(void)
+{
+#ifdef _OPENMP
+    double until;
+#pragma omp atomic read
+    until = nn__guard.until;
+    if (until > 0.0 && omp_get_wtime() < until) return 1;
+#endif
+    return nn__threads_team();
+}
+
+/* Threads (of at most nt) for `work` units when each must get at least `min_per_thread`
+   of them and there are `tasks` tasks to share. */
+static int nn__threads_cap(int nt, double work, double min_per_thread, long tasks)
+{
+    double f;
+    if (nt <= 1) return 1;
+    f = work / min_per_thread;
+    if (f < (double)nt) nt = (int)f;
+    if ((long)nt > tasks) nt = (int)tasks;
+    return nt < 1 ? 1 : nt;
+}
+
+static int nn__threads_for(double work, double min_per_thread, long tasks)
+{
+    return nn__threads_cap(nn__threads_max(), work, min_per_thread, tasks);
+}
+
+/* fn(ctx, tid, nt) on every thread of a region of nt threads (the runtime may give
+   fewer: fn gets the real count), or fn(ctx, 0, 1) here. */
 static void nn__par_run(nn__par_fn fn, void *ctx, int nt)
 {
 #ifdef _OPENMP
     if (nt > 1) {
-        double t0, tdone, t1;
-#  if NN__TEAM
-        if (nn__team_master()) {
-            nn__team_job(fn, ctx, NN__MIN(nt, nn__tm.size));
-            return;
-        }
-#  endif
-        t0 = omp_get_wtime();
-        tdone = t0;
+        const double t0 = omp_get_wtime();
+        double tdone = t0;
+        int got = 1;
 #pragma omp parallel num_threads(nt)
         {
             const int tid = omp_get_thread_num();
             fn(ctx, tid, omp_get_num_threads());
-            if (tid == 0) tdone = omp_get_wtime();
+            if (tid == 0) {
+                tdone = omp_get_wtime();
+                got = omp_get_num_threads();
+            }
         }
-        t1 = omp_get_wtime();
-        (void)nn__par_after(t0, tdone, t1, nt);
+        if (got > 1) nn__par_after(t0, tdone, omp_get_wtime(), got);
         return;
     }
 #endif
@@ -1081,124 +844,11 @@ static void nn__par_run(nn__par_fn fn, void *ctx, int nt)
     fn(ctx, 0, 1);
 }
 
-/* body(arg) with a step team when `pays` (a call in it will share work) and teams
-   are in use now; else body(arg) as is (its calls then open regions of their own). */
-typedef int (*nn__team_body)(void *arg);
-static NN__MAYBE_UNUSED int nn__team_exec(nn__team_body body, void *arg, int pays)
-{
-#if NN__TEAM
-    int r = 0, idle = 0;
-    const int nt = pays ? nn__threads_max() : 1;
-    if (nt > 1 && !nn__team_cpus) nn__team_cpus = omp_get_num_procs();
-    if (nt > 1 && nt <= nn__team_cpus && !omp_in_parallel() &&
-        __atomic_compare_exchange_n(&nn__tm.busy, &idle, 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
-        nn__tm.gen0 = nn__tm.gen;
-#pragma omp parallel num_threads(nt)
-        {
-            const int tid = omp_get_thread_num();
-            if (tid == 0) {
-                nn__tm.size = omp_get_num_threads();
-                nn__tm.injob = 0;
-                nn__tm.on = nn__tm.size > 1;
-                nn__team_role = 2;
-                r = body(arg);
-                if (nn__tm.on) nn__team_dismiss();
-            } else {
-                nn__team_role = 1;
-                nn__team_worker(tid);
-            }
-            nn__team_role = 0;
-        }
-        __atomic_store_n(&nn__tm.busy, 0, __ATOMIC_RELEASE);
-        return r;
-    }
-#endif
-    (void)pays;
-    return body(arg);
-}
-
-/* Tasks with affinity: [0, ntasks) dealt into contiguous ranges, one per thread. A
-   thread takes its own range from the front, in order, then steals from the back of
-   the others', so every task runs exactly once: a thread does the work whose data it
-   touched in the last call (the same tiles of the same GEMM, the same shares of the
-   optimizer) unless it runs out, and then helps whoever is behind instead of idling,
-   taking the work the owner would have reached last. Stealing from the front had fed on
-   itself: the tasks a thread lost in one step were the ones whose data it then had to
-   fetch from the other core in the next, so it fell behind again (the optimizer of a
-   784-256-128-10 step, 2 threads, Zen 5 VM: thread 0 ran 36% of thread 1's share).
-   Results never depend on who ran a task: tasks own disjoint outputs. */
-#define NN__PAR_QMAX 16 /* ranges; teams beyond that share them (tid % NN__PAR_QMAX) */
-typedef struct nn__par_queue {
-    struct { uint64_t ne; char pad[56]; } r[NN__PAR_QMAX]; /* (end << 32) | next; a line each */
-    int nr;
-} nn__par_queue;
-
-static void nn__pq_init(nn__par_queue *Q, int ntasks, int nt)
-{
-    int v;
-    Q->nr = NN__MAX(1, NN__MIN(nt, NN__PAR_QMAX));
-    for (v = 0; v < Q->nr; v++)
-        Q->r[v].ne = (uint64_t)(uint32_t)((long long)ntasks * v / Q->nr) |
-                     (uint64_t)(uint32_t)((long long)ntasks * (v + 1) / Q->nr) << 32;
-}
-
-/* One task from range r: its front (own) or its back (stolen); -1 when it is spent. */
-static int nn__pq_claim(uint64_t *r, int back, int nt)
-{
-    uint64_t x, y;
-#if defined(_OPENMP) && (defined(__GNUC__) || defined(__clang__))
-    if (nt > 1) {
-        x = __atomic_load_n(r, __ATOMIC_RELAXED);
-        do {
-            if ((uint32_t)x >= (uint32_t)(x >> 32)) return -1; /* spent: no write */
-            y = back ? x - ((uint64_t)1 << 32) : x + 1;
-        } while (!__atomic_compare_exchange_n(r, &x, y, 1, __ATOMIC_RELAXED, __ATOMIC_RELAXED));
-        return back ? (int)(uint32_t)(y >> 32) : (int)(uint32_t)x;
-    }
-#elif defined(_OPENMP)
-    if (nt > 1) {
-        int t = -1;
-#pragma omp critical(nn__pq)
-        {
-            x = *r;
-            if ((uint32_t)x < (uint32_t)(x >> 32)) {
-                *r = y = back ? x - ((uint64_t)1 << 32) : x + 1;
-                t = back ? (int)(uint32_t)(y >> 32) : (int)(uint32_t)x;
-            }
-        }
-        return t;
-    }
-#endif
-    (void)nt;
-    x = *r;
-    if ((uint32_t)x >= (uint32_t)(x >> 32)) return -1;
-    *r = y = back ? x - ((uint64_t)1 << 32) : x + 1;
-    return back ? (int)(uint32_t)(y >> 32) : (int)(uint32_t)x;
-}
-
-/* The next task for thread tid of a team of nt, or -1 when none is left. nt may be
-   smaller than the team the queue was dealt for (the runtime may give fewer threads
-   than asked): every range is still visited. */
-static int nn__pq_take(nn__par_queue *Q, int tid, int nt)
-{
-    int i, v, t;
-    for (i = 0, v = tid % Q->nr; i < Q->nr; i++, v = v + 1 == Q->nr ? 0 : v + 1)
-        if ((t = nn__pq_claim(&Q->r[v].ne, i > 0, nt)) >= 0) return t;
-    return -1;
-}
-
-/* The team waits here (a step team's barrier, or an orphaned one binding to
-   nn__par_run's region). */
+/* The threads of nn__par_run's region wait here for each other. */
 static void nn__par_barrier(int nt)
 {
 #ifdef _OPENMP
     if (nt > 1) {
-#  if NN__TEAM
-        if (nn__team_role) {
-            nn__team_barrier(nt);
-            return;
-        }
-#  endif
 #pragma omp barrier
     }
 #endif
@@ -1217,363 +867,240 @@ static void nn__par_range(ptrdiff_t total, ptrdiff_t parts, ptrdiff_t gran, ptrd
     if (*hi > total) *hi = total;
 }
 
-/* Element-wise, row-wise and column-wise kernels: the table slots of every backend
-   point to wrappers (NN__PAR_TABLE in >>dispatch) that cut a large call into tasks of
-   whole 16-float groups (64 bytes: no false sharing), whole rows (softmax) or whole
-   16-column groups (col_sums: each column still summed over all rows in row order by
-   one thread) and run the backend's kernel on each. The kernels give the same result
-   for an element wherever it sits in the array, so any cut is bit-identical. sumsq is
-   not cut (its summation order would change); all_finite ANDs per-task flags. */
-#define NN__PAR_MAX_TASKS 64
+/* nn.h's one entry into this section: fn(ctx, tid, nt) on nt threads, nt chosen for
+   `work` cheap element-wise units cut into at most `parts` parts (fn splits its work by
+   tid and nt, and must give the same results for any nt). */
+static NN__MAYBE_UNUSED void nn__simd_parallel(nn__par_fn fn, void *ctx, double work,
+                                               long parts)
+{
+    nn__par_run(fn, ctx, nn__threads_for(work, NN__PAR_EW_ELEMS, parts));
+}
+
+/* Element-wise, row-wise and column-wise kernels on a team: thread t runs the backend's
+   kernel on part t of whole 16-float groups (64 bytes: no false sharing), whole rows
+   (softmax) or whole 16-column groups (col_sums: each column still summed over all rows
+   in row order by one thread). A kernel gives an element the same value wherever it
+   sits in the array, so any cut is bit-identical. sumsq is not cut (its summation order
+   would change). */
 enum { NN__EW_FWD, NN__EW_BWD, NN__EW_SOFTMAX, NN__EW_SOFTMAX_BWD, NN__EW_COLSUMS,
        NN__EW_AXPY, NN__EW_FINITE, NN__EW_OPTIM };
 
 typedef struct nn__ew_job {
-    int op;                        /* NN__EW_* */
-    nn__act_fwd_fn fwd;
-    nn__act_bwd_fn bwd;
-    nn__softmax_fn sm;
-    nn__softmax_bwd_fn smb;
-    nn__col_sums_fn cs;
-    nn__axpy_fn axpy;
-    nn__all_finite_fn fin;
-    nn__optim_fn opt;
+    const nn__backend *be;
+    int op, act, kind;             /* NN__EW_*; activation; optimizer */
     const nn_simd_optim_args *args;
     const float *x, *y;            /* input; activation outputs (backward) */
     float *o, *s1, *s2;            /* output (or w); optimizer state */
     float a;                       /* act param, axpy factor */
     int rows, cols, ldx;
-    ptrdiff_t total, gran;         /* units (elements, rows, columns), task granule */
-    int ntasks;
-    unsigned char ok[NN__PAR_MAX_TASKS];
-    nn__par_queue q;               /* tasks (last: the wrappers clear the fields above) */
+    ptrdiff_t total, gran;         /* units (elements, rows, columns), part granule */
+    int bad;                       /* all_finite: a part was not */
 } nn__ew_job;
 
 static void nn__ew_worker(void *vjob, int tid, int nt)
 {
     nn__ew_job *J = (nn__ew_job *)vjob;
+    const nn__backend *be = J->be;
     const ptrdiff_t w = J->cols;
     ptrdiff_t lo, hi;
     size_t len;
-    int t;
-    while ((t = nn__pq_take(&J->q, tid, nt)) >= 0) {
-        nn__par_range(J->total, J->ntasks, J->gran, t, &lo, &hi);
-        J->ok[t] = 1;
-        if (lo >= hi) continue;
-        len = (size_t)(hi - lo);
-        switch (J->op) {
-        case NN__EW_FWD: J->fwd(J->x + lo, J->o + lo, len, J->a); break;
-        case NN__EW_BWD: J->bwd(J->y + lo, J->x + lo, J->o + lo, len, J->a); break;
-        case NN__EW_SOFTMAX: J->sm(J->x + lo * w, J->o + lo * w, (int)len, J->cols); break;
-        case NN__EW_SOFTMAX_BWD:
-            J->smb(J->y + lo * w, J->x + lo * w, J->o + lo * w, (int)len, J->cols);
-            break;
-        case NN__EW_COLSUMS: J->cs(J->x + lo, J->rows, (int)len, J->ldx, J->o + lo); break;
-        case NN__EW_AXPY: J->axpy(len, J->a, J->x + lo, J->o + lo); break;
-        case NN__EW_FINITE: J->ok[t] = (unsigned char)(J->fin(J->x + lo, len) != 0); break;
-        default:
-            J->opt(J->args, J->o + lo, J->x + lo, J->s1 ? J->s1 + lo : NULL,
-                   J->s2 ? J->s2 + lo : NULL, len);
-            break;
+    nn__par_range(J->total, nt, J->gran, tid, &lo, &hi);
+    if (lo >= hi) return;
+    len = (size_t)(hi - lo);
+    switch (J->op) {
+    case NN__EW_FWD: be->act_fwd[J->act](J->x + lo, J->o + lo, len, J->a); break;
+    case NN__EW_BWD: be->act_bwd[J->act](J->y + lo, J->x + lo, J->o + lo, len, J->a); break;
+    case NN__EW_SOFTMAX: be->softmax_rows(J->x + lo * w, J->o + lo * w, (int)len, J->cols); break;
+    case NN__EW_SOFTMAX_BWD:
+        be->softmax_bwd_rows(J->y + lo * w, J->x + lo * w, J->o + lo * w, (int)len, J->cols);
+        break;
+    case NN__EW_COLSUMS: be->col_sums(J->x + lo, J->rows, (int)len, J->ldx, J->o + lo); break;
+    case NN__EW_AXPY: be->axpy(len, J->a, J->x + lo, J->o + lo); break;
+    case NN__EW_FINITE:
+        if (!be->all_finite(J->x + lo, len)) {
+#ifdef _OPENMP
+#pragma omp atomic write
+#endif
+            J->bad = 1;
         }
+        break;
+    default:
+        be->optim[J->kind](J->args, J->o + lo, J->x + lo, J->s1 ? J->s1 + lo : NULL,
+                           J->s2 ? J->s2 + lo : NULL, len);
+        break;
     }
 }
 
-/* Runs J in parallel over `total` units of `cost` each (in NN__PAR_EW_ELEMS units),
-   in tasks of whole `gran` units. 0: too small, nothing was done (call the kernel). */
-static int nn__ew_par(nn__ew_job *J, size_t total, ptrdiff_t gran, double cost)
+/* Runs J over `total` units of `cost` each (in cheap element-wise units), in parts of
+   whole `gran` units; on this thread alone when the call is too small. */
+static void nn__ew_run(nn__ew_job *J, size_t total, ptrdiff_t gran, double cost)
 {
-    ptrdiff_t units = ((ptrdiff_t)total + gran - 1) / gran;
-    int nt = nn__threads_for((double)total * cost, nn__par_min[1], (long)NN__MIN(units, 1L << 30));
-    if (nt <= 1) return 0;
+    const ptrdiff_t units = ((ptrdiff_t)total + gran - 1) / gran;
     J->total = (ptrdiff_t)total;
     J->gran = gran;
-    J->ntasks = (int)NN__MIN(units, (ptrdiff_t)NN__MIN(NN__PAR_MAX_TASKS, 4 * nt));
-    nn__pq_init(&J->q, J->ntasks, nt);
-    nn__par_run(nn__ew_worker, J, nt);
-    return 1;
+    J->bad = 0;
+    nn__par_run(nn__ew_worker, J,
+                nn__threads_for((double)total * cost, NN__PAR_EW_ELEMS, (long)NN__MIN(units, 1L << 30)));
 }
 
-static double nn__act_cost(int act)
+static void nn__ew_init(nn__ew_job *J, const nn__backend *be, int op)
 {
-    return (act == NN_ACT_SIGMOID || act == NN_ACT_TANH) ? NN__PAR_COST_EXP : NN__PAR_COST_CHEAP;
+    memset(J, 0, sizeof *J);
+    J->be = be;
+    J->op = op;
 }
 
-static void nn__par_act_fwd(nn__act_fwd_fn fn, int act, const float *x, float *y, size_t n,
-                            float p)
+static void nn__par_act_fwd(const nn__backend *be, int act, const float *x, float *y,
+                            size_t n, float p)
 {
     nn__ew_job J;
-    memset(&J, 0, offsetof(nn__ew_job, q));
-    J.op = NN__EW_FWD; J.fwd = fn; J.x = x; J.o = y; J.a = p;
-    if (!nn__ew_par(&J, n, 16, nn__act_cost(act))) fn(x, y, n, p);
+    nn__ew_init(&J, be, NN__EW_FWD);
+    J.act = act; J.x = x; J.o = y; J.a = p;
+    nn__ew_run(&J, n, 16, (act == NN_ACT_SIGMOID || act == NN_ACT_TANH) ? NN__PAR_COST_EXP
+                                                                         : NN__PAR_COST_CHEAP);
 }
 
-static void nn__par_act_bwd(nn__act_bwd_fn fn, int act, const float *y, const float *dy,
+static void nn__par_act_bwd(const nn__backend *be, int act, const float *y, const float *dy,
                             float *dx, size_t n, float p)
 {
     nn__ew_job J;
-    memset(&J, 0, offsetof(nn__ew_job, q));
-    (void)act; /* g'(y) from outputs: cheap for every activation */
-    J.op = NN__EW_BWD; J.bwd = fn; J.y = y; J.x = dy; J.o = dx; J.a = p;
-    if (!nn__ew_par(&J, n, 16, NN__PAR_COST_CHEAP)) fn(y, dy, dx, n, p);
+    nn__ew_init(&J, be, NN__EW_BWD);
+    J.act = act; J.y = y; J.x = dy; J.o = dx; J.a = p;
+    nn__ew_run(&J, n, 16, NN__PAR_COST_CHEAP); /* g'(y) from outputs: cheap for all */
 }
 
-static void nn__par_softmax(nn__softmax_fn fn, const float *x, float *y, int rows, int cols)
+static void nn__par_softmax(const nn__backend *be, const float *x, float *y, int rows, int cols)
 {
     nn__ew_job J;
-    memset(&J, 0, offsetof(nn__ew_job, q));
-    J.op = NN__EW_SOFTMAX; J.sm = fn; J.x = x; J.o = y; J.cols = cols;
-    if (rows < 2 || !nn__ew_par(&J, (size_t)rows, 1, (double)cols * NN__PAR_COST_EXP))
-        fn(x, y, rows, cols);
+    nn__ew_init(&J, be, NN__EW_SOFTMAX);
+    J.x = x; J.o = y; J.cols = cols;
+    nn__ew_run(&J, (size_t)rows, 1, (double)cols * NN__PAR_COST_EXP);
 }
 
-static void nn__par_softmax_bwd(nn__softmax_bwd_fn fn, const float *y, const float *dy,
+static void nn__par_softmax_bwd(const nn__backend *be, const float *y, const float *dy,
                                 float *dx, int rows, int cols)
 {
     nn__ew_job J;
-    memset(&J, 0, offsetof(nn__ew_job, q));
-    J.op = NN__EW_SOFTMAX_BWD; J.smb = fn; J.y = y; J.x = dy; J.o = dx; J.cols = cols;
-    if (rows < 2 || !nn__ew_par(&J, (size_t)rows, 1, 2.0 * cols * NN__PAR_COST_CHEAP))
-        fn(y, dy, dx, rows, cols);
+    nn__ew_init(&J, be, NN__EW_SOFTMAX_BWD);
+    J.y = y; J.x = dy; J.o = dx; J.cols = cols;
+    nn__ew_run(&J, (size_t)rows, 1, 2.0 * cols * NN__PAR_COST_CHEAP);
 }
 
-static void nn__par_col_sums(nn__col_sums_fn fn, const float *x, int rows, int cols, int ldx,
-                             float *out)
+static void nn__par_col_sums(const nn__backend *be, const float *x, int rows, int cols,
+                             int ldx, float *out)
 {
     nn__ew_job J;
-    memset(&J, 0, offsetof(nn__ew_job, q));
-    J.op = NN__EW_COLSUMS; J.cs = fn; J.x = x; J.o = out; J.rows = rows; J.ldx = ldx;
-    if (rows < 1 || !nn__ew_par(&J, (size_t)cols, 16, (double)rows * NN__PAR_COST_CHEAP))
-        fn(x, rows, cols, ldx, out);
+    nn__ew_init(&J, be, NN__EW_COLSUMS);
+    J.x = x; J.o = out; J.rows = rows; J.ldx = ldx;
+    nn__ew_run(&J, (size_t)cols, 16, (double)NN__MAX(rows, 1) * NN__PAR_COST_CHEAP);
 }
 
-static void nn__par_axpy(nn__axpy_fn fn, size_t n, float a, const float *x, float *y)
+static void nn__par_axpy(const nn__backend *be, size_t n, float a, const float *x, float *y)
 {
     nn__ew_job J;
-    memset(&J, 0, offsetof(nn__ew_job, q));
-    J.op = NN__EW_AXPY; J.axpy = fn; J.x = x; J.o = y; J.a = a;
-    if (!nn__ew_par(&J, n, 16, NN__PAR_COST_CHEAP)) fn(n, a, x, y);
+    nn__ew_init(&J, be, NN__EW_AXPY);
+    J.x = x; J.o = y; J.a = a;
+    nn__ew_run(&J, n, 16, NN__PAR_COST_CHEAP);
 }
 
-static int nn__par_all_finite(nn__all_finite_fn fn, const float *x, size_t n)
+static int nn__par_all_finite(const nn__backend *be, const float *x, size_t n)
 {
     nn__ew_job J;
-    int t;
-    memset(&J, 0, offsetof(nn__ew_job, q));
-    J.op = NN__EW_FINITE; J.fin = fn; J.x = x;
-    if (!nn__ew_par(&J, n, 16, NN__PAR_COST_CHEAP)) return fn(x, n);
-    for (t = 0; t < J.ntasks; t++)
-        if (!J.ok[t]) return 0;
-    return 1;
+    nn__ew_init(&J, be, NN__EW_FINITE);
+    J.x = x;
+    nn__ew_run(&J, n, 16, NN__PAR_COST_CHEAP);
+    return !J.bad;
 }
 
-static void nn__par_optim(nn__optim_fn fn, int kind, const nn_simd_optim_args *args,
+static void nn__par_optim(const nn__backend *be, int kind, const nn_simd_optim_args *args,
                           float *w, const float *g, float *s1, float *s2, size_t n)
 {
     nn__ew_job J;
-    memset(&J, 0, offsetof(nn__ew_job, q));
-    J.op = NN__EW_OPTIM; J.opt = fn; J.args = args; J.o = w; J.x = g; J.s1 = s1; J.s2 = s2;
-    if (!nn__ew_par(&J, n, 16, kind == NN_SIMD_OPTIM_SGD ? NN__PAR_COST_CHEAP : NN__PAR_COST_OPTIM))
-        fn(args, w, g, s1, s2, n);
+    nn__ew_init(&J, be, NN__EW_OPTIM);
+    J.kind = kind; J.args = args; J.o = w; J.x = g; J.s1 = s1; J.s2 = s2;
+    nn__ew_run(&J, n, 16, kind == NN_SIMD_OPTIM_SGD ? NN__PAR_COST_CHEAP : NN__PAR_COST_OPTIM);
 }
 
-/* The optimizer step with its finite check in one region. The buffer is a list of
-   segments (nn.h: each layer's weights, then each layer's biases), and each thread owns
-   the same share of every segment: the t-th of nt near-equal parts, which for a layer's
-   W [out][in] is a range of its rows, the output features whose weights the GEMMs'
-   affinity (>>gemm_driver) has that thread read in the forward pass and whose gradient
-   rows it writes in the backward pass. Each thread checks its shares of the gradient,
-   the team meets at a barrier, and only if every share was finite does the team
-   update, each thread first its own shares (in its cache), then stealing (nn__pq_take)
-   from whoever is behind. With one flat range per thread (and the GEMMs' tiles taken
-   from a shared counter), weights, gradients and moments crossed between the cores
-   every step: on a Zen 5 VM whose two vCPUs are ~225 ns apart (a cache line's round
-   trip 450 ns, 1 MB written by the other core read at ~34 GB/s) the Adam step of
-   784-256-128-10 took 121 us at 2 threads inside training steps against 70 us at 1.
-   The kernels are element-wise, so neither shares nor tasks change any result. */
-#ifndef NN__OPTC_CHUNK
-#  define NN__OPTC_CHUNK 8192 /* floats per update task, about (~2 us of Adam) */
-#endif
-#define NN__OPTC_SEGS 64      /* segments handled apart; more are taken as one */
+/* The optimizer step with its finite check, in one region. The buffer is a list of
+   segments (nn.h: each layer's weights, then each layer's biases), and thread t owns
+   part t of every segment: for a layer's W [out][in] a range of its rows, the output
+   features whose weight rows that thread's GEMM tiles read in the forward pass. Each
+   thread checks its parts of the gradient, the team meets at a barrier, and only if
+   every part was finite does each thread update its parts. */
 typedef struct nn__optc_job {
-    nn__all_finite_fn fin;
-    nn__optim_fn opt;
-    const nn_simd_optim_args *aw, *ab;
+    const nn__backend *be;
+    int kind;
+    const nn_simd_optim_args *aw, *ab;  /* weights [0, nw), the rest */
     float *w, *s1, *s2;
     const float *g;
-    size_t nw, n;
-    const size_t *seg;              /* segment bounds: seg[0] = 0 < ... < seg[nseg] = n */
-    int nseg, nd, per;              /* segments; shares dealt (the team asked for); tasks
-                                       per share */
-    int q[NN__OPTC_SEGS];           /* tasks per share of segment s: of nd * q[s] parts */
-    int p0[NN__OPTC_SEGS + 1];      /* their prefix sums: a share's tasks by segment */
-    int done;                       /* set by thread 0: the update ran */
-    nn__par_queue q_;               /* task t: share t / per, segment s: p0[s] <= t % per */
-    unsigned char ok[NN__PAR_MAX_TASKS];
+    size_t nw;
+    const size_t *seg;                  /* seg[0] = 0 < ... < seg[nseg] = n */
+    int nseg, bad;
 } nn__optc_job;
 
 static void nn__optc_part(const nn__optc_job *J, size_t lo, size_t hi)
 {
-    const size_t mid = NN__MIN(NN__MAX(J->nw, lo), hi); /* [lo, mid) weights, [mid, hi) the rest */
+    const size_t mid = NN__MIN(NN__MAX(J->nw, lo), hi);
+    const nn__optim_fn opt = J->be->optim[J->kind];
     if (lo < mid)
-        J->opt(J->aw, J->w + lo, J->g + lo, J->s1 ? J->s1 + lo : NULL, J->s2 ? J->s2 + lo : NULL,
-               mid - lo);
+        opt(J->aw, J->w + lo, J->g + lo, J->s1 ? J->s1 + lo : NULL, J->s2 ? J->s2 + lo : NULL,
+            mid - lo);
     if (mid < hi)
-        J->opt(J->ab, J->w + mid, J->g + mid, J->s1 ? J->s1 + mid : NULL,
-               J->s2 ? J->s2 + mid : NULL, hi - mid);
-}
-
-/* [lo, hi) of parts [p0, p1) of segment s's nd * q[s] parts (whole 16 floats) */
-static void nn__optc_range(const nn__optc_job *J, int s, int p0, int p1, ptrdiff_t *lo,
-                           ptrdiff_t *hi)
-{
-    const ptrdiff_t len = (ptrdiff_t)(J->seg[s + 1] - J->seg[s]), parts = J->nd * J->q[s];
-    ptrdiff_t x;
-    nn__par_range(len, parts, 16, p0, lo, &x);
-    nn__par_range(len, parts, 16, p1 - 1, &x, hi);
-    if (p1 == parts) *hi = len;
-    *lo += (ptrdiff_t)J->seg[s];
-    *hi += (ptrdiff_t)J->seg[s];
+        opt(J->ab, J->w + mid, J->g + mid, J->s1 ? J->s1 + mid : NULL,
+            J->s2 ? J->s2 + mid : NULL, hi - mid);
 }
 
 static void nn__optc_worker(void *vjob, int tid, int nt)
 {
     nn__optc_job *J = (nn__optc_job *)vjob;
     ptrdiff_t lo, hi;
-    int t, v, s, r, ok = 1;
-    /* check the shares this thread owns (all of them when the runtime gave fewer threads
-       than were dealt for) */
-    for (v = tid; v < J->nd; v += nt)
-        for (s = 0; s < J->nseg && ok; s++) {
-            nn__optc_range(J, s, v * J->q[s], (v + 1) * J->q[s], &lo, &hi);
-            ok = lo >= hi || J->fin(J->g + lo, (size_t)(hi - lo)) != 0;
+    int s, bad;
+    for (s = 0; s < J->nseg; s++) {
+        nn__par_range((ptrdiff_t)(J->seg[s + 1] - J->seg[s]), nt, 16, tid, &lo, &hi);
+        if (lo < hi && !J->be->all_finite(J->g + J->seg[s] + lo, (size_t)(hi - lo))) {
+#ifdef _OPENMP
+#pragma omp atomic write
+#endif
+            J->bad = 1;
+            break;
         }
-    J->ok[tid] = (unsigned char)ok;
+    }
     nn__par_barrier(nt);
-    for (t = 0; t < nt; t++)
-        if (!J->ok[t]) return;
-    if (tid == 0) J->done = 1; /* every thread reached the same verdict */
-    while ((t = nn__pq_take(&J->q_, tid, nt)) >= 0) {
-        v = t / J->per;
-        r = t % J->per;
-        for (s = 0; J->p0[s + 1] <= r; s++) {}
-        r = v * J->q[s] + r - J->p0[s];
-        nn__optc_range(J, s, r, r + 1, &lo, &hi);
-        if (lo < hi) nn__optc_part(J, (size_t)lo, (size_t)hi);
+#ifdef _OPENMP
+#pragma omp atomic read
+#endif
+    bad = J->bad;
+    if (bad) return;
+    for (s = 0; s < J->nseg; s++) {
+        nn__par_range((ptrdiff_t)(J->seg[s + 1] - J->seg[s]), nt, 16, tid, &lo, &hi);
+        if (lo < hi) nn__optc_part(J, J->seg[s] + (size_t)lo, J->seg[s] + (size_t)hi);
     }
 }
 
-static int nn__par_optim_checked(nn__all_finite_fn fin, nn__optim_fn opt, int kind,
-                                 const nn_simd_optim_args *aw, const nn_simd_optim_args *ab,
-                                 float *w, const float *g, float *s1, float *s2, size_t nw,
-                                 const size_t *seg, int nseg)
+/* 0 if g[0, n) is not all finite, and then nothing was written; else the update of
+   optimizer `kind` with aw on [0, nw) and ab on [nw, n), n = seg[nseg]. seg: the
+   buffer's segments (nn.h's internal kernel entry for its optimizer step). */
+static NN__MAYBE_UNUSED int nn__optim_checked(const nn__backend *be, int kind,
+                                              const nn_simd_optim_args *aw,
+                                              const nn_simd_optim_args *ab, float *w,
+                                              const float *g, float *s1, float *s2,
+                                              size_t nw, const size_t *seg, int nseg)
 {
     nn__optc_job J;
-    const size_t n = seg[nseg], whole[2] = {0, seg[nseg]};
+    const size_t n = seg[nseg];
     const double cost = kind == NN_SIMD_OPTIM_SGD ? NN__PAR_COST_CHEAP : NN__PAR_COST_OPTIM;
-    int nt = nn__threads_for((double)n * (cost + NN__PAR_COST_CHEAP), nn__par_min[1],
-                             (long)NN__MIN((n + 15) / 16, (size_t)NN__PAR_MAX_TASKS));
-    int s;
-    J.fin = fin; J.opt = opt; J.aw = aw; J.ab = ab; J.w = w; J.g = g; J.s1 = s1; J.s2 = s2;
-    J.nw = nw; J.n = n;
+    const int nt = nn__threads_for((double)n * (cost + NN__PAR_COST_CHEAP), NN__PAR_EW_ELEMS,
+                                   (long)((n + 15) / 16));
+    J.be = be; J.kind = kind; J.aw = aw; J.ab = ab; J.w = w; J.g = g; J.s1 = s1; J.s2 = s2;
+    J.nw = nw; J.seg = seg; J.nseg = nseg; J.bad = 0;
     if (nt <= 1) {
-        if (!fin(g, n)) return 0;
+        if (!be->all_finite(g, n)) return 0;
         nn__optc_part(&J, 0, n);
         return 1;
     }
-    if (nseg > NN__OPTC_SEGS) { /* one segment: the shares are flat ranges */
-        seg = whole;
-        nseg = 1;
-    }
-    J.seg = seg; J.nseg = nseg; J.nd = nt; J.done = 0;
-    J.p0[0] = 0;
-    for (s = 0; s < nseg; s++) {
-        const size_t per = (seg[s + 1] - seg[s]) / ((size_t)nt * NN__OPTC_CHUNK);
-        J.q[s] = (int)NN__MAX(1, NN__MIN(per, (size_t)16));
-        J.p0[s + 1] = J.p0[s] + J.q[s];
-    }
-    J.per = J.p0[nseg];
-    nn__pq_init(&J.q_, nt * J.per, nt);
     nn__par_run(nn__optc_worker, &J, nt);
-    return J.done;
+    return !J.bad;
 }
-
-/* Per backend: a copy of its kernels (nn__raw_<isa>) and wrappers calling them. */
-#define NN__PAR_ACT_WRAP(isa, ID)                                                          \
-    static void nn__act_fwd##ID##__par_##isa(const float *x, float *y, size_t n, float p)  \
-    {                                                                                      \
-        nn__par_act_fwd(nn__raw_##isa.act_fwd[ID], ID, x, y, n, p);                        \
-    }                                                                                      \
-    static void nn__act_bwd##ID##__par_##isa(const float *y, const float *dy, float *dx,   \
-                                             size_t n, float p)                            \
-    {                                                                                      \
-        nn__par_act_bwd(nn__raw_##isa.act_bwd[ID], ID, y, dy, dx, n, p);                   \
-    }
-#define NN__PAR_OPTIM_WRAP(isa, ID)                                                        \
-    static void nn__optim##ID##__par_##isa(const nn_simd_optim_args *a, float *w,           \
-                                          const float *g, float *s1, float *s2, size_t n)  \
-    {                                                                                      \
-        nn__par_optim(nn__raw_##isa.optim[ID], ID, a, w, g, s1, s2, n);                    \
-    }
-#define NN__PAR_TABLE(isa)                                                                 \
-    static nn__backend nn__raw_##isa;                                                      \
-    NN__PAR_ACT_WRAP(isa, 0) NN__PAR_ACT_WRAP(isa, 1) NN__PAR_ACT_WRAP(isa, 2)             \
-    NN__PAR_ACT_WRAP(isa, 3) NN__PAR_ACT_WRAP(isa, 4) NN__PAR_ACT_WRAP(isa, 5)             \
-    NN__PAR_ACT_WRAP(isa, 6) NN__PAR_ACT_WRAP(isa, 7)                                      \
-    NN__PAR_OPTIM_WRAP(isa, 0) NN__PAR_OPTIM_WRAP(isa, 1) NN__PAR_OPTIM_WRAP(isa, 2)       \
-    NN__PAR_OPTIM_WRAP(isa, 3) NN__PAR_OPTIM_WRAP(isa, 4) NN__PAR_OPTIM_WRAP(isa, 5)       \
-    static void nn__softmax__par_##isa(const float *x, float *y, int rows, int cols)       \
-    {                                                                                      \
-        nn__par_softmax(nn__raw_##isa.softmax_rows, x, y, rows, cols);                     \
-    }                                                                                      \
-    static void nn__softmax_bwd__par_##isa(const float *y, const float *dy, float *dx,     \
-                                           int rows, int cols)                             \
-    {                                                                                      \
-        nn__par_softmax_bwd(nn__raw_##isa.softmax_bwd_rows, y, dy, dx, rows, cols);        \
-    }                                                                                      \
-    static void nn__col_sums__par_##isa(const float *x, int rows, int cols, int ldx,       \
-                                        float *out)                                        \
-    {                                                                                      \
-        nn__par_col_sums(nn__raw_##isa.col_sums, x, rows, cols, ldx, out);                 \
-    }                                                                                      \
-    static void nn__axpy__par_##isa(size_t n, float a, const float *x, float *y)           \
-    {                                                                                      \
-        nn__par_axpy(nn__raw_##isa.axpy, n, a, x, y);                                      \
-    }                                                                                      \
-    static int nn__all_finite__par_##isa(const float *x, size_t n)                         \
-    {                                                                                      \
-        return nn__par_all_finite(nn__raw_##isa.all_finite, x, n);                         \
-    }                                                                                      \
-    static int nn__optim_checked__par_##isa(int kind, const nn_simd_optim_args *aw,        \
-                                            const nn_simd_optim_args *ab, float *w,        \
-                                            const float *g, float *s1, float *s2,          \
-                                            size_t nw, const size_t *seg, int nseg)        \
-    {                                                                                      \
-        return nn__par_optim_checked(nn__raw_##isa.all_finite, nn__raw_##isa.optim[kind],  \
-                                     kind, aw, ab, w, g, s1, s2, nw, seg, nseg);           \
-    }                                                                                      \
-    /* t: a complete table; keeps its kernels and points its slots to the wrappers */     \
-    static void nn__par_install_##isa(nn__backend *t)                                      \
-    {                                                                                      \
-        nn__raw_##isa = *t;                                                                \
-        t->act_fwd[0] = nn__act_fwd0__par_##isa; t->act_bwd[0] = nn__act_bwd0__par_##isa;  \
-        t->act_fwd[1] = nn__act_fwd1__par_##isa; t->act_bwd[1] = nn__act_bwd1__par_##isa;  \
-        t->act_fwd[2] = nn__act_fwd2__par_##isa; t->act_bwd[2] = nn__act_bwd2__par_##isa;  \
-        t->act_fwd[3] = nn__act_fwd3__par_##isa; t->act_bwd[3] = nn__act_bwd3__par_##isa;  \
-        t->act_fwd[4] = nn__act_fwd4__par_##isa; t->act_bwd[4] = nn__act_bwd4__par_##isa;  \
-        t->act_fwd[5] = nn__act_fwd5__par_##isa; t->act_bwd[5] = nn__act_bwd5__par_##isa;  \
-        t->act_fwd[6] = nn__act_fwd6__par_##isa; t->act_bwd[6] = nn__act_bwd6__par_##isa;  \
-        t->act_fwd[7] = nn__act_fwd7__par_##isa; t->act_bwd[7] = nn__act_bwd7__par_##isa;  \
-        t->optim[0] = nn__optim0__par_##isa; t->optim[1] = nn__optim1__par_##isa;          \
-        t->optim[2] = nn__optim2__par_##isa; t->optim[3] = nn__optim3__par_##isa;          \
-        t->optim[4] = nn__optim4__par_##isa; t->optim[5] = nn__optim5__par_##isa;          \
-        t->softmax_rows = nn__softmax__par_##isa;                                          \
-        t->softmax_bwd_rows = nn__softmax_bwd__par_##isa;                                  \
-        t->col_sums = nn__col_sums__par_##isa;                                             \
-        t->axpy = nn__axpy__par_##isa;                                                     \
-        t->all_finite = nn__all_finite__par_##isa;                                         \
-        t->optim_checked = nn__optim_checked__par_##isa;                                   \
-    }
 
 /* >>gemm_driver: ISA-agnostic BLIS-style blocked GEMM ----------------------- */
 /* The loop nest below is shared by the AVX2 and NEON backends. It is written as
@@ -1607,8 +1134,8 @@ static int nn__par_optim_checked(nn__all_finite_fn fin, nn__optim_fn opt, int ki
    Threads (>>threads): per jc block, op(B) is packed once for all of K into a shared
    buffer (the team splits the NR panels, then one barrier); then the tiles of C (row
    blocks of whole MR panels, at most MC rows, times column blocks of whole NR panels)
-   are dealt in row-block-major ranges (nn__pq_take: a thread's own range first, then
-   stealing), and each runs pc / jr / ir with its own packed A block
+   are numbered row-block-major and thread t takes part t of nt contiguous ranges of
+   them, and each runs pc / jr / ir with its own packed A block
    (one per thread), epilogue included. Never split: pc (the reduction). A micro-tile's
    operands, K blocking and kernel are those of a 1-thread run, so C is bit-identical
    for any thread count. One thread runs the same code, without the barrier.
@@ -1616,9 +1143,7 @@ static int nn__par_optim_checked(nn__all_finite_fn fin, nn__optim_fn opt, int ki
    NN__GEMM_STACK_FLOATS uses a stack buffer; a larger one uses the caller's
    nn__gemm_ws (nn.h: one per network, grown to the largest call it has seen and kept,
    so steady-state training steps allocate nothing: test_alloc_fail counts), or without
-   one (nn_simd_gemm_ex) one NN_MALLOC per call (measured, glibc 2.36, Zen 4 VM:
-   30-150 ns per malloc+free pair of 40 KB - 4 MB, but 10-110 us for the mmap and page
-   faults of a first call of a size). A static buffer would be hidden global state and
+   one (nn_simd_gemm_ex) one NN_MALLOC per call. A static buffer would be hidden global state and
    not thread-safe. If no memory can be had the call falls back to the scalar reference
    (correct, slower).
 
@@ -1679,7 +1204,7 @@ typedef struct nn__gemm_cfg {
     void (*worker)(void *job, int tid, int nt);
     int a_outer;            /* 1: A panel outer, B panels inner (see nn__gemm_work) */
     double par_scale;       /* the packed path's per-thread work threshold, in units of
-                               nn__par_min[0] (>>threads) */
+                               NN__PAR_GEMM_FLOPS (>>threads) */
 } nn__gemm_cfg;
 
 #define NN__GEMM_KC_MAX 512     /* every cfg.kc <= this */
@@ -1691,15 +1216,6 @@ typedef struct nn__gemm_cfg {
 #endif
 #ifndef NN__GEMM_TA_PACK
 #  define NN__GEMM_TA_PACK 1
-#endif
-#ifndef NN__GEMM_TASKS
-#  define NN__GEMM_TASKS 2      /* tiles per thread (at least) when a team shares a GEMM:
-                                   with 1, a thread that starts late (wake-up, a busy
-                                   neighbour) leaves the other idle: 128^3 measured
-                                   0.89x-1.0x at 2 threads, against 1.37x with 2 */
-#endif
-#ifndef NN__GEMM_TAIL_SPLIT
-#  define NN__GEMM_TAIL_SPLIT 4 /* column tiles per row block at the end of a team GEMM (1: off) */
 #endif
 #ifndef NN__GEMM_ACACHE_FLOATS
 #  define NN__GEMM_ACACHE_FLOATS (64 * 1024) /* per-thread packed A kept for all of K (>>threads) */
@@ -1880,11 +1396,7 @@ typedef struct nn__gemm_job {
     const float *bias;
     nn_act act;
     float act_param;
-    int nrt, nct;      /* row and column tasks per jc block */
-    /* tail > 0 (then nct == 1): the row blocks are dealt in shares of `tail` (nrt / nt),
-       and the last row block of each share is cut into tsplit column tiles, so every
-       thread's own tasks end short (see nn__gemm_tiling) */
-    int tail, tsplit;
+    int nrt, nct;      /* row and column tiles per jc block */
     /* acache: a thread keeps its row block's op(A) packed for all of K (block pc at
        apack + pc * arows); its tiles are consecutive in the rb-major order, so the
        tiles it takes in a row mostly share that row block and pack A once */
@@ -1892,12 +1404,6 @@ typedef struct nn__gemm_job {
     float *bpack;      /* shared: op(B) of one jc block packed for all of K */
     float *apack;      /* per thread: apack + tid * astride */
     size_t astride;
-    /* tasks with affinity (nn__pq_take): a jc block's B packing (qb; tid 0 deals the next
-       block's before the barrier that ends this one), its tiles (qt[jc block & 1], rb-major:
-       each thread's own range is whole row blocks where there are enough of them, so it
-       packs its A block once and writes the same part of C in every call), and a softmax
-       after the jc loop (its row blocks) */
-    nn__par_queue qb, qt[2];
     /* blocal: no shared B. Tiles are column blocks of all m rows, and each packs its own
        B panels, K block by K block, into its thread's workspace (apack + tid * astride
        + bofs) just before using them: no B phase, no barrier, no B from the other core */
@@ -1915,20 +1421,21 @@ NN__GEMM_INLINE void nn__gemm_work(nn__gemm_job *J, int tid, int nt, const int M
     const float *A = J->A, *B = J->B;
     const nn__gemm_plan pl = J->pl;
     const int nkb = (k + KC - 1) / KC, P = (m + MR - 1) / MR;
-    const int S = J->tail ? J->tail - 1 + J->tsplit : 0; /* tasks per share (tail > 0) */
-    const int ntiles = J->tail ? J->nrt / J->tail * S : J->nrt * J->nct;
+    const int ntiles = J->nrt * J->nct;
     /* tiles span whole rows: softmax per tile */
-    const int whole = n <= NC && J->nct == 1 && J->tail == 0;
+    const int whole = n <= NC && J->nct == 1;
     float *apack = J->apack + (size_t)tid * J->astride;
-    int jc, jb, t, arb = -1; /* arb: row block whose packed A (all K blocks) is in apack */
+    ptrdiff_t t0, t1;
+    int jc, t, arb = -1; /* arb: row block whose packed A (all K blocks) is in apack */
 
-    for (jc = 0, jb = 0; jc < n; jc += NC, jb++) {
+    for (jc = 0; jc < n; jc += NC) {
         const int nc = NN__MIN(NC, n - jc), npb = (nc + NR - 1) / NR, nfull = nc / NR * NR;
         /* 1. shared B: every NR panel of every K block (pack_b), or only the partial
               last panel of each K block (B read in place); then a barrier */
         if (!J->blocal && (pl.pack_b || nfull < nc)) {
             const int per = pl.pack_b ? npb : 1;
-            while ((t = nn__pq_take(&J->qb, tid, nt)) >= 0) {
+            nn__par_range((ptrdiff_t)nkb * per, nt, 1, tid, &t0, &t1);
+            for (t = (int)t0; t < (int)t1; t++) {
                 const int pc = t / per * KC, kc = NN__MIN(KC, k - pc);
                 const float *Bp = transb ? B + (size_t)jc * ldb + pc : B + (size_t)pc * ldb + jc;
                 if (pl.pack_b) {
@@ -1943,21 +1450,17 @@ NN__GEMM_INLINE void nn__gemm_work(nn__gemm_job *J, int tid, int nt, const int M
             }
             nn__par_barrier(nt);
         }
-        /* 2. tiles: per K block, pack this thread's A rows, then jr / ir */
-        while ((t = nn__pq_take(&J->qt[jb & 1], tid, nt)) >= 0) {
+        /* 2. tiles (row-block-major; this thread's contiguous share): per K block, pack
+              this thread's A rows, then jr / ir */
+        nn__par_range(ntiles, nt, 1, tid, &t0, &t1);
+        for (t = (int)t0; t < (int)t1; t++) {
             ptrdiff_t r0, r1, c0, c1;
             int i0, mc, j0, j1, pc;
             nn__ukr_fn ukr_pp;
-            /* tail: share v = t / S is row blocks [v tail, (v + 1) tail), the last one as
-               tsplit column tiles (ct) */
-            const int ct = J->tail ? t % S - (J->tail - 1) : -1;
-            const int rb = J->tail ? t / S * J->tail + t % S - NN__MAX(ct, 0) : t / J->nct;
+            const int rb = t / J->nct;
             const int cached = J->acache && rb == arb;
             nn__par_range(P, J->nrt, 1, rb, &r0, &r1);
-            if (ct >= 0)
-                nn__par_range(npb, J->tsplit, 1, ct, &c0, &c1);
-            else
-                nn__par_range(npb, J->nct, 1, t % J->nct, &c0, &c1);
+            nn__par_range(npb, J->nct, 1, t % J->nct, &c0, &c1);
             i0 = (int)r0 * MR;
             mc = NN__MIN(m, (int)r1 * MR) - i0;
             j0 = (int)c0 * NR;
@@ -2034,19 +1537,12 @@ NN__GEMM_INLINE void nn__gemm_work(nn__gemm_job *J, int tid, int nt, const int M
             }
             arb = rb;
         }
-        if (jc + NC < n) { /* the next jc block repacks B */
-            if (tid == 0) { /* nobody takes from these before the barrier */
-                const int nc2 = NN__MIN(NC, n - jc - NC);
-                nn__pq_init(&J->qb, nkb * (pl.pack_b ? (nc2 + NR - 1) / NR : 1), nt);
-                nn__pq_init(&J->qt[(jb + 1) & 1], ntiles, nt);
-            }
-            nn__par_barrier(nt);
-        }
+        if (jc + NC < n) nn__par_barrier(nt); /* the next jc block repacks B */
     }
     if (J->act == NN_ACT_SOFTMAX && !whole) { /* whole rows only now */
-        if (tid == 0) nn__pq_init(&J->qt[jb & 1], J->nrt, nt); /* spent two blocks ago */
         nn__par_barrier(nt);
-        while ((t = nn__pq_take(&J->qt[jb & 1], tid, nt)) >= 0) {
+        nn__par_range(J->nrt, nt, 1, tid, &t0, &t1);
+        for (t = (int)t0; t < (int)t1; t++) {
             ptrdiff_t r0, r1;
             nn__par_range(P, J->nrt, 1, t, &r0, &r1);
             r1 = NN__MIN((ptrdiff_t)m, r1 * MR);
@@ -2087,15 +1583,16 @@ typedef struct nn__gemm_split_job {
     const float *bias;
     nn_act act;
     float act_param;
-    nn__par_queue q;   /* tasks t: row block t / nct, column block t % nct */
 } nn__gemm_split_job;
 
 static void nn__gemm_split_worker(void *vjob, int tid, int nt)
 {
     nn__gemm_split_job *J = (nn__gemm_split_job *)vjob;
     ptrdiff_t r0, r1, c0, c1;
+    ptrdiff_t t0, t1;
     int t;
-    while ((t = nn__pq_take(&J->q, tid, nt)) >= 0) {
+    nn__par_range((ptrdiff_t)J->nrt * J->nct, nt, 1, tid, &t0, &t1);
+    for (t = (int)t0; t < (int)t1; t++) {
         float *C;
         nn__par_range(J->m, J->nrt, J->rg, t / J->nct, &r0, &r1);
         nn__par_range(J->n, J->nct, J->cg, t % J->nct, &c0, &c1);
@@ -2118,7 +1615,7 @@ static __attribute__((unused)) void nn__gemm_split(const nn__gemm_cfg *cfg, nn__
 {
     nn__gemm_split_job J;
     const int ru = (m + rg - 1) / rg, cu = (n + cg - 1) / cg;
-    const int nt = nn__threads_for(2.0 * m * n * k, nn__par_min[0], (long)ru * cu);
+    const int nt = nn__threads_for(2.0 * m * n * k, NN__PAR_GEMM_FLOPS, (long)ru * cu);
     if (nt <= 1) {
         fn(transa, transb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
         nn__gemm_epilogue(cfg, C, ldc, m, n, bias, act, act_param, 1);
@@ -2128,9 +1625,8 @@ static __attribute__((unused)) void nn__gemm_split(const nn__gemm_cfg *cfg, nn__
     J.lda = lda; J.ldb = ldb; J.ldc = ldc; J.rg = rg; J.cg = cg;
     J.alpha = alpha; J.beta = beta; J.A = A; J.B = B; J.C = C;
     J.bias = bias; J.act = act; J.act_param = act_param;
-    J.nrt = NN__MIN(ru, NN__GEMM_TASKS * nt);
-    J.nct = J.nrt < NN__GEMM_TASKS * nt ? NN__MIN(cu, (NN__GEMM_TASKS * nt + J.nrt - 1) / J.nrt) : 1;
-    nn__pq_init(&J.q, J.nrt * J.nct, nt);
+    J.nrt = NN__MIN(ru, nt);
+    J.nct = J.nrt < nt ? NN__MIN(cu, (nt + J.nrt - 1) / J.nrt) : 1;
     nn__par_run(nn__gemm_split_worker, &J, nt);
     if (act == NN_ACT_SOFTMAX && J.nct > 1) /* rows were cut: softmax now */
         nn__gemm_epilogue(cfg, C, ldc, m, n, bias, act, act_param, 1);
@@ -2207,61 +1703,26 @@ static size_t nn__gemm_tiling(const nn__gemm_cfg *cfg, nn__gemm_job *J, int nt, 
     const size_t kcm = (size_t)NN__MIN(KC, k);
     size_t rows, na, nb;
     /* tiles: row blocks of at most MC rows; with a team, at least one row block per
-       thread, then columns cut until there are NN__GEMM_TASKS tiles per thread (balance
-       by stealing). Cutting rows first into NN__GEMM_TASKS * nt blocks (the earlier rule)
-       left each packed B panel reused by only m / (2 nt) rows: measured on the 15
-       GEMMs of a 784-256-128-10 step at batch 32/128/256, 2 threads, blocks of runs
-       alternated: 1.63-1.78x over 1 thread with rows first, 1.72-1.82x with this. */
+       thread (a multiple of nt where there are more), then columns cut until every
+       thread has a tile. Rows are cut no further than that: each packed B panel is then
+       reused by as many rows as possible. */
     J->nrt = (P + MC / MR - 1) / (MC / MR);
     J->nct = 1;
     if (nt > 1) {
-        const int want = NN__GEMM_TASKS * nt;
         if (J->nrt < nt) J->nrt = NN__MIN(P, nt);
         else if (J->nrt < P) J->nrt = NN__MIN(P, (J->nrt + nt - 1) / nt * nt);
-        if (J->nrt < want) J->nct = NN__MIN(npb, (want + J->nrt - 1) / J->nrt);
+        if (J->nrt < nt) J->nct = NN__MIN(npb, (nt + J->nrt - 1) / J->nrt);
     }
-    /* A team on a packed B with one row block and one column block, and at least
-       NN__GEMM_TASKS column panels per thread (the layers of a network at batch <= MC):
-       column tiles that pack their own B (nn__gemm_job), and a row-major A read in
-       place (a tile of a few NR panels reuses a packed A too little, and each thread
-       would pack all of it). The shared B phase cost its
-       barrier, and every thread then read all of B, half of it from the other core.
-       AVX-512, 2 threads, the earlier and this code alternated in one process, in
-       rotating order, on the same data (a noisy host; best / first quartile, us):
-       forward 128x256x784 NT 290.9 / 326.5 -> 263.5 / 299.2 (own B with A packed and
-       kept instead: 271.1 / 310.1); 128x128x256 NT 54.5 / 59.6 -> 53.1 / 57.7; the
-       784-256-128-10 training step at batch 128, two copies of each: 866.8 / 986.7 and
-       869.4 / 956.7 -> 820.6 / 898.6 and 799.3 / 899.9. One thread keeps the shared
-       path: packing B per K block measured no faster there. */
-    J->blocal = nt > 1 && J->pl.pack_b && n <= NC && m <= MC && npb >= NN__GEMM_TASKS * nt;
+    /* A team on a packed B with one row block and one column block, and at least one
+       column panel per thread (the layers of a network at batch <= MC): column tiles
+       that pack their own B panels K block by K block (no shared B phase, no barrier,
+       no B read from the other core), and a row-major A read in place (a tile of a few
+       NR panels reuses a packed A too little). */
+    J->blocal = nt > 1 && J->pl.pack_b && n <= NC && m <= MC && npb >= 2 * nt;
     if (J->blocal) {
         if (!J->transa) J->pl.pack_a = 0;
         J->nrt = 1;
-        J->nct = NN__MIN(npb, NN__GEMM_TASKS * nt);
-    }
-    /* Row blocks taken whole, two or more per thread (m >= 2 nt MC): the last nt are cut
-       into NN__GEMM_TAIL_SPLIT column tiles each. The team ends when its slowest thread
-       does, and a thread the host slows (or that started late) finished up to one whole
-       row block after the other: timed per thread at 1024^3, 2 threads, Zen 3, the two
-       ended a median 0.6-3 ms apart in a 12-17 ms call, and 2000^3 5-9 ms. With the tail
-       cut into 4: 0.2-0.6 and 1.6-1.9 ms. Same process, the two tilings alternating, first
-       quartile GFLOP/s: 1024^3 137.8 -> 146.3 and 136.2 -> 140.7, 2000^3 144.3 -> 147.2,
-       NT 1000x256x784 120.6 -> 126.7 (best of each within noise); in a quiet window
-       1024^3 measured the same either way (best of 81: 175.2, 173.0, 174.1 without,
-       173.9, 173.8, 172.6 with). The tail's tiles pack their A rows once per column
-       tile: 3 more A packings per thread. With tasks dealt with affinity (nn__pq_take)
-       the cut row block is the last of each thread's share, not the last nt of the
-       call: cutting the last nt left thread 0 with nrt - nt whole row blocks dealt to it
-       and the other with only cut ones, and the balance came from stealing whole row
-       blocks back. Zen 5 VM, 2 threads, |end of thread 0 - end of thread 1| median of
-       61 calls, three runs each: 1024^3 154-284 -> 29-157 us (call 6.17-6.32 ->
-       5.94-6.15 ms), 2000^3 329-682 -> 119-333 us (46.4-47.0 -> 45.2-45.4 ms). */
-    J->tail = 0;
-    J->tsplit = 1;
-    if (nt > 1 && J->nct == 1 && !J->blocal && J->nrt >= 2 * nt && J->nrt % nt == 0 &&
-        J->act != NN_ACT_SOFTMAX && NN__GEMM_TAIL_SPLIT > 1 && npb >= 2) {
-        J->tail = J->nrt / nt;
-        J->tsplit = NN__MIN(npb, NN__GEMM_TAIL_SPLIT);
+        J->nct = NN__MIN(npb, 2 * nt);
     }
 
     rows = (size_t)((P + J->nrt - 1) / J->nrt) * MR; /* tallest row block */
@@ -2311,7 +1772,7 @@ NN__GEMM_INLINE int nn__gemm_blocked(const nn__gemm_cfg *cfg, int transa, int tr
 
     P = (m + MR - 1) / MR;
     npb = (NN__MIN(NC, n) + NR - 1) / NR;
-    nt = nn__threads_for(2.0 * m * n * k, nn__par_min[0] * cfg->par_scale, (long)P * npb);
+    nt = nn__threads_for(2.0 * m * n * k, NN__PAR_GEMM_FLOPS * cfg->par_scale, (long)P * npb);
     need = nn__gemm_tiling(cfg, &J, nt, &nb);
     if (wsp) {
         /* Room also for the plans a back-off (one thread) and its end (the whole team)
@@ -2319,7 +1780,7 @@ NN__GEMM_INLINE int nn__gemm_blocked(const nn__gemm_cfg *cfg, int transa, int tr
            team only its tiles'): a steady state then allocates nothing whichever
            comes first. */
         const int alt[2] = {1, nn__threads_cap(nn__threads_team(), 2.0 * m * n * k,
-                                                nn__par_min[0] * cfg->par_scale, (long)P * npb)};
+                                                NN__PAR_GEMM_FLOPS * cfg->par_scale, (long)P * npb)};
         size_t most = need, nb2;
         int q;
         for (q = 0; q < 2; q++)
@@ -2342,8 +1803,6 @@ NN__GEMM_INLINE int nn__gemm_blocked(const nn__gemm_cfg *cfg, int transa, int tr
     ws = (float *)(((uintptr_t)ws + 63) & ~(uintptr_t)63);
     J.bpack = ws;               /* nb floats */
     J.apack = ws + nb;          /* J.astride floats per thread */
-    nn__pq_init(&J.qb, ((k + cfg->kc - 1) / cfg->kc) * (J.pl.pack_b ? npb : 1), nt);
-    nn__pq_init(&J.qt[0], J.tail ? nt * (J.tail - 1 + J.tsplit) : J.nrt * J.nct, nt);
     nn__par_run(cfg->worker ? cfg->worker : nn__gemm_worker, &J, nt);
     if (heap) nn__free_aligned(heap);
     return 1;
@@ -3628,7 +3087,6 @@ static void nn__backend_init_avx2_gemm(nn__backend *b)
     for (i = 0; i < (int)NN_ACT_COUNT; i++) nn__avx2_gemm_act[i] = b->act_fwd[i];
     nn__avx2_gemm_softmax = b->softmax_rows;
     b->gemm = nn__gemm__avx2;
-    b->gemm_par_scale = 1.0;
 }
 
 NN__AVX2_END
@@ -4181,7 +3639,6 @@ static void nn__backend_init_avx512_gemm(nn__backend *b)
     for (i = 0; i < (int)NN_ACT_COUNT; i++) nn__avx512_gemm_act[i] = b->act_fwd[i];
     nn__avx512_gemm_softmax = b->softmax_rows;
     b->gemm = nn__gemm__avx512;
-    b->gemm_par_scale = NN__PAR_SCALE_AVX512;
 }
 
 NN__AVX512_END
@@ -4860,21 +4317,12 @@ static void nn__backend_init_neon_gemm(nn__backend *b)
     for (i = 0; i < (int)NN_ACT_COUNT; i++) nn__neon_gemm_act[i] = b->act_fwd[i];
     nn__neon_gemm_softmax = b->softmax_rows;
     b->gemm = nn__gemm__neon;
-    b->gemm_par_scale = 1.0;
 }
 #endif /* NN__HAS_NEON */
 
 /* >>dispatch ---------------------------------------------------------------- */
 static nn__backend nn__backend_scalar_tbl;
-NN__PAR_TABLE(scalar) /* >>threads: the table slots run large calls on the team */
-#if NN__HAS_AVX2
-NN__PAR_TABLE(avx2)
-#endif
-#if NN__HAS_NEON
-NN__PAR_TABLE(neon)
-#endif
 #if NN__HAS_AVX512
-NN__PAR_TABLE(avx512)
 static nn__backend nn__backend_avx512_tbl;
 #endif
 #if NN__HAS_AVX2
@@ -4884,13 +4332,6 @@ static nn__backend nn__backend_avx2_tbl;
 static nn__backend nn__backend_neon_tbl;
 #endif
 static const nn__backend *nn__active;
-
-/* GEMM flops (2 m n k) from which a call on the active backend shares work with a
-   second thread: whether a step team pays (nn__team_exec). */
-static NN__MAYBE_UNUSED double nn__par_gemm_min2(void)
-{
-    return 2.0 * nn__par_min[0] * (nn__active ? nn__active->gemm_par_scale : 1.0);
-}
 
 /* Feature-based, never model-based. __builtin_cpu_supports checks CPUID and that the OS
    saves the ymm state (XGETBV), so AVX2 is only reported where it can run. */
@@ -4922,7 +4363,6 @@ static const nn__backend *nn__backend_table(nn_simd_backend b)
     if (!nn__backend_scalar_tbl.name) {
         nn__backend t;
         nn__backend_init_scalar(&t);
-        nn__par_install_scalar(&t);
         nn__backend_scalar_tbl = t;
     }
     switch (b) {
@@ -4934,7 +4374,6 @@ static const nn__backend *nn__backend_table(nn_simd_backend b)
             nn__backend_init_scalar(&t);
             nn__backend_init_avx2_vec(&t);
             nn__backend_init_avx2_gemm(&t);
-            nn__par_install_avx2(&t);
             t.name = "avx2";
             t.id = NN_SIMD_BACKEND_AVX2;
             nn__backend_avx2_tbl = t;
@@ -4949,7 +4388,6 @@ static const nn__backend *nn__backend_table(nn_simd_backend b)
             nn__backend_init_avx2_vec(&t);
             nn__backend_init_avx2_gemm(&t);
             nn__backend_init_avx512_gemm(&t);
-            nn__par_install_avx512(&t);
             t.name = "avx512";
             t.id = NN_SIMD_BACKEND_AVX512;
             nn__backend_avx512_tbl = t;
@@ -4963,7 +4401,6 @@ static const nn__backend *nn__backend_table(nn_simd_backend b)
             nn__backend_init_scalar(&t);
             nn__backend_init_neon_vec(&t);
             nn__backend_init_neon_gemm(&t);
-            nn__par_install_neon(&t);
             t.name = "neon";
             t.id = NN_SIMD_BACKEND_NEON;
             nn__backend_neon_tbl = t;
@@ -5033,10 +4470,6 @@ NN_SIMD_DEF const char *nn_simd_backend_str(nn_simd_backend b)
 NN_SIMD_DEF void nn_simd_set_threads(int n)
 {
     nn__threads_req = n > 0 ? n : 0;
-#ifdef _OPENMP
-    nn__par_backoff_until = 0.0; /* forget any contention back-off */
-    nn__par_strikes = nn__par_clean = 0;
-#endif
 }
 
 NN_SIMD_DEF int nn_simd_get_threads(void)
@@ -5151,7 +4584,7 @@ NN_SIMD_DEF nn_status nn_simd_act_forward(nn_act act, float param, const float *
     if (!nn__act_valid(act) || act == NN_ACT_SOFTMAX) return NN_ERR_INVALID;
     if (n == 0) return NN_OK;
     if (!x || !y) return NN_ERR_INVALID;
-    be->act_fwd[act](x, y, n, param);
+    nn__par_act_fwd(be, act, x, y, n, param);
     return NN_OK;
 }
 
@@ -5163,7 +4596,7 @@ NN_SIMD_DEF nn_status nn_simd_act_backward(nn_act act, float param, const float 
     if (!nn__act_valid(act) || act == NN_ACT_SOFTMAX) return NN_ERR_INVALID;
     if (n == 0) return NN_OK;
     if (!y || !dy || !dx) return NN_ERR_INVALID;
-    be->act_bwd[act](y, dy, dx, n, param);
+    nn__par_act_bwd(be, act, y, dy, dx, n, param);
     return NN_OK;
 }
 
@@ -5174,7 +4607,7 @@ NN_SIMD_DEF nn_status nn_simd_softmax_rows(const float *x, float *y, int rows, i
     if (rows < 0 || cols < 0) return NN_ERR_INVALID;
     if (rows == 0 || cols == 0) return NN_OK;
     if (!x || !y) return NN_ERR_INVALID;
-    be->softmax_rows(x, y, rows, cols);
+    nn__par_softmax(be, x, y, rows, cols);
     return NN_OK;
 }
 
@@ -5186,7 +4619,7 @@ NN_SIMD_DEF nn_status nn_simd_softmax_backward_rows(const float *y, const float 
     if (rows < 0 || cols < 0) return NN_ERR_INVALID;
     if (rows == 0 || cols == 0) return NN_OK;
     if (!y || !dy || !dx) return NN_ERR_INVALID;
-    be->softmax_bwd_rows(y, dy, dx, rows, cols);
+    nn__par_softmax_bwd(be, y, dy, dx, rows, cols);
     return NN_OK;
 }
 
@@ -5198,7 +4631,7 @@ NN_SIMD_DEF nn_status nn_simd_col_sums(const float *x, int rows, int cols, int l
     if (rows < 0 || cols < 0 || ldx < cols) return NN_ERR_INVALID;
     if (cols == 0) return NN_OK;
     if (!out || (rows > 0 && !x)) return NN_ERR_INVALID;
-    be->col_sums(x, rows, cols, ldx, out);
+    nn__par_col_sums(be, x, rows, cols, ldx, out);
     return NN_OK;
 }
 
@@ -5208,7 +4641,7 @@ NN_SIMD_DEF nn_status nn_simd_axpy(size_t n, float a, const float *x, float *y)
     if (!be) return NN_ERR_BACKEND;
     if (n == 0) return NN_OK;
     if (!x || !y) return NN_ERR_INVALID;
-    be->axpy(n, a, x, y);
+    nn__par_axpy(be, n, a, x, y);
     return NN_OK;
 }
 
@@ -5223,7 +4656,7 @@ NN_SIMD_DEF int nn_simd_all_finite(const float *x, size_t n)
 {
     const nn__backend *be = nn__be();
     if (!x || n == 0) return 1;
-    return be ? be->all_finite(x, n) : nn__all_finite__scalar(x, n);
+    return be ? nn__par_all_finite(be, x, n) : nn__all_finite__scalar(x, n);
 }
 
 NN_SIMD_DEF nn_status nn_simd_optim_update(nn_simd_optim kind, const nn_simd_optim_args *args,
@@ -5237,7 +4670,7 @@ NN_SIMD_DEF nn_status nn_simd_optim_update(nn_simd_optim kind, const nn_simd_opt
     if (!w || !g) return NN_ERR_INVALID;
     if (kind != NN_SIMD_OPTIM_SGD && !s1) return NN_ERR_INVALID;
     if (kind == NN_SIMD_OPTIM_ADAM && !s2) return NN_ERR_INVALID;
-    be->optim[kind](args, w, g, s1, s2, n);
+    nn__par_optim(be, (int)kind, args, w, g, s1, s2, n);
     return NN_OK;
 }
 

@@ -19,6 +19,11 @@
    Every figure: best and median of many repetitions (the machine is shared and noisy).
    Output: Markdown. usage: bench_threads [--quick] [--no-contention] [--only SECTION]
    (SECTION: gemm, train, contention, thresholds). */
+/* the per-thread work thresholds, read through nn_simd.h's tuning macros: the
+   thresholds section lowers them to force 2 threads (defaults: nn_simd.h >>threads) */
+static double bench_par_min[2] = {5e5, 16384.0};
+#define NN__PAR_GEMM_FLOPS bench_par_min[0]
+#define NN__PAR_EW_ELEMS bench_par_min[1]
 #define NN_IMPLEMENTATION
 #include "nn.h"
 
@@ -263,32 +268,11 @@ static void train_free(train_ctx *t)
     free(t->labels);
 }
 
-/* team calls (regions, or step-team jobs) and stalls (>>threads back-off) since the last call: *stall counts all,
-   host_stalls those with no other process wanting a CPU (not counted towards a back-off) */
-static long host_stalls;
-static void stalls(long *regions, long *stall)
-{
-#ifdef _OPENMP
-    static long last[3];
-    *regions = nn__par_stats[0] - last[0];
-    *stall = nn__par_stats[1] - last[1];
-    host_stalls = nn__par_stats[2] - last[2];
-    last[0] = nn__par_stats[0];
-    last[1] = nn__par_stats[1];
-    last[2] = nn__par_stats[2];
-#else
-    *regions = *stall = 0;
-    host_stalls = 0;
-#endif
-}
-
-static void print_train_row(const char *what, stat2 s, int batch, int steps, stat2 ref,
-                            long regions, long stall, long host)
+static void print_train_row(const char *what, stat2 s, int batch, int steps, stat2 ref)
 {
     double sb = batch * steps / s.best, sm = batch * steps / s.median;
-    printf("| %s | %.1fk | %.1fk | %.0f | %.2fx | %.2fx | %ld (%ld) / %ld |\n", what, sb * 1e-3,
-           sm * 1e-3, s.best / steps * 1e6, ref.best / s.best, ref.median / s.median, stall,
-           host, regions);
+    printf("| %s | %.1fk | %.1fk | %.0f | %.2fx | %.2fx |\n", what, sb * 1e-3,
+           sm * 1e-3, s.best / steps * 1e6, ref.best / s.best, ref.median / s.median);
 }
 
 /* the step's phases, one call each: forward alone, forward + backprop, Adam step */
@@ -310,7 +294,6 @@ static void section_phases(train_ctx *t)
 {
     static const char *name[3] = {"forward", "forward + backprop", "Adam step (incl. the finite check)"};
     stat2 s1[3], s2[3];
-    long reg[3], stl[3], hst[3], r0, s0;
     phase_ctx p;
     int w, reps = quick ? 41 : 201;
     p.t = t;
@@ -318,21 +301,18 @@ static void section_phases(train_ctx *t)
     for (w = 0; w < 3; w++) { /* thread counts alternate per phase: the same host noise for both */
         p.which = w;
         nn_simd_set_threads(2);
-        stalls(&r0, &s0);
         s2[w] = measure(run_phase, &p, reps, 1);
-        stalls(&reg[w], &stl[w]); /* a back-off period runs the 2-thread calls on 1 */
-        hst[w] = host_stalls;
         nn_simd_set_threads(1);
         s1[w] = measure(run_phase, &p, reps, 1);
     }
     nn_simd_set_threads(0);
     printf("Where the step's time goes (one call, best / median of %d):\n\n", reps);
-    printf("| phase | 1 thread us | 2 threads us | speedup best | median | 2 threads: stalls (host's) / team calls |\n"
-           "|---|---|---|---|---|---|\n");
+    printf("| phase | 1 thread us | 2 threads us | speedup best | median |\n"
+           "|---|---|---|---|---|\n");
     for (w = 0; w < 3; w++)
-        printf("| %s | %.0f / %.0f | %.0f / %.0f | %.2fx | %.2fx | %ld (%ld) / %ld |\n", name[w],
+        printf("| %s | %.0f / %.0f | %.0f / %.0f | %.2fx | %.2fx |\n", name[w],
                s1[w].best * 1e6, s1[w].median * 1e6, s2[w].best * 1e6, s2[w].median * 1e6,
-               s1[w].best / s2[w].best, s1[w].median / s2[w].median, stl[w], hst[w], reg[w]);
+               s1[w].best / s2[w].best, s1[w].median / s2[w].median);
     printf("\n");
 }
 
@@ -356,15 +336,6 @@ static void measure_rot(train_ctx *t, int reps, const run_cfg *cfg, int ncfg, st
 {
     double (*tb)[256] = rot_tb;
     int i, q, c, steps = t->steps;
-#ifdef _OPENMP
-    double until[4];
-    int strikes[4], clean[4];
-    for (c = 0; c < ncfg; c++) {
-        until[c] = nn__par_backoff_until;
-        strikes[c] = nn__par_strikes;
-        clean[c] = nn__par_clean;
-    }
-#endif
     if (reps > 256) reps = 256;
     for (i = 0; i < reps; i++) {
         rot_rt[i] = roundtrip_ns(500);
@@ -372,11 +343,6 @@ static void measure_rot(train_ctx *t, int reps, const run_cfg *cfg, int ncfg, st
             double t0;
             c = (i + q) % ncfg;
             nn_simd_set_threads(cfg[c].threads);
-#ifdef _OPENMP
-            nn__par_backoff_until = until[c];
-            nn__par_strikes = strikes[c];
-            nn__par_clean = clean[c];
-#endif
             pin_to(cfg[c].cpu);
             t->steps = 1;
             run_steps(t); /* untimed: the first step after a switch */
@@ -384,11 +350,6 @@ static void measure_rot(train_ctx *t, int reps, const run_cfg *cfg, int ncfg, st
             t0 = now_s();
             run_steps(t);
             tb[c][i] = now_s() - t0;
-#ifdef _OPENMP
-            until[c] = nn__par_backoff_until;
-            strikes[c] = nn__par_strikes;
-            clean[c] = nn__par_clean;
-#endif
         }
     }
     pin_to(-1);
@@ -427,7 +388,6 @@ static void section_train(void)
     train_ctx t;
     static const run_cfg cfg[2] = {{2, -1}, {1, -1}};
     stat2 st[2];
-    long r0, s0, r2, st2, h2;
     double pm[2];
     int reps = quick ? 9 : 61;
     if (!train_setup(&t, 128)) { printf("setup failed\n"); return; }
@@ -435,16 +395,13 @@ static void section_train(void)
     printf("## Training step 784-256-128-10, batch 128, Adam, softmax CE (random data)\n\n");
     printf("%d blocks of %d steps per thread count, 1 and 2 threads alternating block by block.\n\n",
            reps, t.steps);
-    printf("| threads | samples/s best | median | us/step best | speedup best | median | stalls (host's) / team calls |\n");
-    printf("|---|---|---|---|---|---|---|\n");
+    printf("| threads | samples/s best | median | us/step best | speedup best | median |\n");
+    printf("|---|---|---|---|---|---|\n");
     run_steps(&t); /* warm */
-    stalls(&r0, &s0);
     measure_rot(&t, reps, cfg, 2, st, pm);
-    stalls(&r2, &st2); /* every team region is a 2-thread block's */
-    h2 = host_stalls;
     nn_simd_set_threads(0);
-    print_train_row("1", st[1], 128, t.steps, st[1], 0, 0, 0);
-    print_train_row("2", st[0], 128, t.steps, st[1], r2, st2, h2);
+    print_train_row("1", st[1], 128, t.steps, st[1]);
+    print_train_row("2", st[0], 128, t.steps, st[1]);
     printf("\nSpeedup, median over the %d pairs of neighbouring blocks: %.2fx\n\n", reps, pm[0]);
     print_placement(reps);
     section_phases(&t);
@@ -461,7 +418,6 @@ static void section_contention(void)
     train_ctx t;
     stat2 st[3];
     double pm[3];
-    long r2, st2, h2;
     pid_t child;
     int c, reps = quick ? 9 : 45;
     const char *wp = getenv("OMP_WAIT_POLICY"), *sc = getenv("GOMP_SPINCOUNT");
@@ -481,28 +437,23 @@ static void section_contention(void)
     printf("%d blocks of %d steps per configuration, the three in rotating order; \"pairs\": the\n"
            "median over rotations of (1 thread unpinned / this configuration), > 1: faster.\n\n",
            reps, t.steps);
-    printf("| threads | samples/s best | median | us/step best | vs 1 thread best | median | pairs | stalls (host's) / team calls |\n");
-    printf("|---|---|---|---|---|---|---|---|\n");
+    printf("| threads | samples/s best | median | us/step best | vs 1 thread best | median | pairs |\n");
+    printf("|---|---|---|---|---|---|---|\n");
     nn_simd_set_threads(2);
     { /* steady state: the back-off has seen the busy process (1.5 s of training) */
         double t0 = now_s();
         while (now_s() - t0 < 1.5) run_steps(&t);
     }
-    stalls(&r2, &st2);
     measure_rot(&t, reps, cfg, 3, st, pm);
-    stalls(&r2, &st2); /* every team region is a 2-thread block's */
-    h2 = host_stalls;
     nn_simd_set_threads(0);
     kill(child, SIGKILL);
     waitpid(child, NULL, 0);
     for (c = 1; c <= 3; c++) {
         const int k = c % 3; /* the 1-thread rows first */
         const double sb = 128.0 * t.steps / st[k].best, sm = 128.0 * t.steps / st[k].median;
-        printf("| %s | %.1fk | %.1fk | %.0f | %.2fx | %.2fx | %.2fx | ", name[k], sb * 1e-3,
+        printf("| %s | %.1fk | %.1fk | %.0f | %.2fx | %.2fx | %.2fx |\n", name[k], sb * 1e-3,
                sm * 1e-3, st[k].best / t.steps * 1e6, st[1].best / st[k].best,
                st[1].median / st[k].median, pm[k]);
-        if (k == 0) printf("%ld (%ld) / %ld |\n", st2, h2, r2);
-        else printf("- |\n");
     }
     printf("\n");
     fflush(stdout);
@@ -535,21 +486,17 @@ static void section_thresholds(void)
                                  {160, 160, 160}, {256, 256, 256}};
     static const size_t esz[] = {4096, 8192, 16384, 32768, 65536, 131072, 262144};
     static const char *ename[] = {"relu fwd", "sigmoid fwd", "relu bwd", "adam"};
-    const double saved[2] = {nn__par_min[0], nn__par_min[1]};
-    long r0, s0;
+    const double saved[2] = {bench_par_min[0], bench_par_min[1]};
     int reps = quick ? 7 : 41, i, kd;
     float *A = (float *)malloc(sizeof(float) * 262144), *B = (float *)malloc(sizeof(float) * 262144);
     float *C = (float *)malloc(sizeof(float) * 262144), *S = (float *)calloc(262144, sizeof(float));
     if (!A || !B || !C || !S) { printf("out of memory\n"); return; }
     fill(A, 262144, 4);
     fill(B, 262144, 5);
-    nn__par_min[0] = nn__par_min[1] = 1.0; /* force the team */
+    bench_par_min[0] = bench_par_min[1] = 1.0; /* force 2 threads */
     printf("## Thresholds: one call, 1 thread vs 2 threads forced (us, best / median)\n\n");
-    printf("\"stalls\": 2-thread team calls (a region each, or a job of a step team) whose second\n"
-           "thread was late by more than the stall limit (host's: no other process wanted a\n"
-           "CPU), of all team calls of the row.\n\n");
-    printf("| GEMM NN m x n x k | kFLOP | 1 thread | 2 threads | 2T speedup (best) | (median) | stalls (host's) / team calls |\n");
-    printf("|---|---|---|---|---|---|---|\n");
+    printf("| GEMM NN m x n x k | kFLOP | 1 thread | 2 threads | 2T speedup (best) | (median) |\n");
+    printf("|---|---|---|---|---|---|\n");
     for (i = 0; i < (int)(sizeof gsz / sizeof gsz[0]); i++) {
         gemm_ctx g;
         stat2 s1, s2;
@@ -558,18 +505,16 @@ static void section_thresholds(void)
         g.m = gsz[i][0]; g.n = gsz[i][1]; g.k = gsz[i][2]; g.A = A; g.B = B; g.C = C;
         inner = (int)(2e7 / fl) + 1;
         nn_simd_set_threads(2);
-        stalls(&r0, &s0);
         s2 = measure(run_nn_gemm, &g, reps, inner);
-        stalls(&r0, &s0);
         nn_simd_set_threads(1);
         s1 = measure(run_nn_gemm, &g, reps, inner);
-        printf("| %d x %d x %d | %.0f | %.2f / %.2f | %.2f / %.2f | %.2fx | %.2fx | %ld (%ld) / %ld |\n",
+        printf("| %d x %d x %d | %.0f | %.2f / %.2f | %.2f / %.2f | %.2fx | %.2fx |\n",
                g.m, g.n, g.k, fl * 1e-3, s1.best * 1e6, s1.median * 1e6, s2.best * 1e6,
-               s2.median * 1e6, s1.best / s2.best, s1.median / s2.median, s0, host_stalls, r0);
+               s2.median * 1e6, s1.best / s2.best, s1.median / s2.median);
         fflush(stdout);
     }
-    printf("\n| kernel | elements | 1 thread | 2 threads | 2T speedup (best) | (median) | stalls (host's) / team calls |\n");
-    printf("|---|---|---|---|---|---|---|\n");
+    printf("\n| kernel | elements | 1 thread | 2 threads | 2T speedup (best) | (median) |\n");
+    printf("|---|---|---|---|---|---|\n");
     for (kd = 0; kd < 4; kd++)
         for (i = 0; i < (int)(sizeof esz / sizeof esz[0]); i++) {
             ew_ctx e;
@@ -579,20 +524,17 @@ static void section_thresholds(void)
             if (kd == 3) { memset(S, 0, sizeof(float) * esz[i]); }
             if (kd == 3) { size_t q; for (q = 0; q < esz[i]; q++) B[q] = 0.5f; }
             nn_simd_set_threads(2);
-            stalls(&r0, &s0);
             s2 = measure(run_ew, &e, reps, inner);
-            stalls(&r0, &s0);
             nn_simd_set_threads(1);
             s1 = measure(run_ew, &e, reps, inner);
-            printf("| %s | %lu | %.2f / %.2f | %.2f / %.2f | %.2fx | %.2fx | %ld (%ld) / %ld |\n",
+            printf("| %s | %lu | %.2f / %.2f | %.2f / %.2f | %.2fx | %.2fx |\n",
                    ename[kd], (unsigned long)esz[i], s1.best * 1e6, s1.median * 1e6,
-                   s2.best * 1e6, s2.median * 1e6, s1.best / s2.best, s1.median / s2.median, s0,
-                   host_stalls, r0);
+                   s2.best * 1e6, s2.median * 1e6, s1.best / s2.best, s1.median / s2.median);
             fflush(stdout);
         }
     printf("\n");
-    nn__par_min[0] = saved[0];
-    nn__par_min[1] = saved[1];
+    bench_par_min[0] = saved[0];
+    bench_par_min[1] = saved[1];
     nn_simd_set_threads(0);
     free(A); free(B); free(C); free(S);
 }

@@ -190,7 +190,7 @@ static void steps(nn_net *net, nn_optim *opt, const float *x, const int *lab, in
 static void set_backoff(int on)
 {
 #ifdef _OPENMP
-    nn__par_backoff_until = on ? omp_get_wtime() + 3600.0 : 0.0;
+    nn__guard.until = on ? omp_get_wtime() + 3600.0 : 0.0;
 #else
     (void)on;
 #endif
@@ -278,7 +278,7 @@ static void check_steady_state(void)
                 NN_CHECK(ca.calls > before, "the workspace was never requested");
                 NN_CHECK(b->gws.grows >= 1, "the aligned net's workspace was never used");
             }
-            NN_CHECK(a->gws.grows == 0 && a->gws.p == NULL && a->gws2.p == NULL,
+            NN_CHECK(a->gws.grows == 0 && a->gws.p == NULL,
                      "%s: a workspace was kept", t ? "misaligned allocator" : "failing allocator");
             NN_CHECK(memcmp(a->params, b->params, a->n_params * sizeof(float)) == 0,
                      "%s: without the workspace the weights differ",
