@@ -18,9 +18,9 @@ for f in nn.h nn_simd.h; do git show "$rev:$f" > $B/old/$f; done
 CC=${CC:-cc}
 $CC -std=c99 -O3 -fopenmp -I$B/old -Ibench bench/bench_ab.c -o $B/bench_ab_old -lm
 $CC -std=c99 -O3 -fopenmp -I. -Ibench bench/bench_ab.c -o $B/bench_ab_new -lm
-stat() { sort -g | awk -v hi="$1" '{v[NR]=$1} END {b = hi ? v[NR] : v[1]; printf "%s %s", b, v[int((NR+1)/2)]}'; }
+stat() { sort -g | awk -v hi="$1" '{v[NR]=$1} END {b = hi ? v[NR] : v[1]; printf "%s %s\n", b, v[int((NR+1)/2)]}'; }
 echo "A/B: old = $rev, new = working tree ($(git rev-parse --short HEAD)$(git diff --quiet HEAD -- nn.h nn_simd.h || echo '+changes')), $runs runs each, alternated"
-echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), backend: $(NN_BACKEND= $B/bench_ab_new latency 1 >/dev/null; echo auto)"
+echo "cpu: $(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2- | sed "s/^ //"), $(nproc) CPUs"
 echo
 echo "| measurement | threads | unit | old best | old median | new best | new median | new/old best | new/old median |"
 echo "|---|---|---|---|---|---|---|---|---|"
