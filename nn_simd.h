@@ -1314,18 +1314,15 @@ NN__GEMM_INLINE void nn__gemm_epilogue(const nn__gemm_cfg *cfg, float *C, int ld
 {
     int i;
     const int ew = act != NN_ACT_DEFAULT && act != NN_ACT_IDENTITY && act != NN_ACT_SOFTMAX;
-    /* Rows are handed to the activation or softmax kernel in groups: one call per row
-       made narrow layers pay a call per 10 floats (GEMM 128 x 10 x 128 + bias + softmax,
-       1 thread: 12.6 -> 6.8 us with one call per group). When C's rows are contiguous a
-       group is as many rows as fit ~16 KB; otherwise one row. The kernels' results do
-       not depend on the grouping. */
+    /* Rows are handed to the activation or softmax kernel in groups, so narrow layers
+       do not pay a call per row. When C's rows are contiguous a group is as many rows
+       as fit ~16 KB; otherwise one row. The kernels' results do not depend on the
+       grouping. */
     const int g = ldc == n ? NN__MAX(1, 4096 / NN__MAX(n, 1)) : 1;
-    /* Bias and ReLU (or bias alone) in one pass over the block, vectorized by the
-       backend; before any other activation or softmax, bias group by group. A team's
-       column tiles (rows shorter than ldc) had run them as a scalar loop in the generic
-       driver, whose ReLU branched on the sign: 2 threads, Zen 3, bias + ReLU against
-       none, alternating in one process, cost 128 x 256 x 784 NT 37.7 us (1 thread 12.3)
-       and 128 x 128 x 256 NT 12.8 us (6.7), a tenth of those layers' time. */
+    /* Bias and ReLU (or bias alone) in one vectorized pass over the block, also for a
+       team's column tiles (rows shorter than ldc), where a scalar loop branching on the
+       sign cost a noticeable share of the layer; before any other activation or
+       softmax, bias group by group. */
     if (act == NN_ACT_RELU || (!ew && !(act == NN_ACT_SOFTMAX && whole_rows))) {
         if (bias || act == NN_ACT_RELU) cfg->bias_relu(C, ldc, m, n, bias, act == NN_ACT_RELU);
         return;
@@ -1339,7 +1336,7 @@ NN__GEMM_INLINE void nn__gemm_epilogue(const nn__gemm_cfg *cfg, float *C, int ld
     }
 }
 
-/* What to pack, decided once per call from the shape (measured on Zen3 with
+/* What to pack, decided once per call from the shape (rules chosen with
    bench/bench_gemm.c): 0 = read in place, 1 = pack.
    - A in place when n <= 4*NR (few column panels reuse a packed copy): e.g. the N=10
      output layer. Transposed A is packed when n or m is not small.
@@ -1349,19 +1346,10 @@ NN__GEMM_INLINE void nn__gemm_epilogue(const nn__gemm_cfg *cfg, float *C, int ld
      - they sit more than 4 KB apart and m is over 16 MR panels (every k step of a
        panel reads a new page), or
      - m is over 2 MC (the strided panel is fetched again for every row block).
-     In place suits the layers of a network: on Zen 4 (AVX-512, best of 40, 1 thread)
-     against packing whenever m > 6 MR panels, NN 128x784x256 108.5 -> 113.0 GFLOP/s,
-     TN 256x784x1024 102.1 -> 106.3, NN 256x256x4096 103.9 -> 108.0; 1024^3 and 2048^3
-     lost 6%. With 2 threads the copy also pulled B from the other core's cache: the
-     784-256-128-10 step at batch 128 went 745-749 -> 734-736 us; at batch 32, NN
-     32x784x256 went from 84 to 92 GFLOP/s (Zen 3). The last two cases came from Zen 3
-     (AVX2, 1 thread, best of 15-31 with the two rules alternating call by call in one
-     process, in place -> packed): NN 1032^3 62 -> 79, 2056^3
-     63 -> 84, 128x1032x256 67 -> 84, 1000^3 64 -> 84, 2048x784x256 73 -> 90,
-     1024x256x1024 62 -> 77 (on Zen 4, 2048x784x256 and 4096x256x256 had measured
-     0.5% faster in place), while with m <= 2 MC (288 rows on AVX2) and rows <= 4 KB
-     apart (a batch up to 256, a layer up to 1024 wide) in place stayed as fast or
-     faster (128x784x256 83 vs 79). */
+     In place suits the layers of a network (a batch up to 256, a layer up to 1024
+     wide: m <= 2 MC and rows <= 4 KB apart), where packing B costs a copy and, with
+     threads, pulls B from another core's cache; large or badly strided B is packed,
+     where in place loses to cache-set conflicts and page walks. */
 typedef struct nn__gemm_plan { int pack_a, pack_b; } nn__gemm_plan;
 
 NN__GEMM_INLINE nn__gemm_plan nn__gemm_plan_for(const nn__gemm_cfg *cfg, int transa,
@@ -1555,8 +1543,8 @@ NN__GEMM_INLINE void nn__gemm_work(nn__gemm_job *J, int tid, int nt, const int M
 
 /* The team's body (>>threads: generic code, called from the parallel region). The
    backends' micro-tile shapes as constants let the compiler unroll and vectorize the
-   packing copies (the A and B panels of a training GEMM are 10-15% of its time when
-   copied one float at a time). */
+   packing copies (copied one float at a time, the A and B panels take a sizeable
+   share of a training GEMM). */
 static void nn__gemm_worker(void *vjob, int tid, int nt)
 {
     nn__gemm_job *J = (nn__gemm_job *)vjob;
@@ -1816,9 +1804,8 @@ NN__GEMM_INLINE int nn__gemm_blocked(const nn__gemm_cfg *cfg, int transa, int tr
    widths run the same operations in the same order, so the AVX2 and AVX-512 backends
    write the same bits (tests/test_kernels.c checks). A tail (n % W elements) goes
    through the same code in a zero-padded stack vector, as in >>avx2_vec. The AVX-512
-   width is not for show: Adam is bound by its square root and divide, and zmm ones
-   retire twice the lanes of ymm ones on Zen 5 (one core, 16K floats hot in L2: 0.27 ->
-   0.14 ns per element; 262K floats: 0.30 -> 0.19). */
+   width pays: Adam is bound by its square root and divide, and where zmm ones retire
+   twice the lanes of ymm ones the rule runs up to twice as fast. */
 #define NN__X86_OPTIM(PFX, VT, W, ISA, SQRT)                                               \
     typedef struct nn__optk__##ISA { VT lr, lrwd, mu, b1, omb1, b2, omb2, eps, bc1, bc2; } \
         nn__optk__##ISA;                                                                   \
@@ -1911,15 +1898,11 @@ NN__GEMM_INLINE int nn__gemm_blocked(const nn__gemm_cfg *cfg, int transa, int tr
    PRFM PSTL1KEEP), one 64-byte line per 16 floats. In a 2-thread training step another
    core has just read many of the weight lines a thread rewrites here (the backward
    data GEMM reads all of a layer's W), and every such line must be taken back from
-   that core before the store completes (~450 ns on a Zen 5 VM); the prefetch starts
-   those transfers early, so more of them overlap. 784-256-128-10, batch 128, Adam,
-   steps alternated in one process (median us, with / without): 2 threads at -O2
-   531.4 / 544.0 and 532.0 / 556.5, at -O3 519.0 / 528.5, 512.8 / 515.8 and 508.0 /
-   510.7; the Adam job inside the 2-thread step 47-50 against 58-67 us at -O2 (at -O3
-   within noise); 1 thread the same within noise. Distances of 128-512 floats measured
-   alike; 1024 and 2048 less. (The x86 regions enable prfchw for it; every AVX2 CPU
-   runs the instruction: Intel ones before Broadwell, which do not report the flag,
-   execute it as a no-op.) */
+   that core before the store completes; the prefetch starts those transfers early, so
+   more of them overlap. It helps 2-thread steps and costs 1 thread nothing; a few
+   hundred floats ahead is the useful range. (The x86 regions enable prfchw for it;
+   every AVX2 CPU runs the instruction: Intel ones before Broadwell, which do not report
+   the flag, execute it as a no-op.) */
 #ifndef NN__OPT_PF_FLOATS
 #  define NN__OPT_PF_FLOATS 384
 #endif
@@ -2484,13 +2467,13 @@ static void nn__backend_init_avx2_vec(nn__backend *b)
    unrolled by 4 (or by 2 at -O3), gcc 12 runs out of ymm registers and spills an
    accumulator inside the loop (a store/reload in an FMA chain); with one step per
    iteration gcc and clang keep all 12 accumulators in registers and the loop overhead
-   (pointer adds, compare, branch) fits Zen's 6-wide dispatch beside the 12 FMAs.
-   Measured (Zen4, 1 thread): 1024^3 98 -> 106 GFLOP/s, b128 784->256 NT 98 -> 105.
+   (pointer adds, compare, branch) fits a 6-wide dispatch beside the 12 FMAs, which
+   made the un-unrolled loop the faster one.
    Register map (16 ymm):
        ymm0, ymm1      b(p, 0..7), b(p, 8..15)
        ymm2, ymm3      broadcast a(i, p)
        ymm4  .. ymm15  acc0x0 acc0x8 acc1x0 acc1x8 ... acc5x0 acc5x8  (rows 0..5)
-   12 independent FMA chains cover Zen3's 2 FMA pipes x 4-cycle latency (8 needed).
+   12 independent FMA chains cover 2 FMA pipes x 4-cycle latency (8 needed).
    A may be packed (rsa = 1, csa = 6), or read in place: rows of a row-major op(A)
    (rsa = lda, csa = 1) or MR contiguous floats per k step (rsa = 1, csa = lda). In
    place, the driver only passes full 6-row panels (a partial one is packed), so
@@ -2501,13 +2484,10 @@ static void nn__backend_init_avx2_vec(nn__backend *b)
    is over NN__GEMM_PF_FLOATS, so C comes from L3 or memory in every K block): the m C
    rows are prefetched before the k loop and B NN__UKR_PF_DIST rows ahead inside it
    (never past the panel), the same FMAs in the same order, so C is bit-identical to the
-   plain instance's. The large squares had lost 5-10% to OpenBLAS on C misses and the
-   start of each B panel. Measured (Zen 3, 1 thread, best of 41 calls, the two kernels
-   alternating in one process): 2000^3 86.0 -> 89.4 GFLOP/s, 1024^3 82.3 -> 88.3,
-   2048^3 83.1 -> 85.7, 1000^3 82.3 -> 88.1 (OpenBLAS 91.1, 89.8, 92.5, 88.5). Tiles
-   whose C block stays in L2 keep the plain kernel (at 144 rows: up to 455 columns, so
-   the layers of the benched networks): prefetching every tile measured up to 8% slower
-   on the 128x256x784 NT forward GEMM. */
+   plain instance's. It is for large squares, which otherwise stall on C misses and the
+   start of each B panel. Tiles whose C block stays in L2 keep the plain kernel (at 144
+   rows: up to 455 columns, so the layers of a typical network), since prefetching
+   every tile slows those down. */
 #define NN__UKR_PF_DIST 32
 NN__GEMM_INLINE void nn__sgemm_ukr_body__avx2(const int PF, const int MR, int k, const float *a,
                                               ptrdiff_t rsa, ptrdiff_t csa, const float *b,
@@ -2670,7 +2650,7 @@ NN__UKR_AVX2_MR(5)
    panel of B is copied (zero-padded), or with transb every panel is packed by
    8x8 transposes, once, as the driver does for a single MC block. Also used for
    m <= 36 (batch 32) NN and NT, where the driver's 6-row panels waste 11% on 32 rows
-   (6,6,5,5,5,5 here): b32 bwd-data 256->128 98 -> 109 GFLOP/s. k is cut into near-equal
+   (6,6,5,5,5,5 here). k is cut into near-equal
    chunks of <= NN__DIRECT_KC rows. Loop order: column panel outside, so its kc x 16
    floats of B stay in L1 across row panels. */
 #ifndef NN__DIRECT_KC
@@ -2695,8 +2675,8 @@ static void nn__sgemm_direct__avx2(int transa, int transb, int m, int n, int k, 
 }
 
 /* Packing by 8x8 transposes in registers: 8 floats of each source row in, 8 columns
-   out. The scalar form of these loops runs ~1 element/cycle with strided stores; the
-   A and B packs of a 1024^3 GEMM move 2M elements, ~10% of its time. */
+   out. The scalar form of these loops moves one element at a time with strided
+   stores, a visible share of a large GEMM's time. */
 #define NN__TRANSPOSE8_AVX2(r0, r1, r2, r3, r4, r5, r6, r7)                               \
     do {                                                                                \
         __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);        \
@@ -2740,7 +2720,8 @@ static void nn__sgemm_pack_a6__avx2(int kc, const float *src, int ld, float *dst
 
 /* Transposed A (transa: A's storage row p holds op(A)(., p)): 6 contiguous floats per
    k step -> kc columns of 6, as one 16-byte and one 8-byte load and store per column
-   (the generic loop moved one float at a time: ~11% of a b128 TN weight gradient). */
+   (the generic loop moved one float at a time, a visible share of a TN weight
+   gradient). */
 static void nn__sgemm_pack_at6__avx2(int kc, const float *src, int ld, float *dst)
 {
     int p;
@@ -2752,10 +2733,9 @@ static void nn__sgemm_pack_at6__avx2(int kc, const float *src, int ld, float *ds
     }
 }
 
-/* kc rows of 16 contiguous floats of B (rows ld apart) -> kc rows of 16. The generic
-   loop, compiled for the baseline ISA with a variable width, moved them in 16-byte
-   pieces: a 1024 x 1024 B (4 K blocks of 64 panels), packed alone, best / median of 101,
-   0.27-0.53 / 0.31-0.60 ms -> 0.17-0.19 / 0.19-0.20 ms on Zen 3. */
+/* kc rows of 16 contiguous floats of B (rows ld apart) -> kc rows of 16, in 32-byte
+   moves: the generic loop, compiled for the baseline ISA with a variable width, moved
+   them in 16-byte pieces and was markedly slower. */
 static void nn__sgemm_pack_b16__avx2(int kc, const float *src, int ld, float *dst)
 {
     int p;
@@ -2835,8 +2815,7 @@ NN__GEMM_INLINE __m128 nn__gemm_hsum4__avx2(__m256 v0, __m256 v1, __m256 v2, __m
 /* Rows per dot tile (overridable only for tuning runs). 4 rows x 3 columns = 12
    accumulators + 3 B vectors + 1 A vector: all 16 ymm, so the k-tail mask is loaded
    only in the tail step; with it held through the loop gcc read B from memory in every
-   FMA (16 loads per 12 FMAs, 70 GF/s at 128x10x128); now 7 loads, 85 GF/s. 3 rows:
-   82 GF/s. */
+   FMA (16 loads per 12 FMAs instead of 7). 4 rows beat 3. */
 #ifndef NN__DOT_R
 #  define NN__DOT_R 4
 #endif
@@ -2889,7 +2868,7 @@ NN__GEMM_INLINE void nn__sgemm_dot_tile__avx2(const int R, const int NC, int mi,
         s[1] = nn__gemm_hsum4__avx2(acc1x0, acc1x1, acc1x2, acc1x2);
         s[2] = nn__gemm_hsum4__avx2(acc2x0, acc2x1, acc2x2, acc2x2);
         s[3] = nn__gemm_hsum4__avx2(acc3x0, acc3x1, acc3x2, acc3x2);
-        for (r = 0; r < mi; r++) { /* (vmaskmovps stores are slow on Zen) */
+        for (r = 0; r < mi; r++) { /* (vmaskmovps stores are slow on AMD cores) */
             float *cr = C + (size_t)r * ldc, t[4];
             int c;
             _mm_storeu_ps(t, _mm_mul_ps(va, s[r]));
@@ -2908,8 +2887,7 @@ NN__GEMM_INLINE void nn__sgemm_dot_tile__avx2(const int R, const int NC, int mi,
    (1 row: 9 loads per 8 FMAs; 2 rows: 8 per 12). Each output's sum comes from the
    same per-lane FMA chain and the same hadd tree (nn__gemm_hsum4__avx2) as in
    nn__sgemm_dot_tile__avx2, so C is bit-identical whichever tile computes it (and so
-   for any thread split). Measured, 784-256-128-10 forward, 1 thread: batch 1 19.9 ->
-   9.2 us, batch 2 20.1 -> 12.0 us (Zen 4). */
+   for any thread split). */
 NN__GEMM_INLINE void nn__sgemm_dot_rows__avx2(const int R, const int NC, int k, float alpha,
                                               const float *A, int lda, const float *B, int ldb,
                                               float beta, float *C, int ldc)
@@ -3018,8 +2996,8 @@ static void nn__sgemm_dot_nt__avx2(int m, int n, int k, float alpha, const float
 static nn__act_fwd_fn nn__avx2_gemm_act[NN_ACT_COUNT];
 static nn__softmax_fn nn__avx2_gemm_softmax;
 
-/* Block sizes for Zen3 (32 KiB L1d, 512 KiB L2), chosen by measurement with
-   bench/bench_gemm.c: KC x NR x 4 B = 16 KiB B panel in L1; MC x KC x 4 B = 144 KiB
+/* Block sizes for a 32 KiB L1d and 512 KiB L2, chosen with bench/bench_gemm.c:
+   KC x NR x 4 B = 16 KiB B panel in L1; MC x KC x 4 B = 144 KiB
    A block in L2; NC = 4080 (B block in L3). */
 #ifndef NN__AVX2_MC /* overridable only for tuning runs */
 #  define NN__AVX2_MC 144
@@ -3119,8 +3097,8 @@ NN__AVX512_BEGIN
        zmm b0, b1          b(p, 0..15), b(p, 16..31)
        2*MR accumulators   acc<i>a, acc<i>b = row i, columns 0..15 and 16..31
    MR = 8 (16 chains) or 12 (24 chains) covers 2 FMA pipes x 4-cycle latency (8 needed);
-   at MR = 12, 14 loads per 24 FMAs. Alone on L1-resident panels (k = 256) it runs at
-   178 (MR = 8) and 190 (MR = 12) GFLOP/s of the measured 215. k is not unrolled (as the AVX2 kernel). A may be
+   at MR = 12, 14 loads per 24 FMAs, so MR = 12 gets closer to peak than MR = 8. k is
+   not unrolled (as the AVX2 kernel). A may be
    packed (rsa = 1, csa = MR), rows of a row-major op(A) in place (rsa = lda, csa = 1)
    or MR contiguous floats per k step in place (rsa = 1, csa = lda); in place, only full
    panels are passed (the driver packs a partial one). B rows are 32 floats (a packed
@@ -3536,21 +3514,19 @@ static void nn__sgemm_direct_part__avx512(int transa, int transb, int m, int n, 
 static nn__act_fwd_fn nn__avx512_gemm_act[NN_ACT_COUNT];
 static nn__softmax_fn nn__avx512_gemm_softmax;
 
-/* Two geometries, chosen per call by size, measured with bench/bench_gemm.c (1 thread,
-   Xeon with two 512-bit FMA pipes, 48 KiB L1d, 2 MiB L2; GFLOP/s, OpenBLAS in brackets):
+/* Two geometries, chosen per call by size with bench/bench_gemm.c (for a core with two
+   512-bit FMA pipes, 48 KiB L1d, 2 MiB L2):
    - "small" (the layers of a network): 8 x 32 tiles, B panel outer (KC x 32 floats in
      L1 across the block's A panels), MC = 192, KC = 256, NC = 4064. 8 rows divide every
-     batch size in use (32, 128, 256: no padded rows); against 12 x 32 tiles it was 1-6%
-     faster on five of the six packed-path b128 training GEMMs (NT 128x128x256: 160 vs
-     154 [120]) and 2% slower on the sixth (TN 128x256x128: 148 vs 151 [133]). MC = 192
-     (the sweep saw no difference between 96 and 240 on one thread) puts m = 128 in one
-     row block, which two threads then cut into two equal halves.
-   - The packed path takes a team only from 4x nn__par_min[0] per thread (2 MFLOP):
-     measured at 2 threads forced, 96^3 ran 0.6x and 128^3 1.0-1.1x of one thread (the
-     shared B packing and its barrier cost as much as on AVX2, the tiles half as long).
+     batch size in use (32, 128, 256: no padded rows), which suits the training GEMMs
+     better than 12 x 32 tiles. MC = 192 puts m = 128 in one row block, which two
+     threads then cut into two equal halves.
+   - The packed path takes a team only from 4x nn__par_min[0] per thread (2 MFLOP): the
+     shared B packing and its barrier cost as much as on AVX2 while the tiles are half
+     as long, so smaller calls do not gain from a second thread.
    - "large" (2 m n k >= NN__AVX512_LARGE_FLOPS): 12 x 32 tiles, A panel outer (12 x KC
      in L1 while the KC x NC block of B streams from L2: the BLIS skx arrangement),
-     MC = 144, KC = 256, NC = 512: 2048^3 117 -> 147 [155], 1024^3 127 -> 146 [146]. */
+     MC = 144, KC = 256, NC = 512, the faster arrangement for large squares. */
 #ifndef NN__AVX512_LARGE_FLOPS
 #  define NN__AVX512_LARGE_FLOPS 2.5e8
 #endif
