@@ -36,7 +36,7 @@ NEON_TEST_SRC := $(filter $(addprefix tests/,test_gemm.c test_kernels.c test_bac
 NEON_TESTS := $(patsubst tests/%.c,$(B)/neon/%,$(NEON_TEST_SRC))
 
 .PHONY: fashion bench-deps all test test-native test-san test-compile test-neon test-threads-noomp \
-        test-valgrind fuzz fuzz-corpus demo examples bench bench-quick bench-kernels clean install uninstall
+        test-valgrind fuzz fuzz-corpus demo examples bench bench-ab bench-quick bench-kernels clean install uninstall
 all: demo-build examples
 
 $(B) $(B)/san $(B)/neon $(B)/compile $(B)/noomp $(B)/vg:
@@ -196,6 +196,13 @@ $(B)/bench_%: bench/bench_%.c $(HEADERS) $(wildcard bench/*.h) | $(B)
 # hyperfine of the Fashion-MNIST example vs its torch twin; writes bench/RESULTS.md.
 bench: $(BENCHES) $(B)/ex_fashion_mnist
 	BUILD=$(B) bench/run.sh
+# Same-run A/B of the headers at AB_REV against the working tree (bench/ab.sh, alternated
+# runs of bench/bench_ab.c); the table goes to bench/results/ab.md and into RESULTS.md.
+AB_REV ?= HEAD
+AB_RUNS ?= 30
+bench-ab:
+	bench/ab.sh $(AB_REV) $(AB_RUNS) | tee bench/results/ab.md
+	BUILD=$(B) bench/run.sh --report
 # A few-minute development run; writes only bench/results/quick/.
 bench-quick: $(BENCHES) $(B)/ex_fashion_mnist
 	BUILD=$(B) bench/run.sh --quick

@@ -500,6 +500,13 @@ status() { # status value op target -> met / NOT met
         echo
     fi
 
+    if [ -s "$OUT/ab.md" ]; then
+        echo "## A/B against an earlier revision (\`make bench-ab AB_REV=...\`)"
+        echo
+        cat "$OUT/ab.md"
+        echo
+    fi
+
     echo "## How to read and reproduce"
     echo
     echo "- \`make bench\` (or \`bench/run.sh\` after \`make\`); \`bench/run.sh --quick\` for a few-minute check"
