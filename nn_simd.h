@@ -345,6 +345,33 @@ NN_SIMD_DEF void  nn_simd_free(const nn_allocator *a, void *p);
 #define NN__MAX(a, b) ((a) > (b) ? (a) : (b))
 #define NN__ALIGN 64
 
+/* Every kernel below is defined under its own full name, so grep finds its definition:
+     nn__<op>__<isa>[_<method>]    e.g. nn__relu_fwd__avx2, nn__tanh_fwd__neon_p11_rr2_p6_div
+     nn__<op><lanes>__<isa>        its lane function, e.g. nn__relu8__avx2, nn__adam4__neon
+     nn__sgemm_<MR>x<NR>[_rows|_cols][_bdirect][_pf]__<isa>
+                                   GEMM micro-kernels (nn__ukr_fn): A packed, or read in
+                                   place as rows of op(A) (_rows) or as MR contiguous
+                                   floats per k step (_cols); B packed (NR floats per
+                                   row), or read in place with the caller's ldb
+                                   (_bdirect); _pf also prefetches C and B
+     nn__sgemm_pack_a<MR>_rows/_cols__<isa>, nn__sgemm_pack_b<NR>_rows/_cols__<isa>
+                                   packers (nn__gemm_cfg.pack_*)
+   Kernels that share code are tiny named functions over one body: a `static NN__INLINE`
+   function taking the differences (MR, strides) as constant arguments, which the
+   compiler specializes per caller (GEMM micro-kernels, packers), or, for the
+   element-wise and optimizer loops, a statement macro around a direct call of the
+   lane function (an inline body taking it as a function pointer compiled to slightly
+   different code). NN__NOINLINE keeps a kernel out of line where its caller would
+   otherwise absorb it (GEMM micro-kernels: inlined into the driver, gcc keeps driver
+   values in vector registers and spills an accumulator). */
+#if defined(__GNUC__) || defined(__clang__)
+#  define NN__INLINE inline __attribute__((always_inline))
+#  define NN__NOINLINE __attribute__((noinline))
+#else
+#  define NN__INLINE inline
+#  define NN__NOINLINE
+#endif
+
 /* A caller-owned GEMM workspace (nn.h: one per network), grown on demand to the
    largest packing buffer a call has needed and then reused, so a training step in the
    steady state allocates nothing. NULL: a call that needs more than the stack buffer
@@ -432,26 +459,78 @@ static float nn__dact1(nn_act act, float y, float param)
     }
 }
 
-#define NN__SCALAR_ACT(lname, ID)                                                     \
-    static void nn__##lname##_fwd__scalar(const float *x, float *y, size_t n, float p) \
-    {                                                                                 \
-        size_t i;                                                                     \
-        for (i = 0; i < n; i++) y[i] = nn__act1(ID, x[i], p);                         \
-    }                                                                                 \
-    static void nn__##lname##_bwd__scalar(const float *y, const float *dy, float *dx, \
-                                          size_t n, float p)                          \
-    {                                                                                 \
-        size_t i;                                                                     \
-        for (i = 0; i < n; i++) dx[i] = dy[i] * nn__dact1(ID, y[i], p);               \
-    }
-NN__SCALAR_ACT(identity, NN_ACT_IDENTITY)
-NN__SCALAR_ACT(sigmoid, NN_ACT_SIGMOID)
-NN__SCALAR_ACT(tanh, NN_ACT_TANH)
-NN__SCALAR_ACT(relu, NN_ACT_RELU)
-NN__SCALAR_ACT(leaky_relu, NN_ACT_LEAKY_RELU)
-NN__SCALAR_ACT(hardtanh, NN_ACT_HARDTANH)
-NN__SCALAR_ACT(sign, NN_ACT_SIGN)
-#undef NN__SCALAR_ACT
+/* y = g(x) and dx = dy * g'(y), one kernel per activation (nn__act1 and nn__dact1 fold
+   to the one case). */
+static void nn__identity_fwd__scalar(const float *x, float *y, size_t n, float p)
+{
+    size_t i;
+    for (i = 0; i < n; i++) y[i] = nn__act1(NN_ACT_IDENTITY, x[i], p);
+}
+static void nn__sigmoid_fwd__scalar(const float *x, float *y, size_t n, float p)
+{
+    size_t i;
+    for (i = 0; i < n; i++) y[i] = nn__act1(NN_ACT_SIGMOID, x[i], p);
+}
+static void nn__tanh_fwd__scalar(const float *x, float *y, size_t n, float p)
+{
+    size_t i;
+    for (i = 0; i < n; i++) y[i] = nn__act1(NN_ACT_TANH, x[i], p);
+}
+static void nn__relu_fwd__scalar(const float *x, float *y, size_t n, float p)
+{
+    size_t i;
+    for (i = 0; i < n; i++) y[i] = nn__act1(NN_ACT_RELU, x[i], p);
+}
+static void nn__leaky_relu_fwd__scalar(const float *x, float *y, size_t n, float p)
+{
+    size_t i;
+    for (i = 0; i < n; i++) y[i] = nn__act1(NN_ACT_LEAKY_RELU, x[i], p);
+}
+static void nn__hardtanh_fwd__scalar(const float *x, float *y, size_t n, float p)
+{
+    size_t i;
+    for (i = 0; i < n; i++) y[i] = nn__act1(NN_ACT_HARDTANH, x[i], p);
+}
+static void nn__sign_fwd__scalar(const float *x, float *y, size_t n, float p)
+{
+    size_t i;
+    for (i = 0; i < n; i++) y[i] = nn__act1(NN_ACT_SIGN, x[i], p);
+}
+static void nn__identity_bwd__scalar(const float *y, const float *dy, float *dx, size_t n, float p)
+{
+    size_t i;
+    for (i = 0; i < n; i++) dx[i] = dy[i] * nn__dact1(NN_ACT_IDENTITY, y[i], p);
+}
+static void nn__sigmoid_bwd__scalar(const float *y, const float *dy, float *dx, size_t n, float p)
+{
+    size_t i;
+    for (i = 0; i < n; i++) dx[i] = dy[i] * nn__dact1(NN_ACT_SIGMOID, y[i], p);
+}
+static void nn__tanh_bwd__scalar(const float *y, const float *dy, float *dx, size_t n, float p)
+{
+    size_t i;
+    for (i = 0; i < n; i++) dx[i] = dy[i] * nn__dact1(NN_ACT_TANH, y[i], p);
+}
+static void nn__relu_bwd__scalar(const float *y, const float *dy, float *dx, size_t n, float p)
+{
+    size_t i;
+    for (i = 0; i < n; i++) dx[i] = dy[i] * nn__dact1(NN_ACT_RELU, y[i], p);
+}
+static void nn__leaky_relu_bwd__scalar(const float *y, const float *dy, float *dx, size_t n, float p)
+{
+    size_t i;
+    for (i = 0; i < n; i++) dx[i] = dy[i] * nn__dact1(NN_ACT_LEAKY_RELU, y[i], p);
+}
+static void nn__hardtanh_bwd__scalar(const float *y, const float *dy, float *dx, size_t n, float p)
+{
+    size_t i;
+    for (i = 0; i < n; i++) dx[i] = dy[i] * nn__dact1(NN_ACT_HARDTANH, y[i], p);
+}
+static void nn__sign_bwd__scalar(const float *y, const float *dy, float *dx, size_t n, float p)
+{
+    size_t i;
+    for (i = 0; i < n; i++) dx[i] = dy[i] * nn__dact1(NN_ACT_SIGN, y[i], p);
+}
 
 /* x, y: [rows][cols] */
 static void nn__softmax_rows__scalar(const float *x, float *y, int rows, int cols)
@@ -1154,14 +1233,6 @@ static NN__MAYBE_UNUSED int nn__optim_checked(const nn__backend *be, int kind,
    jc loop. */
 #if NN__HAS_AVX2 || NN__HAS_NEON
 
-#if defined(__GNUC__) || defined(__clang__)
-#  define NN__GEMM_INLINE static inline __attribute__((always_inline))
-#else
-#  define NN__GEMM_INLINE static inline
-#endif
-/* micro-kernels stay out of line: inlined into the driver, gcc keeps driver values in
-   ymm registers and spills an accumulator */
-#define NN__GEMM_NOINLINE static __attribute__((noinline))
 #define NN__ALIGNAS64 __attribute__((aligned(64))) /* gcc and clang only, as the ISAs */
 
 /* Micro-kernel: C[m x n] := alpha * A_panel * B_panel + beta * C[m x n], m <= MR,
@@ -1250,8 +1321,8 @@ static int nn__gemm_ws_reserve(nn__gemm_ws *ws, size_t floats)
 }
 
 /* Pack op(A)[ic.., pc..] (mc x kc) into MR-row panels, zero-padded. */
-NN__GEMM_INLINE void nn__gemm_pack_a(const nn__gemm_cfg *cfg, int mr, int transa, int mc,
-                                     int kc, const float *A, int lda, float *dst)
+static NN__INLINE void nn__gemm_pack_a(const nn__gemm_cfg *cfg, int mr, int transa, int mc,
+                                       int kc, const float *A, int lda, float *dst)
 {
     int ir, i, p;
     for (ir = 0; ir < mc; ir += mr) {
@@ -1279,8 +1350,8 @@ NN__GEMM_INLINE void nn__gemm_pack_a(const nn__gemm_cfg *cfg, int mr, int transa
 }
 
 /* Pack one panel of op(B) (kc x nv, nv <= NR) starting at B as rows of NR, zero-padded. */
-NN__GEMM_INLINE void nn__gemm_pack_b_panel(const nn__gemm_cfg *cfg, int nr, int transb,
-                                           int kc, int nv, const float *B, int ldb, float *d)
+static NN__INLINE void nn__gemm_pack_b_panel(const nn__gemm_cfg *cfg, int nr, int transb,
+                                             int kc, int nv, const float *B, int ldb, float *d)
 {
     int j, p;
     if (transb && nv == nr && cfg->pack_b_cols) {
@@ -1308,9 +1379,9 @@ NN__GEMM_INLINE void nn__gemm_pack_b_panel(const nn__gemm_cfg *cfg, int nr, int 
 }
 
 /* bias + element-wise activation (or softmax when `whole_rows`) on an m x n block */
-NN__GEMM_INLINE void nn__gemm_epilogue(const nn__gemm_cfg *cfg, float *C, int ldc, int m,
-                                       int n, const float *bias, nn_act act, float act_param,
-                                       int whole_rows)
+static NN__INLINE void nn__gemm_epilogue(const nn__gemm_cfg *cfg, float *C, int ldc, int m,
+                                         int n, const float *bias, nn_act act, float act_param,
+                                         int whole_rows)
 {
     int i;
     const int ew = act != NN_ACT_DEFAULT && act != NN_ACT_IDENTITY && act != NN_ACT_SOFTMAX;
@@ -1352,8 +1423,8 @@ NN__GEMM_INLINE void nn__gemm_epilogue(const nn__gemm_cfg *cfg, float *C, int ld
      where in place loses to cache-set conflicts and page walks. */
 typedef struct nn__gemm_plan { int pack_a, pack_b; } nn__gemm_plan;
 
-NN__GEMM_INLINE nn__gemm_plan nn__gemm_plan_for(const nn__gemm_cfg *cfg, int transa,
-                                                 int transb, int m, int n, int k, int ldb)
+static NN__INLINE nn__gemm_plan nn__gemm_plan_for(const nn__gemm_cfg *cfg, int transa,
+                                                  int transb, int m, int n, int k, int ldb)
 {
     nn__gemm_plan pl;
     (void)k;
@@ -1399,8 +1470,8 @@ typedef struct nn__gemm_job {
     size_t bofs;
 } nn__gemm_job;
 
-NN__GEMM_INLINE void nn__gemm_work(nn__gemm_job *J, int tid, int nt, const int MR,
-                                   const int NR)
+static NN__INLINE void nn__gemm_work(nn__gemm_job *J, int tid, int nt, const int MR,
+                                     const int NR)
 {
     const nn__gemm_cfg *cfg = J->cfg;
     const int KC = cfg->kc, NC = cfg->nc;
@@ -1628,12 +1699,12 @@ static __attribute__((unused)) void nn__gemm_split(const nn__gemm_cfg *cfg, nn__
    (kcmax x NR floats), or with transb every panel is packed by `pack_bt`. k is cut into
    near-equal chunks of <= kcmax rows. Column panel outside, so its kc x NR floats of B
    stay in L1 across row panels. */
-NN__GEMM_INLINE void nn__gemm_direct(const int MR, const int NR, const int kcmax,
-                                     const nn__ukr_fn *tab,
-                                     void (*pack_bt)(int kc, const float *src, int ld, float *dst),
-                                     float *edge, int transa, int transb, int m, int n, int k,
-                                     float alpha, const float *A, int lda, const float *B,
-                                     int ldb, float beta, float *C, int ldc)
+static NN__INLINE void nn__gemm_direct(const int MR, const int NR, const int kcmax,
+                                       const nn__ukr_fn *tab,
+                                       void (*pack_bt)(int kc, const float *src, int ld, float *dst),
+                                       float *edge, int transa, int transb, int m, int n, int k,
+                                       float alpha, const float *A, int lda, const float *B,
+                                       int ldb, float beta, float *C, int ldc)
 {
     const int npan = (m + MR - 1) / MR, hlo = m / npan, nhi = m % npan; /* nhi of hlo+1 */
     const int nch = (k + kcmax - 1) / kcmax, kcs = (k + nch - 1) / nch;
@@ -1728,11 +1799,11 @@ static size_t nn__gemm_tiling(const nn__gemm_cfg *cfg, nn__gemm_job *J, int nt, 
     return nb + na * (size_t)nt;
 }
 
-NN__GEMM_INLINE int nn__gemm_blocked(const nn__gemm_cfg *cfg, int transa, int transb,
-                                     int m, int n, int k, float alpha, const float *A,
-                                     int lda, const float *B, int ldb, float beta, float *C,
-                                     int ldc, const float *bias, nn_act act, float act_param,
-                                     nn__gemm_ws *wsp)
+static NN__INLINE int nn__gemm_blocked(const nn__gemm_cfg *cfg, int transa, int transb,
+                                       int m, int n, int k, float alpha, const float *A,
+                                       int lda, const float *B, int ldb, float beta, float *C,
+                                       int ldc, const float *bias, nn_act act, float act_param,
+                                       nn__gemm_ws *wsp)
 {
     const int MR = cfg->mr, NR = cfg->nr, NC = cfg->nc;
     const nn__gemm_plan pl0 = nn__gemm_plan_for(cfg, transa, transb, m, n, k, ldb);
@@ -1797,103 +1868,11 @@ NN__GEMM_INLINE int nn__gemm_blocked(const nn__gemm_cfg *cfg, int transa, int tr
 }
 #endif /* NN__HAS_AVX2 || NN__HAS_NEON */
 
-/* The optimizer rules for x86 vectors, instantiated by each x86 region: PFX is _mm256
-   or _mm512 (every intrinsic used has the same name at both widths), VT the vector type,
-   W its float lanes, SQRT the lane-wise square root. Formulas are the reference's, with FMA where a multiply feeds an
-   add; the decoupled decay w -= lr*wd*w comes first. Lanes are independent and both
-   widths run the same operations in the same order, so the AVX2 and AVX-512 backends
-   write the same bits (tests/test_kernels.c checks). A tail (n % W elements) goes
-   through the same code in a zero-padded stack vector, as in >>avx2_vec. The AVX-512
-   width pays: Adam is bound by its square root and divide, and where zmm ones retire
-   twice the lanes of ymm ones the rule runs up to twice as fast. */
-#define NN__X86_OPTIM(PFX, VT, W, ISA, SQRT)                                               \
-    typedef struct nn__optk__##ISA { VT lr, lrwd, mu, b1, omb1, b2, omb2, eps, bc1, bc2; } \
-        nn__optk__##ISA;                                                                   \
-    static void nn__optk_init__##ISA(nn__optk__##ISA *k, const nn_simd_optim_args *p)      \
-    {                                                                                      \
-        k->lr = PFX##_set1_ps(p->lr);                                                      \
-        k->lrwd = PFX##_set1_ps(p->lr * p->wd);                                            \
-        k->mu = PFX##_set1_ps(p->mu);                                                      \
-        k->b1 = PFX##_set1_ps(p->beta1);                                                   \
-        k->omb1 = PFX##_set1_ps(1.0f - p->beta1);                                          \
-        k->b2 = PFX##_set1_ps(p->beta2);                                                   \
-        k->omb2 = PFX##_set1_ps(1.0f - p->beta2);                                          \
-        k->eps = PFX##_set1_ps(p->eps);                                                    \
-        k->bc1 = PFX##_set1_ps(p->bc1);                                                    \
-        k->bc2 = PFX##_set1_ps(p->bc2);                                                    \
-    }                                                                                      \
-    static inline void nn__sgd_v__##ISA(const nn__optk__##ISA *k, float *w, const float *g,\
-                                        float *s1, float *s2)                              \
-    {                                                                                      \
-        VT vw = PFX##_loadu_ps(w);                                                         \
-        (void)s1; (void)s2;                                                                \
-        vw = PFX##_fnmadd_ps(k->lrwd, vw, vw);                                             \
-        PFX##_storeu_ps(w, PFX##_fnmadd_ps(k->lr, PFX##_loadu_ps(g), vw));                 \
-    }                                                                                      \
-    static inline void nn__momentum_v__##ISA(const nn__optk__##ISA *k, float *w,          \
-                                             const float *g, float *v, float *s2)          \
-    {                                                                                      \
-        VT vw = PFX##_loadu_ps(w);                                                         \
-        VT vv = PFX##_fmadd_ps(k->mu, PFX##_loadu_ps(v), PFX##_mul_ps(k->lr, PFX##_loadu_ps(g))); \
-        (void)s2;                                                                          \
-        vw = PFX##_fnmadd_ps(k->lrwd, vw, vw);                                             \
-        PFX##_storeu_ps(v, vv);                                                            \
-        PFX##_storeu_ps(w, PFX##_sub_ps(vw, vv));                                          \
-    }                                                                                      \
-    static inline void nn__nesterov_v__##ISA(const nn__optk__##ISA *k, float *w,          \
-                                             const float *g, float *v, float *s2)          \
-    {                                                                                      \
-        VT vw = PFX##_loadu_ps(w);                                                         \
-        VT lrg = PFX##_mul_ps(k->lr, PFX##_loadu_ps(g));                                   \
-        VT vv = PFX##_fmadd_ps(k->mu, PFX##_loadu_ps(v), lrg);                             \
-        (void)s2;                                                                          \
-        vw = PFX##_fnmadd_ps(k->lrwd, vw, vw);                                             \
-        PFX##_storeu_ps(v, vv);                                                            \
-        PFX##_storeu_ps(w, PFX##_sub_ps(vw, PFX##_fmadd_ps(k->mu, vv, lrg)));              \
-    }                                                                                      \
-    static inline void nn__adagrad_v__##ISA(const nn__optk__##ISA *k, float *w,           \
-                                            const float *g, float *s, float *s2)           \
-    {                                                                                      \
-        VT vw = PFX##_loadu_ps(w), vg = PFX##_loadu_ps(g);                                 \
-        VT vs = PFX##_fmadd_ps(vg, vg, PFX##_loadu_ps(s));                                 \
-        (void)s2;                                                                          \
-        vw = PFX##_fnmadd_ps(k->lrwd, vw, vw);                                             \
-        PFX##_storeu_ps(s, vs);                                                            \
-        PFX##_storeu_ps(w, PFX##_sub_ps(vw, PFX##_div_ps(PFX##_mul_ps(k->lr, vg),          \
-                                                         PFX##_add_ps(SQRT(vs), k->eps)))); \
-    }                                                                                      \
-    static inline void nn__rmsprop_v__##ISA(const nn__optk__##ISA *k, float *w,           \
-                                            const float *g, float *s, float *s2)           \
-    {                                                                                      \
-        VT vw = PFX##_loadu_ps(w), vg = PFX##_loadu_ps(g);                                 \
-        VT vs = PFX##_fmadd_ps(k->b2, PFX##_loadu_ps(s), PFX##_mul_ps(PFX##_mul_ps(k->omb2, vg), vg)); \
-        (void)s2;                                                                          \
-        vw = PFX##_fnmadd_ps(k->lrwd, vw, vw);                                             \
-        PFX##_storeu_ps(s, vs);                                                            \
-        PFX##_storeu_ps(w, PFX##_sub_ps(vw, PFX##_div_ps(PFX##_mul_ps(k->lr, vg),          \
-                                                         PFX##_add_ps(SQRT(vs), k->eps)))); \
-    }                                                                                      \
-    static inline void nn__adam_v__##ISA(const nn__optk__##ISA *k, float *w, const float *g,\
-                                         float *m, float *v)                               \
-    {                                                                                      \
-        VT vw = PFX##_loadu_ps(w), vg = PFX##_loadu_ps(g);                                 \
-        VT vm = PFX##_fmadd_ps(k->b1, PFX##_loadu_ps(m), PFX##_mul_ps(k->omb1, vg));       \
-        VT vv = PFX##_fmadd_ps(k->b2, PFX##_loadu_ps(v), PFX##_mul_ps(PFX##_mul_ps(k->omb2, vg), vg)); \
-        VT num = PFX##_mul_ps(k->lr, PFX##_mul_ps(vm, k->bc1));                            \
-        VT den = PFX##_add_ps(SQRT(PFX##_mul_ps(vv, k->bc2)), k->eps);            \
-        vw = PFX##_fnmadd_ps(k->lrwd, vw, vw);                                             \
-        PFX##_storeu_ps(m, vm);                                                            \
-        PFX##_storeu_ps(v, vv);                                                            \
-        PFX##_storeu_ps(w, PFX##_sub_ps(vw, PFX##_div_ps(num, den)));                      \
-    }                                                                                      \
-    NN__OPTIM_DRIVER(nn__sgd__##ISA, nn__sgd_v__##ISA, nn__optk__##ISA, nn__optk_init__##ISA, W) \
-    NN__OPTIM_DRIVER(nn__momentum__##ISA, nn__momentum_v__##ISA, nn__optk__##ISA, nn__optk_init__##ISA, W) \
-    NN__OPTIM_DRIVER(nn__nesterov__##ISA, nn__nesterov_v__##ISA, nn__optk__##ISA, nn__optk_init__##ISA, W) \
-    NN__OPTIM_DRIVER(nn__adagrad__##ISA, nn__adagrad_v__##ISA, nn__optk__##ISA, nn__optk_init__##ISA, W) \
-    NN__OPTIM_DRIVER(nn__rmsprop__##ISA, nn__rmsprop_v__##ISA, nn__optk__##ISA, nn__optk_init__##ISA, W) \
-    NN__OPTIM_DRIVER(nn__adam__##ISA, nn__adam_v__##ISA, nn__optk__##ISA, nn__optk_init__##ISA, W)
-/* The driver of one rule, for any backend: whole W-lane vectors, then the tail through
-   the same STEP in a zero-padded stack vector (KT / KINIT: the backend's constants).
+/* The body of every optimizer kernel nn__<rule>__<isa> (each written out under its own
+   name in its ISA's section): whole W-lane vectors through the rule's lane function
+   STEP, then the tail through the same STEP in a zero-padded stack vector (KT / KINIT:
+   the backend's broadcast constants). A statement body, not an inline helper taking
+   STEP as a function pointer: gcc and clang compiled that to slightly different code.
    The weights NN__OPT_PF_FLOATS ahead are prefetched for writing (x86 PREFETCHW, NEON
    PRFM PSTL1KEEP), one 64-byte line per 16 floats. In a 2-thread training step another
    core has just read many of the weight lines a thread rewrites here (the backward
@@ -1911,31 +1890,29 @@ NN__GEMM_INLINE int nn__gemm_blocked(const nn__gemm_cfg *cfg, int transa, int tr
 #else
 #  define NN__PREFETCH_W(p) ((void)(p))
 #endif
-#define NN__OPTIM_DRIVER(name, STEP, KT, KINIT, W)                                         \
-    static void name(const nn_simd_optim_args *p, float *w, const float *g,                \
-                     float *s1, float *s2, size_t n)                                       \
-    {                                                                                      \
-        KT k;                                                                              \
-        size_t i = 0, r;                                                                   \
-        KINIT(&k, p);                                                                      \
-        for (; i + (W) <= n; i += (W)) {                                                   \
-            if ((i & 15) == 0 && i + NN__OPT_PF_FLOATS < n)                                \
-                NN__PREFETCH_W(w + i + NN__OPT_PF_FLOATS);                                 \
-            STEP(&k, w + i, g + i, s1 ? s1 + i : NULL, s2 ? s2 + i : NULL);                \
-        }                                                                                  \
-        r = n - i;                                                                         \
-        if (r) {                                                                           \
-            float bw[W] = {0}, bg[W] = {0}, b1[W] = {0}, b2[W] = {0};                      \
-            memcpy(bw, w + i, r * sizeof(float));                                          \
-            memcpy(bg, g + i, r * sizeof(float));                                          \
-            if (s1) memcpy(b1, s1 + i, r * sizeof(float));                                 \
-            if (s2) memcpy(b2, s2 + i, r * sizeof(float));                                 \
-            STEP(&k, bw, bg, s1 ? b1 : NULL, s2 ? b2 : NULL);                              \
-            memcpy(w + i, bw, r * sizeof(float));                                          \
-            if (s1) memcpy(s1 + i, b1, r * sizeof(float));                                 \
-            if (s2) memcpy(s2 + i, b2, r * sizeof(float));                                 \
-        }                                                                                  \
-    }
+#define NN__OPTIM_LOOP(KT, KINIT, STEP, W, p, w, g, s1, s2, n)               \
+    do {                                                                     \
+        KT k;                                                                \
+        size_t i = 0, r;                                                     \
+        KINIT(&k, p);                                                        \
+        for (; i + (W) <= n; i += (W)) {                                     \
+            if ((i & 15) == 0 && i + NN__OPT_PF_FLOATS < n)                  \
+                NN__PREFETCH_W(w + i + NN__OPT_PF_FLOATS);                   \
+            STEP(&k, w + i, g + i, s1 ? s1 + i : NULL, s2 ? s2 + i : NULL);  \
+        }                                                                    \
+        r = n - i;                                                           \
+        if (r) {                                                             \
+            float bw[W] = {0}, bg[W] = {0}, b1[W] = {0}, b2[W] = {0};        \
+            memcpy(bw, w + i, r * sizeof(float));                            \
+            memcpy(bg, g + i, r * sizeof(float));                            \
+            if (s1) memcpy(b1, s1 + i, r * sizeof(float));                   \
+            if (s2) memcpy(b2, s2 + i, r * sizeof(float));                   \
+            STEP(&k, bw, bg, s1 ? b1 : NULL, s2 ? b2 : NULL);                \
+            memcpy(w + i, bw, r * sizeof(float));                            \
+            if (s1) memcpy(s1 + i, b1, r * sizeof(float));                   \
+            if (s2) memcpy(s2 + i, b2, r * sizeof(float));                   \
+        }                                                                    \
+    } while (0)
 
 /* >>avx2 -------------------------------------------------------------------- */
 /* Everything between NN__AVX2_BEGIN and NN__AVX2_END is compiled for AVX2+FMA whatever
@@ -2130,57 +2107,102 @@ static inline __m256 nn__sign_d8__avx2(__m256 y, __m256 dy, __m256 p)
     return _mm256_mul_ps(dy, _mm256_setzero_ps()); /* +-0, NaN for inf/NaN dy */
 }
 
-/* y[i] = OP(x[i]): two vectors per iteration, then one, then the padded tail. */
-#define NN__AVX2_ACT_FWD(name, OP)                                                   \
-    static void name(const float *x, float *y, size_t n, float param)                \
-    {                                                                                \
-        const __m256 vp = _mm256_set1_ps(param);                                     \
-        size_t i = 0;                                                                \
-        for (; i + 16 <= n; i += 16) {                                               \
-            __m256 a = _mm256_loadu_ps(x + i), b = _mm256_loadu_ps(x + i + 8);       \
-            _mm256_storeu_ps(y + i, OP(a, vp));                                      \
-            _mm256_storeu_ps(y + i + 8, OP(b, vp));                                  \
-        }                                                                            \
-        for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, OP(_mm256_loadu_ps(x + i), vp)); \
-        if (i < n) {                                                                 \
-            float buf[8] = {0};                                                      \
-            memcpy(buf, x + i, (n - i) * sizeof(float));                             \
-            _mm256_storeu_ps(buf, OP(_mm256_loadu_ps(buf), vp));                     \
-            memcpy(y + i, buf, (n - i) * sizeof(float));                             \
-        }                                                                            \
-    }
-/* dx[i] = OP(y[i], dy[i]) (dx may equal dy). */
-#define NN__AVX2_ACT_BWD(name, OP)                                                   \
-    static void name(const float *y, const float *dy, float *dx, size_t n, float param) \
-    {                                                                                \
-        const __m256 vp = _mm256_set1_ps(param);                                     \
-        size_t i = 0;                                                                \
-        for (; i + 8 <= n; i += 8)                                                   \
-            _mm256_storeu_ps(dx + i, OP(_mm256_loadu_ps(y + i), _mm256_loadu_ps(dy + i), vp)); \
-        if (i < n) {                                                                 \
-            float by[8] = {0}, bd[8] = {0};                                          \
-            memcpy(by, y + i, (n - i) * sizeof(float));                              \
-            memcpy(bd, dy + i, (n - i) * sizeof(float));                             \
-            _mm256_storeu_ps(bd, OP(_mm256_loadu_ps(by), _mm256_loadu_ps(bd), vp));  \
-            memcpy(dx + i, bd, (n - i) * sizeof(float));                             \
-        }                                                                            \
-    }
-NN__AVX2_ACT_FWD(nn__identity_fwd__avx2, nn__identity8__avx2)
-NN__AVX2_ACT_FWD(nn__sigmoid_fwd__avx2_rr2_p6_div, nn__sigmoid8__avx2)
-NN__AVX2_ACT_FWD(nn__tanh_fwd__avx2_p11_rr2_p6_div, nn__tanh8__avx2)
-NN__AVX2_ACT_FWD(nn__relu_fwd__avx2, nn__relu8__avx2)
-NN__AVX2_ACT_FWD(nn__leaky_relu_fwd__avx2, nn__leaky_relu8__avx2)
-NN__AVX2_ACT_FWD(nn__hardtanh_fwd__avx2, nn__hardtanh8__avx2)
-NN__AVX2_ACT_FWD(nn__sign_fwd__avx2, nn__sign8__avx2)
-NN__AVX2_ACT_BWD(nn__identity_bwd__avx2, nn__identity_d8__avx2)
-NN__AVX2_ACT_BWD(nn__sigmoid_bwd__avx2, nn__sigmoid_d8__avx2)
-NN__AVX2_ACT_BWD(nn__tanh_bwd__avx2, nn__tanh_d8__avx2)
-NN__AVX2_ACT_BWD(nn__relu_bwd__avx2, nn__relu_d8__avx2)
-NN__AVX2_ACT_BWD(nn__leaky_relu_bwd__avx2, nn__leaky_relu_d8__avx2)
-NN__AVX2_ACT_BWD(nn__hardtanh_bwd__avx2, nn__hardtanh_d8__avx2)
-NN__AVX2_ACT_BWD(nn__sign_bwd__avx2, nn__sign_d8__avx2)
-#undef NN__AVX2_ACT_FWD
-#undef NN__AVX2_ACT_BWD
+/* The loops of the element-wise kernels below (each written out under its own name),
+   as statement bodies around a direct call of the lane function OP. Forward:
+   y[i] = OP(x[i], param), two vectors per iteration, then one, then the padded tail.
+   Backward: dx[i] = OP(y[i], dy[i], param) (dx may equal dy). Macros, not inline
+   helpers: taking OP as a function pointer, gcc and clang compiled some kernels to
+   slightly different code. */
+#define NN__AVX2_ACT_FWD_LOOP(OP, x, y, n, param)                                               \
+    do {                                                                                        \
+        const __m256 vp = _mm256_set1_ps(param);                                                \
+        size_t i = 0;                                                                           \
+        for (; i + 16 <= n; i += 16) {                                                          \
+            __m256 a = _mm256_loadu_ps(x + i), b = _mm256_loadu_ps(x + i + 8);                  \
+            _mm256_storeu_ps(y + i, OP(a, vp));                                                 \
+            _mm256_storeu_ps(y + i + 8, OP(b, vp));                                             \
+        }                                                                                       \
+        for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, OP(_mm256_loadu_ps(x + i), vp));     \
+        if (i < n) {                                                                            \
+            float buf[8] = {0};                                                                 \
+            memcpy(buf, x + i, (n - i) * sizeof(float));                                        \
+            _mm256_storeu_ps(buf, OP(_mm256_loadu_ps(buf), vp));                                \
+            memcpy(y + i, buf, (n - i) * sizeof(float));                                        \
+        }                                                                                       \
+    } while (0)
+#define NN__AVX2_ACT_BWD_LOOP(OP, y, dy, dx, n, param)                                          \
+    do {                                                                                        \
+        const __m256 vp = _mm256_set1_ps(param);                                                \
+        size_t i = 0;                                                                           \
+        for (; i + 8 <= n; i += 8)                                                              \
+            _mm256_storeu_ps(dx + i, OP(_mm256_loadu_ps(y + i), _mm256_loadu_ps(dy + i), vp));  \
+        if (i < n) {                                                                            \
+            float by[8] = {0}, bd[8] = {0};                                                     \
+            memcpy(by, y + i, (n - i) * sizeof(float));                                         \
+            memcpy(bd, dy + i, (n - i) * sizeof(float));                                        \
+            _mm256_storeu_ps(bd, OP(_mm256_loadu_ps(by), _mm256_loadu_ps(bd), vp));             \
+            memcpy(dx + i, bd, (n - i) * sizeof(float));                                        \
+        }                                                                                       \
+    } while (0)
+
+static void nn__identity_fwd__avx2(const float *x, float *y, size_t n, float p)
+{
+    NN__AVX2_ACT_FWD_LOOP(nn__identity8__avx2, x, y, n, p);
+}
+static void nn__sigmoid_fwd__avx2_rr2_p6_div(const float *x, float *y, size_t n, float p)
+{
+    NN__AVX2_ACT_FWD_LOOP(nn__sigmoid8__avx2, x, y, n, p);
+}
+static void nn__tanh_fwd__avx2_p11_rr2_p6_div(const float *x, float *y, size_t n, float p)
+{
+    NN__AVX2_ACT_FWD_LOOP(nn__tanh8__avx2, x, y, n, p);
+}
+static void nn__relu_fwd__avx2(const float *x, float *y, size_t n, float p)
+{
+    NN__AVX2_ACT_FWD_LOOP(nn__relu8__avx2, x, y, n, p);
+}
+static void nn__leaky_relu_fwd__avx2(const float *x, float *y, size_t n, float p)
+{
+    NN__AVX2_ACT_FWD_LOOP(nn__leaky_relu8__avx2, x, y, n, p);
+}
+static void nn__hardtanh_fwd__avx2(const float *x, float *y, size_t n, float p)
+{
+    NN__AVX2_ACT_FWD_LOOP(nn__hardtanh8__avx2, x, y, n, p);
+}
+static void nn__sign_fwd__avx2(const float *x, float *y, size_t n, float p)
+{
+    NN__AVX2_ACT_FWD_LOOP(nn__sign8__avx2, x, y, n, p);
+}
+static void nn__identity_bwd__avx2(const float *y, const float *dy, float *dx, size_t n, float p)
+{
+    NN__AVX2_ACT_BWD_LOOP(nn__identity_d8__avx2, y, dy, dx, n, p);
+}
+static void nn__sigmoid_bwd__avx2(const float *y, const float *dy, float *dx, size_t n, float p)
+{
+    NN__AVX2_ACT_BWD_LOOP(nn__sigmoid_d8__avx2, y, dy, dx, n, p);
+}
+static void nn__tanh_bwd__avx2(const float *y, const float *dy, float *dx, size_t n, float p)
+{
+    NN__AVX2_ACT_BWD_LOOP(nn__tanh_d8__avx2, y, dy, dx, n, p);
+}
+static void nn__relu_bwd__avx2(const float *y, const float *dy, float *dx, size_t n, float p)
+{
+    NN__AVX2_ACT_BWD_LOOP(nn__relu_d8__avx2, y, dy, dx, n, p);
+}
+static void nn__leaky_relu_bwd__avx2(const float *y, const float *dy, float *dx, size_t n, float p)
+{
+    NN__AVX2_ACT_BWD_LOOP(nn__leaky_relu_d8__avx2, y, dy, dx, n, p);
+}
+static void nn__hardtanh_bwd__avx2(const float *y, const float *dy, float *dx, size_t n, float p)
+{
+    NN__AVX2_ACT_BWD_LOOP(nn__hardtanh_d8__avx2, y, dy, dx, n, p);
+}
+static void nn__sign_bwd__avx2(const float *y, const float *dy, float *dx, size_t n, float p)
+{
+    NN__AVX2_ACT_BWD_LOOP(nn__sign_d8__avx2, y, dy, dx, n, p);
+}
+#undef NN__AVX2_ACT_FWD_LOOP
+#undef NN__AVX2_ACT_BWD_LOOP
 
 /* y[i] = e^x[i] (y may equal x). Not in the backend table (nothing outside needs a bare
    exp); used by the narrow softmax, and by tests/test_kernels.c to measure the
@@ -2420,10 +2442,126 @@ static int nn__all_finite__avx2(const float *x, size_t n)
     return 1;
 }
 
-/* Optimizer updates: the rules of >>scalar on one vector of lanes, and a driver per rule
-   (loop + padded tail), written once for both x86 widths by NN__X86_OPTIM (defined
-   before the AVX2 region; AVX-512 instantiates it at 16 lanes in >>avx512). */
-NN__X86_OPTIM(_mm256, __m256, 8, avx2, _mm256_sqrt_ps)
+/* Optimizer updates: the rules of >>scalar on one vector of lanes (nn__<rule>8__avx2),
+   with FMA where a multiply feeds an add; the decoupled decay w -= lr*wd*w comes first.
+   >>avx512 repeats them at 16 lanes, intrinsic for intrinsic (_mm512 for _mm256): lanes
+   are independent and both widths run the same operations in the same order, so the
+   AVX2 and AVX-512 backends write the same bits (tests/test_kernels.c checks). The
+   AVX-512 width pays: Adam is bound by its square root and divide, and where zmm ones
+   retire twice the lanes of ymm ones the rule runs up to twice as fast. */
+typedef struct nn__optk_avx2 {
+    __m256 lr, lrwd, mu, b1, omb1, b2, omb2, eps, bc1, bc2;
+} nn__optk_avx2;
+
+static void nn__optk_init__avx2(nn__optk_avx2 *k, const nn_simd_optim_args *p)
+{
+    k->lr = _mm256_set1_ps(p->lr);
+    k->lrwd = _mm256_set1_ps(p->lr * p->wd);
+    k->mu = _mm256_set1_ps(p->mu);
+    k->b1 = _mm256_set1_ps(p->beta1);
+    k->omb1 = _mm256_set1_ps(1.0f - p->beta1);
+    k->b2 = _mm256_set1_ps(p->beta2);
+    k->omb2 = _mm256_set1_ps(1.0f - p->beta2);
+    k->eps = _mm256_set1_ps(p->eps);
+    k->bc1 = _mm256_set1_ps(p->bc1);
+    k->bc2 = _mm256_set1_ps(p->bc2);
+}
+
+static inline void nn__sgd8__avx2(const nn__optk_avx2 *k, float *w, const float *g, float *s1, float *s2)
+{
+    __m256 vw = _mm256_loadu_ps(w);
+    (void)s1; (void)s2;
+    vw = _mm256_fnmadd_ps(k->lrwd, vw, vw);
+    _mm256_storeu_ps(w, _mm256_fnmadd_ps(k->lr, _mm256_loadu_ps(g), vw));
+}
+static inline void nn__momentum8__avx2(const nn__optk_avx2 *k, float *w, const float *g, float *v, float *s2)
+{
+    __m256 vw = _mm256_loadu_ps(w);
+    __m256 vv = _mm256_fmadd_ps(k->mu, _mm256_loadu_ps(v), _mm256_mul_ps(k->lr, _mm256_loadu_ps(g)));
+    (void)s2;
+    vw = _mm256_fnmadd_ps(k->lrwd, vw, vw);
+    _mm256_storeu_ps(v, vv);
+    _mm256_storeu_ps(w, _mm256_sub_ps(vw, vv));
+}
+static inline void nn__nesterov8__avx2(const nn__optk_avx2 *k, float *w, const float *g, float *v, float *s2)
+{
+    __m256 vw = _mm256_loadu_ps(w);
+    __m256 lrg = _mm256_mul_ps(k->lr, _mm256_loadu_ps(g));
+    __m256 vv = _mm256_fmadd_ps(k->mu, _mm256_loadu_ps(v), lrg);
+    (void)s2;
+    vw = _mm256_fnmadd_ps(k->lrwd, vw, vw);
+    _mm256_storeu_ps(v, vv);
+    _mm256_storeu_ps(w, _mm256_sub_ps(vw, _mm256_fmadd_ps(k->mu, vv, lrg)));
+}
+static inline void nn__adagrad8__avx2(const nn__optk_avx2 *k, float *w, const float *g, float *s, float *s2)
+{
+    __m256 vw = _mm256_loadu_ps(w), vg = _mm256_loadu_ps(g);
+    __m256 vs = _mm256_fmadd_ps(vg, vg, _mm256_loadu_ps(s));
+    (void)s2;
+    vw = _mm256_fnmadd_ps(k->lrwd, vw, vw);
+    _mm256_storeu_ps(s, vs);
+    _mm256_storeu_ps(w, _mm256_sub_ps(vw, _mm256_div_ps(_mm256_mul_ps(k->lr, vg),
+                                                     _mm256_add_ps(_mm256_sqrt_ps(vs), k->eps))));
+}
+static inline void nn__rmsprop8__avx2(const nn__optk_avx2 *k, float *w, const float *g, float *s, float *s2)
+{
+    __m256 vw = _mm256_loadu_ps(w), vg = _mm256_loadu_ps(g);
+    __m256 vs = _mm256_fmadd_ps(k->b2, _mm256_loadu_ps(s), _mm256_mul_ps(_mm256_mul_ps(k->omb2, vg), vg));
+    (void)s2;
+    vw = _mm256_fnmadd_ps(k->lrwd, vw, vw);
+    _mm256_storeu_ps(s, vs);
+    _mm256_storeu_ps(w, _mm256_sub_ps(vw, _mm256_div_ps(_mm256_mul_ps(k->lr, vg),
+                                                     _mm256_add_ps(_mm256_sqrt_ps(vs), k->eps))));
+}
+static inline void nn__adam8__avx2(const nn__optk_avx2 *k, float *w, const float *g, float *m, float *v)
+{
+    __m256 vw = _mm256_loadu_ps(w), vg = _mm256_loadu_ps(g);
+    __m256 vm = _mm256_fmadd_ps(k->b1, _mm256_loadu_ps(m), _mm256_mul_ps(k->omb1, vg));
+    __m256 vv = _mm256_fmadd_ps(k->b2, _mm256_loadu_ps(v), _mm256_mul_ps(_mm256_mul_ps(k->omb2, vg), vg));
+    __m256 num = _mm256_mul_ps(k->lr, _mm256_mul_ps(vm, k->bc1));
+    __m256 den = _mm256_add_ps(_mm256_sqrt_ps(_mm256_mul_ps(vv, k->bc2)), k->eps);
+    vw = _mm256_fnmadd_ps(k->lrwd, vw, vw);
+    _mm256_storeu_ps(m, vm);
+    _mm256_storeu_ps(v, vv);
+    _mm256_storeu_ps(w, _mm256_sub_ps(vw, _mm256_div_ps(num, den)));
+}
+
+static void nn__sgd__avx2(const nn_simd_optim_args *p, float *w, const float *g,
+                          float *s1, float *s2, size_t n)
+{
+    NN__OPTIM_LOOP(nn__optk_avx2, nn__optk_init__avx2, nn__sgd8__avx2, 8,
+                   p, w, g, s1, s2, n);
+}
+static void nn__momentum__avx2(const nn_simd_optim_args *p, float *w, const float *g,
+                               float *s1, float *s2, size_t n)
+{
+    NN__OPTIM_LOOP(nn__optk_avx2, nn__optk_init__avx2, nn__momentum8__avx2, 8,
+                   p, w, g, s1, s2, n);
+}
+static void nn__nesterov__avx2(const nn_simd_optim_args *p, float *w, const float *g,
+                               float *s1, float *s2, size_t n)
+{
+    NN__OPTIM_LOOP(nn__optk_avx2, nn__optk_init__avx2, nn__nesterov8__avx2, 8,
+                   p, w, g, s1, s2, n);
+}
+static void nn__adagrad__avx2(const nn_simd_optim_args *p, float *w, const float *g,
+                              float *s1, float *s2, size_t n)
+{
+    NN__OPTIM_LOOP(nn__optk_avx2, nn__optk_init__avx2, nn__adagrad8__avx2, 8,
+                   p, w, g, s1, s2, n);
+}
+static void nn__rmsprop__avx2(const nn_simd_optim_args *p, float *w, const float *g,
+                              float *s1, float *s2, size_t n)
+{
+    NN__OPTIM_LOOP(nn__optk_avx2, nn__optk_init__avx2, nn__rmsprop8__avx2, 8,
+                   p, w, g, s1, s2, n);
+}
+static void nn__adam__avx2(const nn_simd_optim_args *p, float *w, const float *g,
+                           float *s1, float *s2, size_t n)
+{
+    NN__OPTIM_LOOP(nn__optk_avx2, nn__optk_init__avx2, nn__adam8__avx2, 8,
+                   p, w, g, s1, s2, n);
+}
 
 static void nn__backend_init_avx2_vec(nn__backend *b)
 {
@@ -2459,7 +2597,8 @@ static void nn__backend_init_avx2_vec(nn__backend *b)
 
 /* >>avx2_gemm: GEMM micro-kernel, packing and driver ------------------------ */
 
-/* nn__sgemm_ukr_6x16__avx2 - the AVX2+FMA micro-kernel (contract: nn__ukr_fn).
+/* nn__sgemm_body__avx2 - the AVX2+FMA micro-kernel (contract: nn__ukr_fn), whose named
+   instances nn__sgemm_<MR>x16[_rows|_cols][_bdirect][_pf]__avx2 follow it.
 
      C[m x n] := alpha * A_panel * B_panel + beta * C[m x n]      m <= 6, n <= 16
 
@@ -2489,10 +2628,10 @@ static void nn__backend_init_avx2_vec(nn__backend *b)
    rows: up to 455 columns, so the layers of a typical network), since prefetching
    every tile slows those down. */
 #define NN__UKR_PF_DIST 32
-NN__GEMM_INLINE void nn__sgemm_ukr_body__avx2(const int PF, const int MR, int k, const float *a,
-                                              ptrdiff_t rsa, ptrdiff_t csa, const float *b,
-                                              ptrdiff_t ldb, float *c, ptrdiff_t ldc,
-                                              float alpha, float beta, int m, int n)
+static NN__INLINE void nn__sgemm_body__avx2(const int PF, const int MR, int k, const float *a,
+                                            ptrdiff_t rsa, ptrdiff_t csa, const float *b,
+                                            ptrdiff_t ldb, float *c, ptrdiff_t ldc,
+                                            float alpha, float beta, int m, int n)
 {
     __m256 acc0x0 = _mm256_setzero_ps(), acc0x8 = _mm256_setzero_ps();
     __m256 acc1x0 = _mm256_setzero_ps(), acc1x8 = _mm256_setzero_ps();
@@ -2588,58 +2727,133 @@ NN__GEMM_INLINE void nn__sgemm_ukr_body__avx2(const int PF, const int MR, int k,
     }
 }
 
-/* The six instances: A packed / rows in place / columns in place, times B packed
-   (ldb = 16, a constant) / B in place. */
-#define NN__UKR_AVX2(suffix, RSA, CSA, LDB)                                                 \
-    NN__GEMM_NOINLINE void nn__sgemm_ukr_6x16__avx2##suffix(                                 \
-        int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,  \
-        float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)                      \
-    {                                                                                        \
-        (void)rsa; (void)csa; (void)ldb;                                                     \
-        nn__sgemm_ukr_body__avx2(0, 6, k, a, RSA, CSA, b, LDB, c, ldc, alpha, beta, m, n);   \
-    }
-NN__UKR_AVX2(, 1, 6, 16)
-NN__UKR_AVX2(_rows, rsa, 1, 16)
-NN__UKR_AVX2(_cols, 1, csa, 16)
-NN__UKR_AVX2(_bdirect, 1, 6, ldb)
-NN__UKR_AVX2(_rows_bdirect, rsa, 1, ldb)
-NN__UKR_AVX2(_cols_bdirect, 1, csa, ldb)
-#undef NN__UKR_AVX2
-/* cfg.ukr_pf: the packed instance with prefetches (>>avx2_gemm comment above) */
-NN__GEMM_NOINLINE void nn__sgemm_ukr_6x16__avx2_pf(int k, const float *a, ptrdiff_t rsa,
-                                                   ptrdiff_t csa, const float *b, ptrdiff_t ldb,
-                                                   float *c, ptrdiff_t ldc, float alpha,
-                                                   float beta, int m, int n)
+/* The driver's instances (nn__gemm_cfg.ukr): A packed / rows in place (_rows) / columns
+   in place (_cols), times B packed (ldb = 16, a constant) / in place (_bdirect). */
+static NN__NOINLINE void nn__sgemm_6x16__avx2(
+    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
+    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
 {
     (void)rsa; (void)csa; (void)ldb;
-    nn__sgemm_ukr_body__avx2(1, 6, k, a, 1, 6, b, 16, c, ldc, alpha, beta, m, n);
+    nn__sgemm_body__avx2(0, 6, k, a, 1, 6, b, 16, c, ldc, alpha, beta, m, n);
+}
+static NN__NOINLINE void nn__sgemm_6x16_rows__avx2(
+    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
+    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
+{
+    (void)csa; (void)ldb;
+    nn__sgemm_body__avx2(0, 6, k, a, rsa, 1, b, 16, c, ldc, alpha, beta, m, n);
+}
+static NN__NOINLINE void nn__sgemm_6x16_cols__avx2(
+    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
+    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
+{
+    (void)rsa; (void)ldb;
+    nn__sgemm_body__avx2(0, 6, k, a, 1, csa, b, 16, c, ldc, alpha, beta, m, n);
+}
+static NN__NOINLINE void nn__sgemm_6x16_bdirect__avx2(
+    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
+    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
+{
+    (void)rsa; (void)csa;
+    nn__sgemm_body__avx2(0, 6, k, a, 1, 6, b, ldb, c, ldc, alpha, beta, m, n);
+}
+static NN__NOINLINE void nn__sgemm_6x16_rows_bdirect__avx2(
+    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
+    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
+{
+    (void)csa;
+    nn__sgemm_body__avx2(0, 6, k, a, rsa, 1, b, ldb, c, ldc, alpha, beta, m, n);
+}
+static NN__NOINLINE void nn__sgemm_6x16_cols_bdirect__avx2(
+    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
+    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
+{
+    (void)rsa;
+    nn__sgemm_body__avx2(0, 6, k, a, 1, csa, b, ldb, c, ldc, alpha, beta, m, n);
 }
 
-/* MR x 16 instances (MR = 1..5, m == MR; 6 is _rows_bdirect / _cols_bdirect) for the
-   unpacked path below: A in place as
-   rows (nn__sgemm_ukr_<MR>x16__avx2_rows) or as MR contiguous floats per k step
-   (_cols), B in place or a packed edge panel (ldb). */
-#define NN__UKR_AVX2_MR(MRV)                                                                 \
-    NN__GEMM_NOINLINE void nn__sgemm_ukr_##MRV##x16__avx2_rows(                              \
-        int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,  \
-        float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)                      \
-    {                                                                                        \
-        (void)csa;                                                                           \
-        nn__sgemm_ukr_body__avx2(0, MRV, k, a, rsa, 1, b, ldb, c, ldc, alpha, beta, m, n);   \
-    }                                                                                        \
-    NN__GEMM_NOINLINE void nn__sgemm_ukr_##MRV##x16__avx2_cols(                              \
-        int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,  \
-        float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)                      \
-    {                                                                                        \
-        (void)rsa;                                                                           \
-        nn__sgemm_ukr_body__avx2(0, MRV, k, a, 1, csa, b, ldb, c, ldc, alpha, beta, m, n);   \
-    }
-NN__UKR_AVX2_MR(1)
-NN__UKR_AVX2_MR(2)
-NN__UKR_AVX2_MR(3)
-NN__UKR_AVX2_MR(4)
-NN__UKR_AVX2_MR(5)
-#undef NN__UKR_AVX2_MR
+/* cfg.ukr_pf: the packed instance with prefetches (PF = 1 in the comment above) */
+static NN__NOINLINE void nn__sgemm_6x16_pf__avx2(
+    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
+    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
+{
+    (void)rsa; (void)csa; (void)ldb;
+    nn__sgemm_body__avx2(1, 6, k, a, 1, 6, b, 16, c, ldc, alpha, beta, m, n);
+}
+
+/* Exact heights MR = 1..5 (m == MR; 6 is nn__sgemm_6x16_rows_bdirect__avx2 /
+   _cols_bdirect) for the unpacked path below: A in place as rows (_rows) or as MR
+   contiguous floats per k step (_cols), B in place or a packed edge panel (ldb). */
+static NN__NOINLINE void nn__sgemm_1x16_rows_bdirect__avx2(
+    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
+    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
+{
+    (void)csa;
+    nn__sgemm_body__avx2(0, 1, k, a, rsa, 1, b, ldb, c, ldc, alpha, beta, m, n);
+}
+static NN__NOINLINE void nn__sgemm_1x16_cols_bdirect__avx2(
+    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
+    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
+{
+    (void)rsa;
+    nn__sgemm_body__avx2(0, 1, k, a, 1, csa, b, ldb, c, ldc, alpha, beta, m, n);
+}
+static NN__NOINLINE void nn__sgemm_2x16_rows_bdirect__avx2(
+    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
+    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
+{
+    (void)csa;
+    nn__sgemm_body__avx2(0, 2, k, a, rsa, 1, b, ldb, c, ldc, alpha, beta, m, n);
+}
+static NN__NOINLINE void nn__sgemm_2x16_cols_bdirect__avx2(
+    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
+    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
+{
+    (void)rsa;
+    nn__sgemm_body__avx2(0, 2, k, a, 1, csa, b, ldb, c, ldc, alpha, beta, m, n);
+}
+static NN__NOINLINE void nn__sgemm_3x16_rows_bdirect__avx2(
+    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
+    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
+{
+    (void)csa;
+    nn__sgemm_body__avx2(0, 3, k, a, rsa, 1, b, ldb, c, ldc, alpha, beta, m, n);
+}
+static NN__NOINLINE void nn__sgemm_3x16_cols_bdirect__avx2(
+    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
+    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
+{
+    (void)rsa;
+    nn__sgemm_body__avx2(0, 3, k, a, 1, csa, b, ldb, c, ldc, alpha, beta, m, n);
+}
+static NN__NOINLINE void nn__sgemm_4x16_rows_bdirect__avx2(
+    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
+    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
+{
+    (void)csa;
+    nn__sgemm_body__avx2(0, 4, k, a, rsa, 1, b, ldb, c, ldc, alpha, beta, m, n);
+}
+static NN__NOINLINE void nn__sgemm_4x16_cols_bdirect__avx2(
+    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
+    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
+{
+    (void)rsa;
+    nn__sgemm_body__avx2(0, 4, k, a, 1, csa, b, ldb, c, ldc, alpha, beta, m, n);
+}
+static NN__NOINLINE void nn__sgemm_5x16_rows_bdirect__avx2(
+    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
+    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
+{
+    (void)csa;
+    nn__sgemm_body__avx2(0, 5, k, a, rsa, 1, b, ldb, c, ldc, alpha, beta, m, n);
+}
+static NN__NOINLINE void nn__sgemm_5x16_cols_bdirect__avx2(
+    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
+    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
+{
+    (void)rsa;
+    nn__sgemm_body__avx2(0, 5, k, a, 1, csa, b, ldb, c, ldc, alpha, beta, m, n);
+}
 
 /* Unpacked path for transb == 0 when packing cannot pay: narrow M (a 10-row weight
    gradient, TN 10 x N x batch) or tiny K (the backward-data GEMM of a 10-wide layer,
@@ -2656,46 +2870,47 @@ NN__UKR_AVX2_MR(5)
 #ifndef NN__DIRECT_KC
 #  define NN__DIRECT_KC 512
 #endif
-static void nn__sgemm_pack_bt16__avx2(int kc, const float *src, int ld, float *dst);
+static void nn__sgemm_pack_b16_cols__avx2(int kc, const float *src, int ld, float *dst);
 static void nn__sgemm_direct__avx2(int transa, int transb, int m, int n, int k, float alpha,
                                    const float *A, int lda, const float *B, int ldb,
                                    float beta, float *C, int ldc)
 {
-    static const nn__ukr_fn rows[7] = {0, nn__sgemm_ukr_1x16__avx2_rows,
-        nn__sgemm_ukr_2x16__avx2_rows, nn__sgemm_ukr_3x16__avx2_rows,
-        nn__sgemm_ukr_4x16__avx2_rows, nn__sgemm_ukr_5x16__avx2_rows,
-        nn__sgemm_ukr_6x16__avx2_rows_bdirect};
-    static const nn__ukr_fn cols[7] = {0, nn__sgemm_ukr_1x16__avx2_cols,
-        nn__sgemm_ukr_2x16__avx2_cols, nn__sgemm_ukr_3x16__avx2_cols,
-        nn__sgemm_ukr_4x16__avx2_cols, nn__sgemm_ukr_5x16__avx2_cols,
-        nn__sgemm_ukr_6x16__avx2_cols_bdirect};
+    static const nn__ukr_fn rows[7] = {0, nn__sgemm_1x16_rows_bdirect__avx2,
+        nn__sgemm_2x16_rows_bdirect__avx2, nn__sgemm_3x16_rows_bdirect__avx2,
+        nn__sgemm_4x16_rows_bdirect__avx2, nn__sgemm_5x16_rows_bdirect__avx2,
+        nn__sgemm_6x16_rows_bdirect__avx2};
+    static const nn__ukr_fn cols[7] = {0, nn__sgemm_1x16_cols_bdirect__avx2,
+        nn__sgemm_2x16_cols_bdirect__avx2, nn__sgemm_3x16_cols_bdirect__avx2,
+        nn__sgemm_4x16_cols_bdirect__avx2, nn__sgemm_5x16_cols_bdirect__avx2,
+        nn__sgemm_6x16_cols_bdirect__avx2};
     NN__ALIGNAS64 float edge[NN__DIRECT_KC * 16];
-    nn__gemm_direct(6, 16, NN__DIRECT_KC, transa ? cols : rows, nn__sgemm_pack_bt16__avx2,
+    nn__gemm_direct(6, 16, NN__DIRECT_KC, transa ? cols : rows, nn__sgemm_pack_b16_cols__avx2,
                     edge, transa, transb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
 /* Packing by 8x8 transposes in registers: 8 floats of each source row in, 8 columns
    out. The scalar form of these loops moves one element at a time with strided
    stores, a visible share of a large GEMM's time. */
-#define NN__TRANSPOSE8_AVX2(r0, r1, r2, r3, r4, r5, r6, r7)                               \
-    do {                                                                                \
-        __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);        \
-        __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);        \
-        __m256 t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5);        \
-        __m256 t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);        \
-        __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE); \
-        __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE); \
-        __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE); \
-        __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE); \
-        r0 = _mm256_permute2f128_ps(u0, u4, 0x20); r1 = _mm256_permute2f128_ps(u1, u5, 0x20); \
-        r2 = _mm256_permute2f128_ps(u2, u6, 0x20); r3 = _mm256_permute2f128_ps(u3, u7, 0x20); \
-        r4 = _mm256_permute2f128_ps(u0, u4, 0x31); r5 = _mm256_permute2f128_ps(u1, u5, 0x31); \
-        r6 = _mm256_permute2f128_ps(u2, u6, 0x31); r7 = _mm256_permute2f128_ps(u3, u7, 0x31); \
-    } while (0)
+static NN__INLINE void nn__transpose8__avx2(__m256 *r0, __m256 *r1, __m256 *r2, __m256 *r3,
+                                            __m256 *r4, __m256 *r5, __m256 *r6, __m256 *r7)
+{
+    __m256 t0 = _mm256_unpacklo_ps(*r0, *r1), t1 = _mm256_unpackhi_ps(*r0, *r1);
+    __m256 t2 = _mm256_unpacklo_ps(*r2, *r3), t3 = _mm256_unpackhi_ps(*r2, *r3);
+    __m256 t4 = _mm256_unpacklo_ps(*r4, *r5), t5 = _mm256_unpackhi_ps(*r4, *r5);
+    __m256 t6 = _mm256_unpacklo_ps(*r6, *r7), t7 = _mm256_unpackhi_ps(*r6, *r7);
+    __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+    __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+    __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+    __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+    *r0 = _mm256_permute2f128_ps(u0, u4, 0x20); *r1 = _mm256_permute2f128_ps(u1, u5, 0x20);
+    *r2 = _mm256_permute2f128_ps(u2, u6, 0x20); *r3 = _mm256_permute2f128_ps(u3, u7, 0x20);
+    *r4 = _mm256_permute2f128_ps(u0, u4, 0x31); *r5 = _mm256_permute2f128_ps(u1, u5, 0x31);
+    *r6 = _mm256_permute2f128_ps(u2, u6, 0x31); *r7 = _mm256_permute2f128_ps(u3, u7, 0x31);
+}
 
 /* 6 rows of row-major op(A) (stride ld) -> kc columns of 6. Column p is stored as 8
    floats at dst + 6p (2 of them junk, overwritten by column p+1 or 16 floats of slack). */
-static void nn__sgemm_pack_a6__avx2(int kc, const float *src, int ld, float *dst)
+static void nn__sgemm_pack_a6_rows__avx2(int kc, const float *src, int ld, float *dst)
 {
     const float *s0 = src, *s1 = src + ld, *s2 = src + 2 * (size_t)ld;
     const float *s3 = src + 3 * (size_t)ld, *s4 = src + 4 * (size_t)ld, *s5 = src + 5 * (size_t)ld;
@@ -2706,7 +2921,7 @@ static void nn__sgemm_pack_a6__avx2(int kc, const float *src, int ld, float *dst
         __m256 r4 = _mm256_loadu_ps(s4 + p), r5 = _mm256_loadu_ps(s5 + p);
         __m256 r6 = r5, r7 = r5;
         float *d = dst + (size_t)p * 6;
-        NN__TRANSPOSE8_AVX2(r0, r1, r2, r3, r4, r5, r6, r7);
+        nn__transpose8__avx2(&r0, &r1, &r2, &r3, &r4, &r5, &r6, &r7);
         _mm256_storeu_ps(d, r0);      _mm256_storeu_ps(d + 6, r1);
         _mm256_storeu_ps(d + 12, r2); _mm256_storeu_ps(d + 18, r3);
         _mm256_storeu_ps(d + 24, r4); _mm256_storeu_ps(d + 30, r5);
@@ -2722,7 +2937,7 @@ static void nn__sgemm_pack_a6__avx2(int kc, const float *src, int ld, float *dst
    k step -> kc columns of 6, as one 16-byte and one 8-byte load and store per column
    (the generic loop moved one float at a time, a visible share of a TN weight
    gradient). */
-static void nn__sgemm_pack_at6__avx2(int kc, const float *src, int ld, float *dst)
+static void nn__sgemm_pack_a6_cols__avx2(int kc, const float *src, int ld, float *dst)
 {
     int p;
     for (p = 0; p < kc; p++) {
@@ -2736,7 +2951,7 @@ static void nn__sgemm_pack_at6__avx2(int kc, const float *src, int ld, float *ds
 /* kc rows of 16 contiguous floats of B (rows ld apart) -> kc rows of 16, in 32-byte
    moves: the generic loop, compiled for the baseline ISA with a variable width, moved
    them in 16-byte pieces and was markedly slower. */
-static void nn__sgemm_pack_b16__avx2(int kc, const float *src, int ld, float *dst)
+static void nn__sgemm_pack_b16_rows__avx2(int kc, const float *src, int ld, float *dst)
 {
     int p;
     for (p = 0; p < kc; p++) {
@@ -2773,7 +2988,7 @@ static void nn__gemm_bias_relu__avx2(float *C, int ldc, int m, int n, const floa
 }
 
 /* 16 rows of B's storage (transb: row j holds op(B)(., j)) -> kc rows of 16. */
-static void nn__sgemm_pack_bt16__avx2(int kc, const float *src, int ld, float *dst)
+static void nn__sgemm_pack_b16_cols__avx2(int kc, const float *src, int ld, float *dst)
 {
     int p = 0, j, h;
     for (; p + 8 <= kc; p += 8) {
@@ -2784,7 +2999,7 @@ static void nn__sgemm_pack_bt16__avx2(int kc, const float *src, int ld, float *d
             __m256 r4 = _mm256_loadu_ps(s + 4 * (size_t)ld), r5 = _mm256_loadu_ps(s + 5 * (size_t)ld);
             __m256 r6 = _mm256_loadu_ps(s + 6 * (size_t)ld), r7 = _mm256_loadu_ps(s + 7 * (size_t)ld);
             float *d = dst + (size_t)p * 16 + 8 * h;
-            NN__TRANSPOSE8_AVX2(r0, r1, r2, r3, r4, r5, r6, r7);
+            nn__transpose8__avx2(&r0, &r1, &r2, &r3, &r4, &r5, &r6, &r7);
             _mm256_storeu_ps(d, r0);       _mm256_storeu_ps(d + 16, r1);
             _mm256_storeu_ps(d + 32, r2);  _mm256_storeu_ps(d + 48, r3);
             _mm256_storeu_ps(d + 64, r4);  _mm256_storeu_ps(d + 80, r5);
@@ -2805,7 +3020,7 @@ static void nn__sgemm_pack_bt16__avx2(int kc, const float *src, int ld, float *d
    (10 = 3 + 3 + 2 + 2), so no accumulator works on a duplicate column. Rows past m
    are clamped to the last valid one (read, never stored). Each row's NC sums come out
    of one hadd tree (4 rows x 3 columns: 12 hadd instead of 36 shuffle/add pairs). */
-NN__GEMM_INLINE __m128 nn__gemm_hsum4__avx2(__m256 v0, __m256 v1, __m256 v2, __m256 v3)
+static NN__INLINE __m128 nn__gemm_hsum4__avx2(__m256 v0, __m256 v1, __m256 v2, __m256 v3)
 {
     /* [sum v0, sum v1, sum v2, sum v3] */
     const __m256 h = _mm256_hadd_ps(_mm256_hadd_ps(v0, v1), _mm256_hadd_ps(v2, v3));
@@ -2819,10 +3034,10 @@ NN__GEMM_INLINE __m128 nn__gemm_hsum4__avx2(__m256 v0, __m256 v1, __m256 v2, __m
 #ifndef NN__DOT_R
 #  define NN__DOT_R 4
 #endif
-NN__GEMM_INLINE void nn__sgemm_dot_tile__avx2(const int R, const int NC, int mi, int k,
-                                              float alpha, const float *A, int lda,
-                                              const float *B, int ldb, float beta,
-                                              float *C, int ldc)
+static NN__INLINE void nn__sgemm_dot_tile__avx2(const int R, const int NC, int mi, int k,
+                                                float alpha, const float *A, int lda,
+                                                const float *B, int ldb, float beta,
+                                                float *C, int ldc)
 {
     static const int lanes[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
     const int k8 = k & ~7;
@@ -2888,9 +3103,9 @@ NN__GEMM_INLINE void nn__sgemm_dot_tile__avx2(const int R, const int NC, int mi,
    same per-lane FMA chain and the same hadd tree (nn__gemm_hsum4__avx2) as in
    nn__sgemm_dot_tile__avx2, so C is bit-identical whichever tile computes it (and so
    for any thread split). */
-NN__GEMM_INLINE void nn__sgemm_dot_rows__avx2(const int R, const int NC, int k, float alpha,
-                                              const float *A, int lda, const float *B, int ldb,
-                                              float beta, float *C, int ldc)
+static NN__INLINE void nn__sgemm_dot_rows__avx2(const int R, const int NC, int k, float alpha,
+                                                const float *A, int lda, const float *B, int ldb,
+                                                float beta, float *C, int ldc)
 {
     static const int lanes[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
     const int k8 = k & ~7;
@@ -3029,17 +3244,17 @@ static void nn__gemm__avx2(int transa, int transb, int m, int n, int k, float al
     cfg.a_outer = 0;
     cfg.par_scale = 1.0;
     cfg.mr = 6; cfg.nr = 16; cfg.mc = NN__AVX2_MC; cfg.kc = NN__AVX2_KC; cfg.nc = NN__AVX2_NC;
-    cfg.ukr[0][0] = nn__sgemm_ukr_6x16__avx2;
-    cfg.ukr_pf = nn__sgemm_ukr_6x16__avx2_pf;
-    cfg.ukr[1][0] = nn__sgemm_ukr_6x16__avx2_rows;
-    cfg.ukr[2][0] = nn__sgemm_ukr_6x16__avx2_cols;
-    cfg.ukr[0][1] = nn__sgemm_ukr_6x16__avx2_bdirect;
-    cfg.ukr[1][1] = nn__sgemm_ukr_6x16__avx2_rows_bdirect;
-    cfg.ukr[2][1] = nn__sgemm_ukr_6x16__avx2_cols_bdirect;
-    cfg.pack_a_rows = nn__sgemm_pack_a6__avx2;
-    cfg.pack_b_cols = nn__sgemm_pack_bt16__avx2;
-    cfg.pack_b_rows = nn__sgemm_pack_b16__avx2;
-    cfg.pack_a_cols = nn__sgemm_pack_at6__avx2;
+    cfg.ukr[0][0] = nn__sgemm_6x16__avx2;
+    cfg.ukr_pf = nn__sgemm_6x16_pf__avx2;
+    cfg.ukr[1][0] = nn__sgemm_6x16_rows__avx2;
+    cfg.ukr[2][0] = nn__sgemm_6x16_cols__avx2;
+    cfg.ukr[0][1] = nn__sgemm_6x16_bdirect__avx2;
+    cfg.ukr[1][1] = nn__sgemm_6x16_rows_bdirect__avx2;
+    cfg.ukr[2][1] = nn__sgemm_6x16_cols_bdirect__avx2;
+    cfg.pack_a_rows = nn__sgemm_pack_a6_rows__avx2;
+    cfg.pack_b_cols = nn__sgemm_pack_b16_cols__avx2;
+    cfg.pack_b_rows = nn__sgemm_pack_b16_rows__avx2;
+    cfg.pack_a_cols = nn__sgemm_pack_a6_cols__avx2;
     cfg.act = nn__avx2_gemm_act;
     cfg.softmax = nn__avx2_gemm_softmax;
     cfg.bias_relu = nn__gemm_bias_relu__avx2;
@@ -3088,7 +3303,8 @@ NN__AVX2_END
 NN__AVX512_BEGIN
 
 /* >>avx512_gemm ------------------------------------------------------------- */
-/* nn__sgemm_ukr_body__avx512 - the AVX-512 micro-kernels (contract: nn__ukr_fn).
+/* nn__sgemm_body__avx512 - the AVX-512 micro-kernel (contract: nn__ukr_fn), whose named
+   instances nn__sgemm_<MR>x32[_rows|_cols][_bdirect]__avx512 follow it.
 
      C[m x n] := alpha * A_panel * B_panel + beta * C[m x n]      m <= MR, n <= 32
 
@@ -3104,10 +3320,10 @@ NN__AVX512_BEGIN
    panels are passed (the driver packs a partial one). B rows are 32 floats (a packed
    panel, or the user's B when n == 32). C is written through lane masks: only the
    m x n part is touched, and beta == 0 never reads C. */
-NN__GEMM_INLINE void nn__sgemm_ukr_body__avx512(const int MR, int k, const float *a,
-                                                ptrdiff_t rsa, ptrdiff_t csa, const float *b,
-                                                ptrdiff_t ldb, float *c, ptrdiff_t ldc,
-                                                float alpha, float beta, int m, int n)
+static NN__INLINE void nn__sgemm_body__avx512(const int MR, int k, const float *a,
+                                              ptrdiff_t rsa, ptrdiff_t csa, const float *b,
+                                              ptrdiff_t ldb, float *c, ptrdiff_t ldc,
+                                              float alpha, float beta, int m, int n)
 {
 #define NN__Z_DECL(i) __m512 acc##i##a = _mm512_setzero_ps(), acc##i##b = _mm512_setzero_ps();
     NN__Z_DECL(0) NN__Z_DECL(1) NN__Z_DECL(2) NN__Z_DECL(3) NN__Z_DECL(4)
@@ -3165,73 +3381,289 @@ NN__GEMM_INLINE void nn__sgemm_ukr_body__avx512(const int MR, int k, const float
     }
 }
 
-/* The driver's six instances per geometry (MR = 8 and 12): A packed / rows in place /
-   columns in place, times B packed (ldb = 32, a constant) or in place. */
-#define NN__UKR_AVX512(MRV, suffix, RSA, CSA, LDB)                                           \
-    NN__GEMM_NOINLINE void nn__sgemm_ukr##MRV##__avx512##suffix(                              \
-        int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,  \
-        float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)                      \
-    {                                                                                        \
-        (void)rsa; (void)csa; (void)ldb;                                                     \
-        nn__sgemm_ukr_body__avx512(MRV, k, a, RSA, CSA, b, LDB, c, ldc, alpha, beta, m, n);  \
-    }
-#define NN__UKR_AVX512_SET(MRV)                                                              \
-    NN__UKR_AVX512(MRV, , 1, MRV, 32)                                                        \
-    NN__UKR_AVX512(MRV, _rows, rsa, 1, 32)                                                   \
-    NN__UKR_AVX512(MRV, _cols, 1, csa, 32)                                                   \
-    NN__UKR_AVX512(MRV, _bdirect, 1, MRV, ldb)                                               \
-    NN__UKR_AVX512(MRV, _rows_bdirect, rsa, 1, ldb)                                          \
-    NN__UKR_AVX512(MRV, _cols_bdirect, 1, csa, ldb)
-NN__UKR_AVX512_SET(8)
-NN__UKR_AVX512_SET(12)
-#undef NN__UKR_AVX512_SET
-#undef NN__UKR_AVX512
+/* The driver's instances per geometry (MR = 8 and 12): A packed / rows in place (_rows)
+   / columns in place (_cols), times B packed (ldb = 32, a constant) / in place
+   (_bdirect). */
+static NN__NOINLINE void nn__sgemm_8x32__avx512(
+    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
+    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
+{
+    (void)rsa; (void)csa; (void)ldb;
+    nn__sgemm_body__avx512(8, k, a, 1, 8, b, 32, c, ldc, alpha, beta, m, n);
+}
+static NN__NOINLINE void nn__sgemm_8x32_rows__avx512(
+    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
+    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
+{
+    (void)csa; (void)ldb;
+    nn__sgemm_body__avx512(8, k, a, rsa, 1, b, 32, c, ldc, alpha, beta, m, n);
+}
+static NN__NOINLINE void nn__sgemm_8x32_cols__avx512(
+    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
+    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
+{
+    (void)rsa; (void)ldb;
+    nn__sgemm_body__avx512(8, k, a, 1, csa, b, 32, c, ldc, alpha, beta, m, n);
+}
+static NN__NOINLINE void nn__sgemm_8x32_bdirect__avx512(
+    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
+    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
+{
+    (void)rsa; (void)csa;
+    nn__sgemm_body__avx512(8, k, a, 1, 8, b, ldb, c, ldc, alpha, beta, m, n);
+}
+static NN__NOINLINE void nn__sgemm_8x32_rows_bdirect__avx512(
+    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
+    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
+{
+    (void)csa;
+    nn__sgemm_body__avx512(8, k, a, rsa, 1, b, ldb, c, ldc, alpha, beta, m, n);
+}
+static NN__NOINLINE void nn__sgemm_8x32_cols_bdirect__avx512(
+    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
+    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
+{
+    (void)rsa;
+    nn__sgemm_body__avx512(8, k, a, 1, csa, b, ldb, c, ldc, alpha, beta, m, n);
+}
 
-/* Exact-height instances (h rows, h = 1..14) for the direct path: A in place as rows
-   (_rows) or as h contiguous floats per k step (_cols), B with any ldb. */
-#define NN__UKR_AVX512_H(H)                                                                  \
-    NN__GEMM_NOINLINE void nn__sgemm_ukr_##H##x32__avx512_rows(                              \
-        int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,  \
-        float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)                      \
-    {                                                                                        \
-        (void)csa;                                                                           \
-        nn__sgemm_ukr_body__avx512(H, k, a, rsa, 1, b, ldb, c, ldc, alpha, beta, m, n);      \
-    }                                                                                        \
-    NN__GEMM_NOINLINE void nn__sgemm_ukr_##H##x32__avx512_cols(                              \
-        int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,  \
-        float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)                      \
-    {                                                                                        \
-        (void)rsa;                                                                           \
-        nn__sgemm_ukr_body__avx512(H, k, a, 1, csa, b, ldb, c, ldc, alpha, beta, m, n);      \
-    }
-NN__UKR_AVX512_H(1) NN__UKR_AVX512_H(2) NN__UKR_AVX512_H(3) NN__UKR_AVX512_H(4)
-NN__UKR_AVX512_H(5) NN__UKR_AVX512_H(6) NN__UKR_AVX512_H(7) NN__UKR_AVX512_H(8)
-NN__UKR_AVX512_H(9) NN__UKR_AVX512_H(10) NN__UKR_AVX512_H(11) NN__UKR_AVX512_H(12)
-NN__UKR_AVX512_H(13) NN__UKR_AVX512_H(14)
-#undef NN__UKR_AVX512_H
+static NN__NOINLINE void nn__sgemm_12x32__avx512(
+    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
+    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
+{
+    (void)rsa; (void)csa; (void)ldb;
+    nn__sgemm_body__avx512(12, k, a, 1, 12, b, 32, c, ldc, alpha, beta, m, n);
+}
+static NN__NOINLINE void nn__sgemm_12x32_rows__avx512(
+    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
+    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
+{
+    (void)csa; (void)ldb;
+    nn__sgemm_body__avx512(12, k, a, rsa, 1, b, 32, c, ldc, alpha, beta, m, n);
+}
+static NN__NOINLINE void nn__sgemm_12x32_cols__avx512(
+    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
+    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
+{
+    (void)rsa; (void)ldb;
+    nn__sgemm_body__avx512(12, k, a, 1, csa, b, 32, c, ldc, alpha, beta, m, n);
+}
+static NN__NOINLINE void nn__sgemm_12x32_bdirect__avx512(
+    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
+    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
+{
+    (void)rsa; (void)csa;
+    nn__sgemm_body__avx512(12, k, a, 1, 12, b, ldb, c, ldc, alpha, beta, m, n);
+}
+static NN__NOINLINE void nn__sgemm_12x32_rows_bdirect__avx512(
+    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
+    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
+{
+    (void)csa;
+    nn__sgemm_body__avx512(12, k, a, rsa, 1, b, ldb, c, ldc, alpha, beta, m, n);
+}
+static NN__NOINLINE void nn__sgemm_12x32_cols_bdirect__avx512(
+    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
+    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
+{
+    (void)rsa;
+    nn__sgemm_body__avx512(12, k, a, 1, csa, b, ldb, c, ldc, alpha, beta, m, n);
+}
 
-static const nn__ukr_fn nn__avx512_rows_h[15] = {0, nn__sgemm_ukr_1x32__avx512_rows,
-    nn__sgemm_ukr_2x32__avx512_rows, nn__sgemm_ukr_3x32__avx512_rows,
-    nn__sgemm_ukr_4x32__avx512_rows, nn__sgemm_ukr_5x32__avx512_rows,
-    nn__sgemm_ukr_6x32__avx512_rows, nn__sgemm_ukr_7x32__avx512_rows,
-    nn__sgemm_ukr_8x32__avx512_rows, nn__sgemm_ukr_9x32__avx512_rows,
-    nn__sgemm_ukr_10x32__avx512_rows, nn__sgemm_ukr_11x32__avx512_rows,
-    nn__sgemm_ukr_12x32__avx512_rows, nn__sgemm_ukr_13x32__avx512_rows,
-    nn__sgemm_ukr_14x32__avx512_rows};
-static const nn__ukr_fn nn__avx512_cols_h[15] = {0, nn__sgemm_ukr_1x32__avx512_cols,
-    nn__sgemm_ukr_2x32__avx512_cols, nn__sgemm_ukr_3x32__avx512_cols,
-    nn__sgemm_ukr_4x32__avx512_cols, nn__sgemm_ukr_5x32__avx512_cols,
-    nn__sgemm_ukr_6x32__avx512_cols, nn__sgemm_ukr_7x32__avx512_cols,
-    nn__sgemm_ukr_8x32__avx512_cols, nn__sgemm_ukr_9x32__avx512_cols,
-    nn__sgemm_ukr_10x32__avx512_cols, nn__sgemm_ukr_11x32__avx512_cols,
-    nn__sgemm_ukr_12x32__avx512_cols, nn__sgemm_ukr_13x32__avx512_cols,
-    nn__sgemm_ukr_14x32__avx512_cols};
+/* Exact heights h = 1..14 for the direct path (8 and 12 are the driver's
+   _rows_bdirect / _cols_bdirect above): A in place as rows (_rows) or as h contiguous
+   floats per k step (_cols), B with any ldb. */
+static NN__NOINLINE void nn__sgemm_1x32_rows_bdirect__avx512(
+    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
+    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
+{
+    (void)csa;
+    nn__sgemm_body__avx512(1, k, a, rsa, 1, b, ldb, c, ldc, alpha, beta, m, n);
+}
+static NN__NOINLINE void nn__sgemm_1x32_cols_bdirect__avx512(
+    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
+    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
+{
+    (void)rsa;
+    nn__sgemm_body__avx512(1, k, a, 1, csa, b, ldb, c, ldc, alpha, beta, m, n);
+}
+static NN__NOINLINE void nn__sgemm_2x32_rows_bdirect__avx512(
+    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
+    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
+{
+    (void)csa;
+    nn__sgemm_body__avx512(2, k, a, rsa, 1, b, ldb, c, ldc, alpha, beta, m, n);
+}
+static NN__NOINLINE void nn__sgemm_2x32_cols_bdirect__avx512(
+    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
+    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
+{
+    (void)rsa;
+    nn__sgemm_body__avx512(2, k, a, 1, csa, b, ldb, c, ldc, alpha, beta, m, n);
+}
+static NN__NOINLINE void nn__sgemm_3x32_rows_bdirect__avx512(
+    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
+    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
+{
+    (void)csa;
+    nn__sgemm_body__avx512(3, k, a, rsa, 1, b, ldb, c, ldc, alpha, beta, m, n);
+}
+static NN__NOINLINE void nn__sgemm_3x32_cols_bdirect__avx512(
+    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
+    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
+{
+    (void)rsa;
+    nn__sgemm_body__avx512(3, k, a, 1, csa, b, ldb, c, ldc, alpha, beta, m, n);
+}
+static NN__NOINLINE void nn__sgemm_4x32_rows_bdirect__avx512(
+    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
+    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
+{
+    (void)csa;
+    nn__sgemm_body__avx512(4, k, a, rsa, 1, b, ldb, c, ldc, alpha, beta, m, n);
+}
+static NN__NOINLINE void nn__sgemm_4x32_cols_bdirect__avx512(
+    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
+    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
+{
+    (void)rsa;
+    nn__sgemm_body__avx512(4, k, a, 1, csa, b, ldb, c, ldc, alpha, beta, m, n);
+}
+static NN__NOINLINE void nn__sgemm_5x32_rows_bdirect__avx512(
+    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
+    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
+{
+    (void)csa;
+    nn__sgemm_body__avx512(5, k, a, rsa, 1, b, ldb, c, ldc, alpha, beta, m, n);
+}
+static NN__NOINLINE void nn__sgemm_5x32_cols_bdirect__avx512(
+    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
+    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
+{
+    (void)rsa;
+    nn__sgemm_body__avx512(5, k, a, 1, csa, b, ldb, c, ldc, alpha, beta, m, n);
+}
+static NN__NOINLINE void nn__sgemm_6x32_rows_bdirect__avx512(
+    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
+    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
+{
+    (void)csa;
+    nn__sgemm_body__avx512(6, k, a, rsa, 1, b, ldb, c, ldc, alpha, beta, m, n);
+}
+static NN__NOINLINE void nn__sgemm_6x32_cols_bdirect__avx512(
+    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
+    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
+{
+    (void)rsa;
+    nn__sgemm_body__avx512(6, k, a, 1, csa, b, ldb, c, ldc, alpha, beta, m, n);
+}
+static NN__NOINLINE void nn__sgemm_7x32_rows_bdirect__avx512(
+    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
+    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
+{
+    (void)csa;
+    nn__sgemm_body__avx512(7, k, a, rsa, 1, b, ldb, c, ldc, alpha, beta, m, n);
+}
+static NN__NOINLINE void nn__sgemm_7x32_cols_bdirect__avx512(
+    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
+    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
+{
+    (void)rsa;
+    nn__sgemm_body__avx512(7, k, a, 1, csa, b, ldb, c, ldc, alpha, beta, m, n);
+}
+static NN__NOINLINE void nn__sgemm_9x32_rows_bdirect__avx512(
+    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
+    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
+{
+    (void)csa;
+    nn__sgemm_body__avx512(9, k, a, rsa, 1, b, ldb, c, ldc, alpha, beta, m, n);
+}
+static NN__NOINLINE void nn__sgemm_9x32_cols_bdirect__avx512(
+    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
+    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
+{
+    (void)rsa;
+    nn__sgemm_body__avx512(9, k, a, 1, csa, b, ldb, c, ldc, alpha, beta, m, n);
+}
+static NN__NOINLINE void nn__sgemm_10x32_rows_bdirect__avx512(
+    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
+    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
+{
+    (void)csa;
+    nn__sgemm_body__avx512(10, k, a, rsa, 1, b, ldb, c, ldc, alpha, beta, m, n);
+}
+static NN__NOINLINE void nn__sgemm_10x32_cols_bdirect__avx512(
+    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
+    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
+{
+    (void)rsa;
+    nn__sgemm_body__avx512(10, k, a, 1, csa, b, ldb, c, ldc, alpha, beta, m, n);
+}
+static NN__NOINLINE void nn__sgemm_11x32_rows_bdirect__avx512(
+    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
+    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
+{
+    (void)csa;
+    nn__sgemm_body__avx512(11, k, a, rsa, 1, b, ldb, c, ldc, alpha, beta, m, n);
+}
+static NN__NOINLINE void nn__sgemm_11x32_cols_bdirect__avx512(
+    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
+    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
+{
+    (void)rsa;
+    nn__sgemm_body__avx512(11, k, a, 1, csa, b, ldb, c, ldc, alpha, beta, m, n);
+}
+static NN__NOINLINE void nn__sgemm_13x32_rows_bdirect__avx512(
+    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
+    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
+{
+    (void)csa;
+    nn__sgemm_body__avx512(13, k, a, rsa, 1, b, ldb, c, ldc, alpha, beta, m, n);
+}
+static NN__NOINLINE void nn__sgemm_13x32_cols_bdirect__avx512(
+    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
+    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
+{
+    (void)rsa;
+    nn__sgemm_body__avx512(13, k, a, 1, csa, b, ldb, c, ldc, alpha, beta, m, n);
+}
+static NN__NOINLINE void nn__sgemm_14x32_rows_bdirect__avx512(
+    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
+    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
+{
+    (void)csa;
+    nn__sgemm_body__avx512(14, k, a, rsa, 1, b, ldb, c, ldc, alpha, beta, m, n);
+}
+static NN__NOINLINE void nn__sgemm_14x32_cols_bdirect__avx512(
+    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
+    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
+{
+    (void)rsa;
+    nn__sgemm_body__avx512(14, k, a, 1, csa, b, ldb, c, ldc, alpha, beta, m, n);
+}
+
+static const nn__ukr_fn nn__avx512_rows_h[15] = {0, nn__sgemm_1x32_rows_bdirect__avx512,
+    nn__sgemm_2x32_rows_bdirect__avx512, nn__sgemm_3x32_rows_bdirect__avx512,
+    nn__sgemm_4x32_rows_bdirect__avx512, nn__sgemm_5x32_rows_bdirect__avx512,
+    nn__sgemm_6x32_rows_bdirect__avx512, nn__sgemm_7x32_rows_bdirect__avx512,
+    nn__sgemm_8x32_rows_bdirect__avx512, nn__sgemm_9x32_rows_bdirect__avx512,
+    nn__sgemm_10x32_rows_bdirect__avx512, nn__sgemm_11x32_rows_bdirect__avx512,
+    nn__sgemm_12x32_rows_bdirect__avx512, nn__sgemm_13x32_rows_bdirect__avx512,
+    nn__sgemm_14x32_rows_bdirect__avx512};
+static const nn__ukr_fn nn__avx512_cols_h[15] = {0, nn__sgemm_1x32_cols_bdirect__avx512,
+    nn__sgemm_2x32_cols_bdirect__avx512, nn__sgemm_3x32_cols_bdirect__avx512,
+    nn__sgemm_4x32_cols_bdirect__avx512, nn__sgemm_5x32_cols_bdirect__avx512,
+    nn__sgemm_6x32_cols_bdirect__avx512, nn__sgemm_7x32_cols_bdirect__avx512,
+    nn__sgemm_8x32_cols_bdirect__avx512, nn__sgemm_9x32_cols_bdirect__avx512,
+    nn__sgemm_10x32_cols_bdirect__avx512, nn__sgemm_11x32_cols_bdirect__avx512,
+    nn__sgemm_12x32_cols_bdirect__avx512, nn__sgemm_13x32_cols_bdirect__avx512,
+    nn__sgemm_14x32_cols_bdirect__avx512};
 
 /* MR rows of row-major op(A) (stride ld) -> kc columns of MR: 8 rows at a time by the
    AVX2 8x8 register transpose, columns stored through a lane mask (rows past MR in a
    group are duplicates, never stored). Never writes past the panel. */
-NN__GEMM_INLINE void nn__sgemm_pack_a_rows_body__avx512(const int MR, int kc, const float *src,
-                                                       int ld, float *dst)
+static NN__INLINE void nn__sgemm_pack_a_rows_body__avx512(const int MR, int kc, const float *src,
+                                                          int ld, float *dst)
 {
     int p = 0, g, i;
     for (; p + 8 <= kc; p += 8) {
@@ -3244,7 +3676,7 @@ NN__GEMM_INLINE void nn__sgemm_pack_a_rows_body__avx512(const int MR, int kc, co
             __m256 r4 = NN__PA_ROW(4), r5 = NN__PA_ROW(5), r6 = NN__PA_ROW(6), r7 = NN__PA_ROW(7);
 #undef NN__PA_ROW
             float *d = dst + (size_t)p * MR + g;
-            NN__TRANSPOSE8_AVX2(r0, r1, r2, r3, r4, r5, r6, r7);
+            nn__transpose8__avx2(&r0, &r1, &r2, &r3, &r4, &r5, &r6, &r7);
             _mm512_mask_storeu_ps(d, mk, _mm512_castps256_ps512(r0));
             _mm512_mask_storeu_ps(d + MR, mk, _mm512_castps256_ps512(r1));
             _mm512_mask_storeu_ps(d + 2 * MR, mk, _mm512_castps256_ps512(r2));
@@ -3261,34 +3693,44 @@ NN__GEMM_INLINE void nn__sgemm_pack_a_rows_body__avx512(const int MR, int kc, co
 
 /* Transposed A (MR contiguous floats per k step, stride ld) -> kc columns of MR: one
    masked load and store per column; nothing past the panel is read or written. */
-NN__GEMM_INLINE void nn__sgemm_pack_a_cols_body__avx512(const int MR, int kc, const float *src,
-                                                       int ld, float *dst)
+static NN__INLINE void nn__sgemm_pack_a_cols_body__avx512(const int MR, int kc, const float *src,
+                                                          int ld, float *dst)
 {
     const __mmask16 mk = (__mmask16)((1u << MR) - 1u);
     int p;
     for (p = 0; p < kc; p++)
         _mm512_mask_storeu_ps(dst + (size_t)p * MR, mk, _mm512_maskz_loadu_ps(mk, src + (size_t)p * ld));
 }
-#define NN__PACK_A_AVX512(MRV)                                                              \
-    static void nn__sgemm_pack_a##MRV##_rows__avx512(int kc, const float *s, int ld, float *d) \
-    {                                                                                       \
-        nn__sgemm_pack_a_rows_body__avx512(MRV, kc, s, ld, d);                              \
-    }                                                                                       \
-    static void nn__sgemm_pack_a##MRV##_cols__avx512(int kc, const float *s, int ld, float *d) \
-    {                                                                                       \
-        nn__sgemm_pack_a_cols_body__avx512(MRV, kc, s, ld, d);                              \
-    }                                                                                       \
-    /* the team's body, packing loops compiled for AVX-512 with constant MR and NR */     \
-    static void nn__gemm_worker##MRV##__avx512(void *vjob, int tid, int nt)                 \
-    {                                                                                       \
-        nn__gemm_work((nn__gemm_job *)vjob, tid, nt, MRV, 32);                              \
-    }
-NN__PACK_A_AVX512(8)
-NN__PACK_A_AVX512(12)
-#undef NN__PACK_A_AVX512
+static void nn__sgemm_pack_a8_rows__avx512(int kc, const float *src, int ld, float *dst)
+{
+    nn__sgemm_pack_a_rows_body__avx512(8, kc, src, ld, dst);
+}
+static void nn__sgemm_pack_a8_cols__avx512(int kc, const float *src, int ld, float *dst)
+{
+    nn__sgemm_pack_a_cols_body__avx512(8, kc, src, ld, dst);
+}
+static void nn__sgemm_pack_a12_rows__avx512(int kc, const float *src, int ld, float *dst)
+{
+    nn__sgemm_pack_a_rows_body__avx512(12, kc, src, ld, dst);
+}
+static void nn__sgemm_pack_a12_cols__avx512(int kc, const float *src, int ld, float *dst)
+{
+    nn__sgemm_pack_a_cols_body__avx512(12, kc, src, ld, dst);
+}
+
+/* The team's bodies (cfg.worker): nn__gemm_work compiled for AVX-512, its packing loops
+   with constant MR and NR. */
+static void nn__gemm_worker_8x32__avx512(void *vjob, int tid, int nt)
+{
+    nn__gemm_work((nn__gemm_job *)vjob, tid, nt, 8, 32);
+}
+static void nn__gemm_worker_12x32__avx512(void *vjob, int tid, int nt)
+{
+    nn__gemm_work((nn__gemm_job *)vjob, tid, nt, 12, 32);
+}
 
 /* 32 rows of B's storage (transb: row j holds op(B)(., j)) -> kc rows of 32. */
-static void nn__sgemm_pack_bt32__avx512(int kc, const float *src, int ld, float *dst)
+static void nn__sgemm_pack_b32_cols__avx512(int kc, const float *src, int ld, float *dst)
 {
     int p = 0, j, h;
     for (; p + 8 <= kc; p += 8) {
@@ -3299,7 +3741,7 @@ static void nn__sgemm_pack_bt32__avx512(int kc, const float *src, int ld, float 
             __m256 r4 = _mm256_loadu_ps(s + 4 * (size_t)ld), r5 = _mm256_loadu_ps(s + 5 * (size_t)ld);
             __m256 r6 = _mm256_loadu_ps(s + 6 * (size_t)ld), r7 = _mm256_loadu_ps(s + 7 * (size_t)ld);
             float *d = dst + (size_t)p * 32 + 8 * h;
-            NN__TRANSPOSE8_AVX2(r0, r1, r2, r3, r4, r5, r6, r7);
+            nn__transpose8__avx2(&r0, &r1, &r2, &r3, &r4, &r5, &r6, &r7);
             _mm256_storeu_ps(d, r0);       _mm256_storeu_ps(d + 32, r1);
             _mm256_storeu_ps(d + 64, r2);  _mm256_storeu_ps(d + 96, r3);
             _mm256_storeu_ps(d + 128, r4); _mm256_storeu_ps(d + 160, r5);
@@ -3315,7 +3757,7 @@ static void nn__sgemm_pack_bt32__avx512(int kc, const float *src, int ld, float 
    Each accumulator is folded 16 -> 8 lanes (low half + high half) and then summed by
    the AVX2 hadd tree. Rows left over past the last 4-row tile (1 or 2: always the last
    rows of C, whatever the thread split) go to the AVX2 1- and 2-row tiles. */
-NN__GEMM_INLINE __m256 nn__fold512(__m512 v)
+static NN__INLINE __m256 nn__fold16__avx512(__m512 v)
 {
     /* lanes i + 8 onto lanes i, through memory: g++ 12 warns (-Wmaybe-uninitialized,
        from its own headers) on every zmm -> ymm cast or extract it inlines; once per
@@ -3325,9 +3767,9 @@ NN__GEMM_INLINE __m256 nn__fold512(__m512 v)
     return _mm256_add_ps(_mm256_load_ps(t), _mm256_load_ps(t + 8));
 }
 
-NN__GEMM_INLINE void nn__sgemm_dot_tile__avx512(const int NC, int mi, int k, float alpha,
-                                                const float *A, int lda, const float *B,
-                                                int ldb, float beta, float *C, int ldc)
+static NN__INLINE void nn__sgemm_dot_tile__avx512(const int NC, int mi, int k, float alpha,
+                                                  const float *A, int lda, const float *B,
+                                                  int ldb, float beta, float *C, int ldc)
 {
     const int k16 = k & ~15;
     const float *a0 = A;
@@ -3368,10 +3810,14 @@ NN__GEMM_INLINE void nn__sgemm_dot_tile__avx512(const int NC, int mi, int k, flo
     {
         const __m128 va = _mm_set1_ps(alpha);
         __m128 s[4];
-        s[0] = nn__gemm_hsum4__avx2(nn__fold512(acc0x0), nn__fold512(acc0x1), nn__fold512(acc0x2), _mm256_setzero_ps());
-        s[1] = nn__gemm_hsum4__avx2(nn__fold512(acc1x0), nn__fold512(acc1x1), nn__fold512(acc1x2), _mm256_setzero_ps());
-        s[2] = nn__gemm_hsum4__avx2(nn__fold512(acc2x0), nn__fold512(acc2x1), nn__fold512(acc2x2), _mm256_setzero_ps());
-        s[3] = nn__gemm_hsum4__avx2(nn__fold512(acc3x0), nn__fold512(acc3x1), nn__fold512(acc3x2), _mm256_setzero_ps());
+        s[0] = nn__gemm_hsum4__avx2(nn__fold16__avx512(acc0x0), nn__fold16__avx512(acc0x1),
+                                    nn__fold16__avx512(acc0x2), _mm256_setzero_ps());
+        s[1] = nn__gemm_hsum4__avx2(nn__fold16__avx512(acc1x0), nn__fold16__avx512(acc1x1),
+                                    nn__fold16__avx512(acc1x2), _mm256_setzero_ps());
+        s[2] = nn__gemm_hsum4__avx2(nn__fold16__avx512(acc2x0), nn__fold16__avx512(acc2x1),
+                                    nn__fold16__avx512(acc2x2), _mm256_setzero_ps());
+        s[3] = nn__gemm_hsum4__avx2(nn__fold16__avx512(acc3x0), nn__fold16__avx512(acc3x1),
+                                    nn__fold16__avx512(acc3x2), _mm256_setzero_ps());
         for (r = 0; r < mi; r++) {
             float *cr = C + (size_t)r * ldc, t[4];
             int c;
@@ -3420,9 +3866,9 @@ static void nn__sgemm_dot_nt_part__avx512(int transa, int transb, int m, int n, 
    K is a constant per instance (fully unrolled, B stays in registers). An element's sum
    is the same FMA chain in the same order as in the direct kernels: a0*b0 rounded, then
    fma over p, then alpha, then beta*C: bit-identical to them, for any row split. */
-NN__GEMM_INLINE void nn__sgemm_smallk_body__avx512(const int K, int m, int n, float alpha,
-                                                   const float *A, int lda, const float *B,
-                                                   int ldb, float beta, float *C, int ldc)
+static NN__INLINE void nn__sgemm_smallk_body__avx512(const int K, int m, int n, float alpha,
+                                                     const float *A, int lda, const float *B,
+                                                     int ldb, float beta, float *C, int ldc)
 {
     const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
     int jr, i, p;
@@ -3484,13 +3930,19 @@ static void nn__sgemm_smallk_part__avx512(int transa, int transb, int m, int n, 
 {
     (void)transa; (void)transb;
     switch (k) {
-#define NN__SMALLK_CASE(K)                                                                  \
-    case K: nn__sgemm_smallk_body__avx512(K, m, n, alpha, A, lda, B, ldb, beta, C, ldc); break;
-    NN__SMALLK_CASE(1) NN__SMALLK_CASE(2) NN__SMALLK_CASE(3) NN__SMALLK_CASE(4)
-    NN__SMALLK_CASE(5) NN__SMALLK_CASE(6) NN__SMALLK_CASE(7) NN__SMALLK_CASE(8)
-    NN__SMALLK_CASE(9) NN__SMALLK_CASE(10) NN__SMALLK_CASE(11)
-    default: NN__SMALLK_CASE(12)
-#undef NN__SMALLK_CASE
+    case 1: nn__sgemm_smallk_body__avx512(1, m, n, alpha, A, lda, B, ldb, beta, C, ldc); break;
+    case 2: nn__sgemm_smallk_body__avx512(2, m, n, alpha, A, lda, B, ldb, beta, C, ldc); break;
+    case 3: nn__sgemm_smallk_body__avx512(3, m, n, alpha, A, lda, B, ldb, beta, C, ldc); break;
+    case 4: nn__sgemm_smallk_body__avx512(4, m, n, alpha, A, lda, B, ldb, beta, C, ldc); break;
+    case 5: nn__sgemm_smallk_body__avx512(5, m, n, alpha, A, lda, B, ldb, beta, C, ldc); break;
+    case 6: nn__sgemm_smallk_body__avx512(6, m, n, alpha, A, lda, B, ldb, beta, C, ldc); break;
+    case 7: nn__sgemm_smallk_body__avx512(7, m, n, alpha, A, lda, B, ldb, beta, C, ldc); break;
+    case 8: nn__sgemm_smallk_body__avx512(8, m, n, alpha, A, lda, B, ldb, beta, C, ldc); break;
+    case 9: nn__sgemm_smallk_body__avx512(9, m, n, alpha, A, lda, B, ldb, beta, C, ldc); break;
+    case 10: nn__sgemm_smallk_body__avx512(10, m, n, alpha, A, lda, B, ldb, beta, C, ldc); break;
+    case 11: nn__sgemm_smallk_body__avx512(11, m, n, alpha, A, lda, B, ldb, beta, C, ldc); break;
+    default:
+    case 12: nn__sgemm_smallk_body__avx512(12, m, n, alpha, A, lda, B, ldb, beta, C, ldc); break;
     }
 }
 
@@ -3507,7 +3959,7 @@ static void nn__sgemm_direct_part__avx512(int transa, int transb, int m, int n, 
 {
     NN__ALIGNAS64 float edge[NN__AVX512_DIRECT_KC * 32];
     nn__gemm_direct(NN__AVX512_DIRECT_H, 32, NN__AVX512_DIRECT_KC,
-                    transa ? nn__avx512_cols_h : nn__avx512_rows_h, nn__sgemm_pack_bt32__avx512,
+                    transa ? nn__avx512_cols_h : nn__avx512_rows_h, nn__sgemm_pack_b32_cols__avx512,
                     edge, transa, transb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
@@ -3544,28 +3996,28 @@ static void nn__gemm__avx512(int transa, int transb, int m, int n, int k, float 
     cfg.ukr_pf = NULL;
     if (2.0 * m * n * k >= NN__AVX512_LARGE_FLOPS) {
         cfg.mr = 12; cfg.mc = 144; cfg.kc = 256; cfg.nc = 512; cfg.a_outer = 1;
-        cfg.ukr[0][0] = nn__sgemm_ukr12__avx512;
-        cfg.ukr[1][0] = nn__sgemm_ukr12__avx512_rows;
-        cfg.ukr[2][0] = nn__sgemm_ukr12__avx512_cols;
-        cfg.ukr[0][1] = nn__sgemm_ukr12__avx512_bdirect;
-        cfg.ukr[1][1] = nn__sgemm_ukr12__avx512_rows_bdirect;
-        cfg.ukr[2][1] = nn__sgemm_ukr12__avx512_cols_bdirect;
+        cfg.ukr[0][0] = nn__sgemm_12x32__avx512;
+        cfg.ukr[1][0] = nn__sgemm_12x32_rows__avx512;
+        cfg.ukr[2][0] = nn__sgemm_12x32_cols__avx512;
+        cfg.ukr[0][1] = nn__sgemm_12x32_bdirect__avx512;
+        cfg.ukr[1][1] = nn__sgemm_12x32_rows_bdirect__avx512;
+        cfg.ukr[2][1] = nn__sgemm_12x32_cols_bdirect__avx512;
         cfg.pack_a_rows = nn__sgemm_pack_a12_rows__avx512;
         cfg.pack_a_cols = nn__sgemm_pack_a12_cols__avx512;
-        cfg.worker = nn__gemm_worker12__avx512;
+        cfg.worker = nn__gemm_worker_12x32__avx512;
     } else {
         cfg.mr = 8; cfg.mc = 192; cfg.kc = 256; cfg.nc = 4064; cfg.a_outer = 0;
-        cfg.ukr[0][0] = nn__sgemm_ukr8__avx512;
-        cfg.ukr[1][0] = nn__sgemm_ukr8__avx512_rows;
-        cfg.ukr[2][0] = nn__sgemm_ukr8__avx512_cols;
-        cfg.ukr[0][1] = nn__sgemm_ukr8__avx512_bdirect;
-        cfg.ukr[1][1] = nn__sgemm_ukr8__avx512_rows_bdirect;
-        cfg.ukr[2][1] = nn__sgemm_ukr8__avx512_cols_bdirect;
+        cfg.ukr[0][0] = nn__sgemm_8x32__avx512;
+        cfg.ukr[1][0] = nn__sgemm_8x32_rows__avx512;
+        cfg.ukr[2][0] = nn__sgemm_8x32_cols__avx512;
+        cfg.ukr[0][1] = nn__sgemm_8x32_bdirect__avx512;
+        cfg.ukr[1][1] = nn__sgemm_8x32_rows_bdirect__avx512;
+        cfg.ukr[2][1] = nn__sgemm_8x32_cols_bdirect__avx512;
         cfg.pack_a_rows = nn__sgemm_pack_a8_rows__avx512;
         cfg.pack_a_cols = nn__sgemm_pack_a8_cols__avx512;
-        cfg.worker = nn__gemm_worker8__avx512;
+        cfg.worker = nn__gemm_worker_8x32__avx512;
     }
-    cfg.pack_b_cols = nn__sgemm_pack_bt32__avx512;
+    cfg.pack_b_cols = nn__sgemm_pack_b32_cols__avx512;
     cfg.pack_b_rows = NULL; /* the generic loop, compiled in this target region */
     cfg.par_scale = NN__PAR_SCALE_AVX512;
     cfg.act = nn__avx512_gemm_act;
@@ -3601,7 +4053,121 @@ static inline __m512 nn__sqrt__avx512(__m512 x)
 {
     return _mm512_maskz_sqrt_ps((__mmask16)0xFFFF, x);
 }
-NN__X86_OPTIM(_mm512, __m512, 16, avx512, nn__sqrt__avx512)
+
+/* The optimizer rules of >>avx2_vec at 16 lanes, intrinsic for intrinsic. */
+typedef struct nn__optk_avx512 {
+    __m512 lr, lrwd, mu, b1, omb1, b2, omb2, eps, bc1, bc2;
+} nn__optk_avx512;
+
+static void nn__optk_init__avx512(nn__optk_avx512 *k, const nn_simd_optim_args *p)
+{
+    k->lr = _mm512_set1_ps(p->lr);
+    k->lrwd = _mm512_set1_ps(p->lr * p->wd);
+    k->mu = _mm512_set1_ps(p->mu);
+    k->b1 = _mm512_set1_ps(p->beta1);
+    k->omb1 = _mm512_set1_ps(1.0f - p->beta1);
+    k->b2 = _mm512_set1_ps(p->beta2);
+    k->omb2 = _mm512_set1_ps(1.0f - p->beta2);
+    k->eps = _mm512_set1_ps(p->eps);
+    k->bc1 = _mm512_set1_ps(p->bc1);
+    k->bc2 = _mm512_set1_ps(p->bc2);
+}
+
+static inline void nn__sgd16__avx512(const nn__optk_avx512 *k, float *w, const float *g, float *s1, float *s2)
+{
+    __m512 vw = _mm512_loadu_ps(w);
+    (void)s1; (void)s2;
+    vw = _mm512_fnmadd_ps(k->lrwd, vw, vw);
+    _mm512_storeu_ps(w, _mm512_fnmadd_ps(k->lr, _mm512_loadu_ps(g), vw));
+}
+static inline void nn__momentum16__avx512(const nn__optk_avx512 *k, float *w, const float *g, float *v, float *s2)
+{
+    __m512 vw = _mm512_loadu_ps(w);
+    __m512 vv = _mm512_fmadd_ps(k->mu, _mm512_loadu_ps(v), _mm512_mul_ps(k->lr, _mm512_loadu_ps(g)));
+    (void)s2;
+    vw = _mm512_fnmadd_ps(k->lrwd, vw, vw);
+    _mm512_storeu_ps(v, vv);
+    _mm512_storeu_ps(w, _mm512_sub_ps(vw, vv));
+}
+static inline void nn__nesterov16__avx512(const nn__optk_avx512 *k, float *w, const float *g, float *v, float *s2)
+{
+    __m512 vw = _mm512_loadu_ps(w);
+    __m512 lrg = _mm512_mul_ps(k->lr, _mm512_loadu_ps(g));
+    __m512 vv = _mm512_fmadd_ps(k->mu, _mm512_loadu_ps(v), lrg);
+    (void)s2;
+    vw = _mm512_fnmadd_ps(k->lrwd, vw, vw);
+    _mm512_storeu_ps(v, vv);
+    _mm512_storeu_ps(w, _mm512_sub_ps(vw, _mm512_fmadd_ps(k->mu, vv, lrg)));
+}
+static inline void nn__adagrad16__avx512(const nn__optk_avx512 *k, float *w, const float *g, float *s, float *s2)
+{
+    __m512 vw = _mm512_loadu_ps(w), vg = _mm512_loadu_ps(g);
+    __m512 vs = _mm512_fmadd_ps(vg, vg, _mm512_loadu_ps(s));
+    (void)s2;
+    vw = _mm512_fnmadd_ps(k->lrwd, vw, vw);
+    _mm512_storeu_ps(s, vs);
+    _mm512_storeu_ps(w, _mm512_sub_ps(vw, _mm512_div_ps(_mm512_mul_ps(k->lr, vg),
+                                                     _mm512_add_ps(nn__sqrt__avx512(vs), k->eps))));
+}
+static inline void nn__rmsprop16__avx512(const nn__optk_avx512 *k, float *w, const float *g, float *s, float *s2)
+{
+    __m512 vw = _mm512_loadu_ps(w), vg = _mm512_loadu_ps(g);
+    __m512 vs = _mm512_fmadd_ps(k->b2, _mm512_loadu_ps(s), _mm512_mul_ps(_mm512_mul_ps(k->omb2, vg), vg));
+    (void)s2;
+    vw = _mm512_fnmadd_ps(k->lrwd, vw, vw);
+    _mm512_storeu_ps(s, vs);
+    _mm512_storeu_ps(w, _mm512_sub_ps(vw, _mm512_div_ps(_mm512_mul_ps(k->lr, vg),
+                                                     _mm512_add_ps(nn__sqrt__avx512(vs), k->eps))));
+}
+static inline void nn__adam16__avx512(const nn__optk_avx512 *k, float *w, const float *g, float *m, float *v)
+{
+    __m512 vw = _mm512_loadu_ps(w), vg = _mm512_loadu_ps(g);
+    __m512 vm = _mm512_fmadd_ps(k->b1, _mm512_loadu_ps(m), _mm512_mul_ps(k->omb1, vg));
+    __m512 vv = _mm512_fmadd_ps(k->b2, _mm512_loadu_ps(v), _mm512_mul_ps(_mm512_mul_ps(k->omb2, vg), vg));
+    __m512 num = _mm512_mul_ps(k->lr, _mm512_mul_ps(vm, k->bc1));
+    __m512 den = _mm512_add_ps(nn__sqrt__avx512(_mm512_mul_ps(vv, k->bc2)), k->eps);
+    vw = _mm512_fnmadd_ps(k->lrwd, vw, vw);
+    _mm512_storeu_ps(m, vm);
+    _mm512_storeu_ps(v, vv);
+    _mm512_storeu_ps(w, _mm512_sub_ps(vw, _mm512_div_ps(num, den)));
+}
+
+static void nn__sgd__avx512(const nn_simd_optim_args *p, float *w, const float *g,
+                            float *s1, float *s2, size_t n)
+{
+    NN__OPTIM_LOOP(nn__optk_avx512, nn__optk_init__avx512, nn__sgd16__avx512, 16,
+                   p, w, g, s1, s2, n);
+}
+static void nn__momentum__avx512(const nn_simd_optim_args *p, float *w, const float *g,
+                                 float *s1, float *s2, size_t n)
+{
+    NN__OPTIM_LOOP(nn__optk_avx512, nn__optk_init__avx512, nn__momentum16__avx512, 16,
+                   p, w, g, s1, s2, n);
+}
+static void nn__nesterov__avx512(const nn_simd_optim_args *p, float *w, const float *g,
+                                 float *s1, float *s2, size_t n)
+{
+    NN__OPTIM_LOOP(nn__optk_avx512, nn__optk_init__avx512, nn__nesterov16__avx512, 16,
+                   p, w, g, s1, s2, n);
+}
+static void nn__adagrad__avx512(const nn_simd_optim_args *p, float *w, const float *g,
+                                float *s1, float *s2, size_t n)
+{
+    NN__OPTIM_LOOP(nn__optk_avx512, nn__optk_init__avx512, nn__adagrad16__avx512, 16,
+                   p, w, g, s1, s2, n);
+}
+static void nn__rmsprop__avx512(const nn_simd_optim_args *p, float *w, const float *g,
+                                float *s1, float *s2, size_t n)
+{
+    NN__OPTIM_LOOP(nn__optk_avx512, nn__optk_init__avx512, nn__rmsprop16__avx512, 16,
+                   p, w, g, s1, s2, n);
+}
+static void nn__adam__avx512(const nn_simd_optim_args *p, float *w, const float *g,
+                             float *s1, float *s2, size_t n)
+{
+    NN__OPTIM_LOOP(nn__optk_avx512, nn__optk_init__avx512, nn__adam16__avx512, 16,
+                   p, w, g, s1, s2, n);
+}
 
 static void nn__backend_init_avx512_gemm(nn__backend *b)
 {
@@ -3762,55 +4328,98 @@ static inline float32x4_t nn__sign_d4__neon(float32x4_t y, float32x4_t dy, float
     return vmulq_f32(dy, vdupq_n_f32(0.0f));
 }
 
-#define NN__NEON_ACT_FWD(name, OP)                                                   \
-    static void name(const float *x, float *y, size_t n, float param)                \
-    {                                                                                \
-        const float32x4_t vp = vdupq_n_f32(param);                                   \
-        size_t i = 0;                                                                \
-        for (; i + 8 <= n; i += 8) {                                                 \
-            float32x4_t a = vld1q_f32(x + i), b = vld1q_f32(x + i + 4);              \
-            vst1q_f32(y + i, OP(a, vp));                                             \
-            vst1q_f32(y + i + 4, OP(b, vp));                                         \
-        }                                                                            \
-        for (; i + 4 <= n; i += 4) vst1q_f32(y + i, OP(vld1q_f32(x + i), vp));       \
-        if (i < n) {                                                                 \
-            float buf[4] = {0};                                                      \
-            memcpy(buf, x + i, (n - i) * sizeof(float));                             \
-            vst1q_f32(buf, OP(vld1q_f32(buf), vp));                                  \
-            memcpy(y + i, buf, (n - i) * sizeof(float));                             \
-        }                                                                            \
-    }
-#define NN__NEON_ACT_BWD(name, OP)                                                   \
-    static void name(const float *y, const float *dy, float *dx, size_t n, float param) \
-    {                                                                                \
-        const float32x4_t vp = vdupq_n_f32(param);                                   \
-        size_t i = 0;                                                                \
-        for (; i + 4 <= n; i += 4)                                                   \
-            vst1q_f32(dx + i, OP(vld1q_f32(y + i), vld1q_f32(dy + i), vp));          \
-        if (i < n) {                                                                 \
-            float by[4] = {0}, bd[4] = {0};                                          \
-            memcpy(by, y + i, (n - i) * sizeof(float));                              \
-            memcpy(bd, dy + i, (n - i) * sizeof(float));                             \
-            vst1q_f32(bd, OP(vld1q_f32(by), vld1q_f32(bd), vp));                     \
-            memcpy(dx + i, bd, (n - i) * sizeof(float));                             \
-        }                                                                            \
-    }
-NN__NEON_ACT_FWD(nn__identity_fwd__neon, nn__identity4__neon)
-NN__NEON_ACT_FWD(nn__sigmoid_fwd__neon_rr2_p6_div, nn__sigmoid4__neon)
-NN__NEON_ACT_FWD(nn__tanh_fwd__neon_p11_rr2_p6_div, nn__tanh4__neon)
-NN__NEON_ACT_FWD(nn__relu_fwd__neon, nn__relu4__neon)
-NN__NEON_ACT_FWD(nn__leaky_relu_fwd__neon, nn__leaky_relu4__neon)
-NN__NEON_ACT_FWD(nn__hardtanh_fwd__neon, nn__hardtanh4__neon)
-NN__NEON_ACT_FWD(nn__sign_fwd__neon, nn__sign4__neon)
-NN__NEON_ACT_BWD(nn__identity_bwd__neon, nn__identity_d4__neon)
-NN__NEON_ACT_BWD(nn__sigmoid_bwd__neon, nn__sigmoid_d4__neon)
-NN__NEON_ACT_BWD(nn__tanh_bwd__neon, nn__tanh_d4__neon)
-NN__NEON_ACT_BWD(nn__relu_bwd__neon, nn__relu_d4__neon)
-NN__NEON_ACT_BWD(nn__leaky_relu_bwd__neon, nn__leaky_relu_d4__neon)
-NN__NEON_ACT_BWD(nn__hardtanh_bwd__neon, nn__hardtanh_d4__neon)
-NN__NEON_ACT_BWD(nn__sign_bwd__neon, nn__sign_d4__neon)
-#undef NN__NEON_ACT_FWD
-#undef NN__NEON_ACT_BWD
+/* The loops of >>avx2_vec's element-wise kernels on 4 lanes (statement bodies, as
+   there). */
+#define NN__NEON_ACT_FWD_LOOP(OP, x, y, n, param)                               \
+    do {                                                                        \
+        const float32x4_t vp = vdupq_n_f32(param);                              \
+        size_t i = 0;                                                           \
+        for (; i + 8 <= n; i += 8) {                                            \
+            float32x4_t a = vld1q_f32(x + i), b = vld1q_f32(x + i + 4);         \
+            vst1q_f32(y + i, OP(a, vp));                                        \
+            vst1q_f32(y + i + 4, OP(b, vp));                                    \
+        }                                                                       \
+        for (; i + 4 <= n; i += 4) vst1q_f32(y + i, OP(vld1q_f32(x + i), vp));  \
+        if (i < n) {                                                            \
+            float buf[4] = {0};                                                 \
+            memcpy(buf, x + i, (n - i) * sizeof(float));                        \
+            vst1q_f32(buf, OP(vld1q_f32(buf), vp));                             \
+            memcpy(y + i, buf, (n - i) * sizeof(float));                        \
+        }                                                                       \
+    } while (0)
+#define NN__NEON_ACT_BWD_LOOP(OP, y, dy, dx, n, param)                          \
+    do {                                                                        \
+        const float32x4_t vp = vdupq_n_f32(param);                              \
+        size_t i = 0;                                                           \
+        for (; i + 4 <= n; i += 4)                                              \
+            vst1q_f32(dx + i, OP(vld1q_f32(y + i), vld1q_f32(dy + i), vp));     \
+        if (i < n) {                                                            \
+            float by[4] = {0}, bd[4] = {0};                                     \
+            memcpy(by, y + i, (n - i) * sizeof(float));                         \
+            memcpy(bd, dy + i, (n - i) * sizeof(float));                        \
+            vst1q_f32(bd, OP(vld1q_f32(by), vld1q_f32(bd), vp));                \
+            memcpy(dx + i, bd, (n - i) * sizeof(float));                        \
+        }                                                                       \
+    } while (0)
+
+static void nn__identity_fwd__neon(const float *x, float *y, size_t n, float p)
+{
+    NN__NEON_ACT_FWD_LOOP(nn__identity4__neon, x, y, n, p);
+}
+static void nn__sigmoid_fwd__neon_rr2_p6_div(const float *x, float *y, size_t n, float p)
+{
+    NN__NEON_ACT_FWD_LOOP(nn__sigmoid4__neon, x, y, n, p);
+}
+static void nn__tanh_fwd__neon_p11_rr2_p6_div(const float *x, float *y, size_t n, float p)
+{
+    NN__NEON_ACT_FWD_LOOP(nn__tanh4__neon, x, y, n, p);
+}
+static void nn__relu_fwd__neon(const float *x, float *y, size_t n, float p)
+{
+    NN__NEON_ACT_FWD_LOOP(nn__relu4__neon, x, y, n, p);
+}
+static void nn__leaky_relu_fwd__neon(const float *x, float *y, size_t n, float p)
+{
+    NN__NEON_ACT_FWD_LOOP(nn__leaky_relu4__neon, x, y, n, p);
+}
+static void nn__hardtanh_fwd__neon(const float *x, float *y, size_t n, float p)
+{
+    NN__NEON_ACT_FWD_LOOP(nn__hardtanh4__neon, x, y, n, p);
+}
+static void nn__sign_fwd__neon(const float *x, float *y, size_t n, float p)
+{
+    NN__NEON_ACT_FWD_LOOP(nn__sign4__neon, x, y, n, p);
+}
+static void nn__identity_bwd__neon(const float *y, const float *dy, float *dx, size_t n, float p)
+{
+    NN__NEON_ACT_BWD_LOOP(nn__identity_d4__neon, y, dy, dx, n, p);
+}
+static void nn__sigmoid_bwd__neon(const float *y, const float *dy, float *dx, size_t n, float p)
+{
+    NN__NEON_ACT_BWD_LOOP(nn__sigmoid_d4__neon, y, dy, dx, n, p);
+}
+static void nn__tanh_bwd__neon(const float *y, const float *dy, float *dx, size_t n, float p)
+{
+    NN__NEON_ACT_BWD_LOOP(nn__tanh_d4__neon, y, dy, dx, n, p);
+}
+static void nn__relu_bwd__neon(const float *y, const float *dy, float *dx, size_t n, float p)
+{
+    NN__NEON_ACT_BWD_LOOP(nn__relu_d4__neon, y, dy, dx, n, p);
+}
+static void nn__leaky_relu_bwd__neon(const float *y, const float *dy, float *dx, size_t n, float p)
+{
+    NN__NEON_ACT_BWD_LOOP(nn__leaky_relu_d4__neon, y, dy, dx, n, p);
+}
+static void nn__hardtanh_bwd__neon(const float *y, const float *dy, float *dx, size_t n, float p)
+{
+    NN__NEON_ACT_BWD_LOOP(nn__hardtanh_d4__neon, y, dy, dx, n, p);
+}
+static void nn__sign_bwd__neon(const float *y, const float *dy, float *dx, size_t n, float p)
+{
+    NN__NEON_ACT_BWD_LOOP(nn__sign_d4__neon, y, dy, dx, n, p);
+}
+#undef NN__NEON_ACT_FWD_LOOP
+#undef NN__NEON_ACT_BWD_LOOP
 
 /* y[i] = e^x[i] (y may equal x); see nn__exp__avx2_rr2_p6. */
 static void nn__exp__neon_rr2_p6(const float *x, float *y, size_t n)
@@ -4009,11 +4618,11 @@ static int nn__all_finite__neon(const float *x, size_t n)
     return 1;
 }
 
-typedef struct nn__optk__neon {
+typedef struct nn__optk_neon {
     float32x4_t lr, lrwd, mu, b1, omb1, b2, omb2, eps, bc1, bc2;
-} nn__optk__neon;
+} nn__optk_neon;
 
-static void nn__optk_init__neon(nn__optk__neon *k, const nn_simd_optim_args *p)
+static void nn__optk_init__neon(nn__optk_neon *k, const nn_simd_optim_args *p)
 {
     k->lr = vdupq_n_f32(p->lr);
     k->lrwd = vdupq_n_f32(p->lr * p->wd);
@@ -4027,14 +4636,14 @@ static void nn__optk_init__neon(nn__optk__neon *k, const nn_simd_optim_args *p)
     k->bc2 = vdupq_n_f32(p->bc2);
 }
 
-static inline void nn__sgd4__neon(const nn__optk__neon *k, float *w, const float *g, float *s1, float *s2)
+static inline void nn__sgd4__neon(const nn__optk_neon *k, float *w, const float *g, float *s1, float *s2)
 {
     float32x4_t vw = vld1q_f32(w);
     (void)s1; (void)s2;
     vw = vfmsq_f32(vw, k->lrwd, vw);
     vst1q_f32(w, vfmsq_f32(vw, k->lr, vld1q_f32(g)));
 }
-static inline void nn__momentum4__neon(const nn__optk__neon *k, float *w, const float *g, float *v, float *s2)
+static inline void nn__momentum4__neon(const nn__optk_neon *k, float *w, const float *g, float *v, float *s2)
 {
     float32x4_t vw = vld1q_f32(w);
     float32x4_t vv = vfmaq_f32(vmulq_f32(k->lr, vld1q_f32(g)), k->mu, vld1q_f32(v));
@@ -4043,7 +4652,7 @@ static inline void nn__momentum4__neon(const nn__optk__neon *k, float *w, const 
     vst1q_f32(v, vv);
     vst1q_f32(w, vsubq_f32(vw, vv));
 }
-static inline void nn__nesterov4__neon(const nn__optk__neon *k, float *w, const float *g, float *v, float *s2)
+static inline void nn__nesterov4__neon(const nn__optk_neon *k, float *w, const float *g, float *v, float *s2)
 {
     float32x4_t vw = vld1q_f32(w);
     float32x4_t lrg = vmulq_f32(k->lr, vld1q_f32(g));
@@ -4053,7 +4662,7 @@ static inline void nn__nesterov4__neon(const nn__optk__neon *k, float *w, const 
     vst1q_f32(v, vv);
     vst1q_f32(w, vsubq_f32(vw, vfmaq_f32(lrg, k->mu, vv)));
 }
-static inline void nn__adagrad4__neon(const nn__optk__neon *k, float *w, const float *g, float *s, float *s2)
+static inline void nn__adagrad4__neon(const nn__optk_neon *k, float *w, const float *g, float *s, float *s2)
 {
     float32x4_t vw = vld1q_f32(w), vg = vld1q_f32(g);
     float32x4_t vs = vfmaq_f32(vld1q_f32(s), vg, vg);
@@ -4062,7 +4671,7 @@ static inline void nn__adagrad4__neon(const nn__optk__neon *k, float *w, const f
     vst1q_f32(s, vs);
     vst1q_f32(w, vsubq_f32(vw, vdivq_f32(vmulq_f32(k->lr, vg), vaddq_f32(vsqrtq_f32(vs), k->eps))));
 }
-static inline void nn__rmsprop4__neon(const nn__optk__neon *k, float *w, const float *g, float *s, float *s2)
+static inline void nn__rmsprop4__neon(const nn__optk_neon *k, float *w, const float *g, float *s, float *s2)
 {
     float32x4_t vw = vld1q_f32(w), vg = vld1q_f32(g);
     float32x4_t vs = vfmaq_f32(vmulq_f32(vmulq_f32(k->omb2, vg), vg), k->b2, vld1q_f32(s));
@@ -4071,7 +4680,7 @@ static inline void nn__rmsprop4__neon(const nn__optk__neon *k, float *w, const f
     vst1q_f32(s, vs);
     vst1q_f32(w, vsubq_f32(vw, vdivq_f32(vmulq_f32(k->lr, vg), vaddq_f32(vsqrtq_f32(vs), k->eps))));
 }
-static inline void nn__adam4__neon(const nn__optk__neon *k, float *w, const float *g, float *m, float *v)
+static inline void nn__adam4__neon(const nn__optk_neon *k, float *w, const float *g, float *m, float *v)
 {
     float32x4_t vw = vld1q_f32(w), vg = vld1q_f32(g);
     float32x4_t vm = vfmaq_f32(vmulq_f32(k->omb1, vg), k->b1, vld1q_f32(m));
@@ -4084,14 +4693,42 @@ static inline void nn__adam4__neon(const nn__optk__neon *k, float *w, const floa
     vst1q_f32(w, vsubq_f32(vw, vdivq_f32(num, den)));
 }
 
-#define NN__NEON_OPTIM(name, STEP) NN__OPTIM_DRIVER(name, STEP, nn__optk__neon, nn__optk_init__neon, 4)
-NN__NEON_OPTIM(nn__sgd__neon, nn__sgd4__neon)
-NN__NEON_OPTIM(nn__momentum__neon, nn__momentum4__neon)
-NN__NEON_OPTIM(nn__nesterov__neon, nn__nesterov4__neon)
-NN__NEON_OPTIM(nn__adagrad__neon, nn__adagrad4__neon)
-NN__NEON_OPTIM(nn__rmsprop__neon, nn__rmsprop4__neon)
-NN__NEON_OPTIM(nn__adam__neon, nn__adam4__neon)
-#undef NN__NEON_OPTIM
+static void nn__sgd__neon(const nn_simd_optim_args *p, float *w, const float *g,
+                          float *s1, float *s2, size_t n)
+{
+    NN__OPTIM_LOOP(nn__optk_neon, nn__optk_init__neon, nn__sgd4__neon, 4,
+                   p, w, g, s1, s2, n);
+}
+static void nn__momentum__neon(const nn_simd_optim_args *p, float *w, const float *g,
+                               float *s1, float *s2, size_t n)
+{
+    NN__OPTIM_LOOP(nn__optk_neon, nn__optk_init__neon, nn__momentum4__neon, 4,
+                   p, w, g, s1, s2, n);
+}
+static void nn__nesterov__neon(const nn_simd_optim_args *p, float *w, const float *g,
+                               float *s1, float *s2, size_t n)
+{
+    NN__OPTIM_LOOP(nn__optk_neon, nn__optk_init__neon, nn__nesterov4__neon, 4,
+                   p, w, g, s1, s2, n);
+}
+static void nn__adagrad__neon(const nn_simd_optim_args *p, float *w, const float *g,
+                              float *s1, float *s2, size_t n)
+{
+    NN__OPTIM_LOOP(nn__optk_neon, nn__optk_init__neon, nn__adagrad4__neon, 4,
+                   p, w, g, s1, s2, n);
+}
+static void nn__rmsprop__neon(const nn_simd_optim_args *p, float *w, const float *g,
+                              float *s1, float *s2, size_t n)
+{
+    NN__OPTIM_LOOP(nn__optk_neon, nn__optk_init__neon, nn__rmsprop4__neon, 4,
+                   p, w, g, s1, s2, n);
+}
+static void nn__adam__neon(const nn_simd_optim_args *p, float *w, const float *g,
+                           float *s1, float *s2, size_t n)
+{
+    NN__OPTIM_LOOP(nn__optk_neon, nn__optk_init__neon, nn__adam4__neon, 4,
+                   p, w, g, s1, s2, n);
+}
 
 static void nn__backend_init_neon_vec(nn__backend *b)
 {
@@ -4127,8 +4764,9 @@ static void nn__backend_init_neon_vec(nn__backend *b)
 
 /* >>neon_gemm --------------------------------------------------------------- */
 
-/* nn__sgemm_ukr_8x12__neon - the NEON micro-kernel (contract: nn__ukr_fn), same
-   driver as AVX2 (>>gemm_driver).
+/* nn__sgemm_body__neon - the NEON micro-kernel (contract: nn__ukr_fn), same driver as
+   AVX2 (>>gemm_driver); its named instances nn__sgemm_8x12[_rows|_cols][_bdirect]__neon
+   follow it.
 
      C[m x n] := alpha * A_panel * B_panel + beta * C[m x n]      m <= 8, n <= 12
 
@@ -4137,11 +4775,10 @@ static void nn__backend_init_neon_vec(nn__backend *b)
    one vld1q pair per k step, then FMA by lane); 29 live. k unrolled by 2 (the loop body
    is already 24 FMAs). A read in place (rows or transposed storage) uses scalar
    broadcasts (vfmaq_n_f32). Edge tiles go through a stack tile; beta == 0 never reads C. */
-NN__GEMM_INLINE void nn__sgemm_ukr_8x12_body__neon(int k, const float *a, ptrdiff_t rsa,
-                                                   ptrdiff_t csa, const float *b,
-                                                   ptrdiff_t ldb, float *c, ptrdiff_t ldc,
-                                                   float alpha, float beta, int m, int n,
-                                                   int packed)
+static NN__INLINE void nn__sgemm_body__neon(const int packed, int k, const float *a,
+                                            ptrdiff_t rsa, ptrdiff_t csa, const float *b,
+                                            ptrdiff_t ldb, float *c, ptrdiff_t ldc,
+                                            float alpha, float beta, int m, int n)
 {
     float32x4_t acc0x0 = vdupq_n_f32(0), acc0x4 = acc0x0, acc0x8 = acc0x0;
     float32x4_t acc1x0 = acc0x0, acc1x4 = acc0x0, acc1x8 = acc0x0;
@@ -4214,22 +4851,50 @@ NN__GEMM_INLINE void nn__sgemm_ukr_8x12_body__neon(int k, const float *a, ptrdif
     }
 }
 
-#define NN__UKR_NEON(suffix, RSA, CSA, LDB, PACKED)                                          \
-    NN__GEMM_NOINLINE void nn__sgemm_ukr_8x12__neon##suffix(                                 \
-        int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,  \
-        float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)                      \
-    {                                                                                        \
-        (void)rsa; (void)csa; (void)ldb;                                                     \
-        nn__sgemm_ukr_8x12_body__neon(k, a, RSA, CSA, b, LDB, c, ldc, alpha, beta, m, n,     \
-                                      PACKED);                                               \
-    }
-NN__UKR_NEON(, 1, 8, 12, 1)
-NN__UKR_NEON(_rows, rsa, 1, 12, 0)
-NN__UKR_NEON(_cols, 1, csa, 12, 0)
-NN__UKR_NEON(_bdirect, 1, 8, ldb, 1)
-NN__UKR_NEON(_rows_bdirect, rsa, 1, ldb, 0)
-NN__UKR_NEON(_cols_bdirect, 1, csa, ldb, 0)
-#undef NN__UKR_NEON
+/* The driver's instances: A packed (vld1q pairs, FMA by lane) / rows in place (_rows) /
+   columns in place (_cols), times B packed (ldb = 12, a constant) / in place (_bdirect). */
+static NN__NOINLINE void nn__sgemm_8x12__neon(
+    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
+    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
+{
+    (void)rsa; (void)csa; (void)ldb;
+    nn__sgemm_body__neon(1, k, a, 1, 8, b, 12, c, ldc, alpha, beta, m, n);
+}
+static NN__NOINLINE void nn__sgemm_8x12_rows__neon(
+    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
+    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
+{
+    (void)csa; (void)ldb;
+    nn__sgemm_body__neon(0, k, a, rsa, 1, b, 12, c, ldc, alpha, beta, m, n);
+}
+static NN__NOINLINE void nn__sgemm_8x12_cols__neon(
+    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
+    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
+{
+    (void)rsa; (void)ldb;
+    nn__sgemm_body__neon(0, k, a, 1, csa, b, 12, c, ldc, alpha, beta, m, n);
+}
+static NN__NOINLINE void nn__sgemm_8x12_bdirect__neon(
+    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
+    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
+{
+    (void)rsa; (void)csa;
+    nn__sgemm_body__neon(1, k, a, 1, 8, b, ldb, c, ldc, alpha, beta, m, n);
+}
+static NN__NOINLINE void nn__sgemm_8x12_rows_bdirect__neon(
+    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
+    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
+{
+    (void)csa;
+    nn__sgemm_body__neon(0, k, a, rsa, 1, b, ldb, c, ldc, alpha, beta, m, n);
+}
+static NN__NOINLINE void nn__sgemm_8x12_cols_bdirect__neon(
+    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
+    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
+{
+    (void)rsa;
+    nn__sgemm_body__neon(0, k, a, 1, csa, b, ldb, c, ldc, alpha, beta, m, n);
+}
 
 static nn__act_fwd_fn nn__neon_gemm_act[NN_ACT_COUNT];
 static nn__softmax_fn nn__neon_gemm_softmax;
@@ -4267,13 +4932,13 @@ static void nn__gemm__neon(int transa, int transb, int m, int n, int k, float al
     cfg.a_outer = 0;
     cfg.par_scale = 1.0;
     cfg.mr = 8; cfg.nr = 12; cfg.mc = 128; cfg.kc = 256; cfg.nc = 4080;
-    cfg.ukr[0][0] = nn__sgemm_ukr_8x12__neon;
+    cfg.ukr[0][0] = nn__sgemm_8x12__neon;
     cfg.ukr_pf = NULL;
-    cfg.ukr[1][0] = nn__sgemm_ukr_8x12__neon_rows;
-    cfg.ukr[2][0] = nn__sgemm_ukr_8x12__neon_cols;
-    cfg.ukr[0][1] = nn__sgemm_ukr_8x12__neon_bdirect;
-    cfg.ukr[1][1] = nn__sgemm_ukr_8x12__neon_rows_bdirect;
-    cfg.ukr[2][1] = nn__sgemm_ukr_8x12__neon_cols_bdirect;
+    cfg.ukr[1][0] = nn__sgemm_8x12_rows__neon;
+    cfg.ukr[2][0] = nn__sgemm_8x12_cols__neon;
+    cfg.ukr[0][1] = nn__sgemm_8x12_bdirect__neon;
+    cfg.ukr[1][1] = nn__sgemm_8x12_rows_bdirect__neon;
+    cfg.ukr[2][1] = nn__sgemm_8x12_cols_bdirect__neon;
     cfg.pack_a_rows = NULL;
     cfg.pack_b_cols = NULL;
     cfg.pack_b_rows = NULL;
