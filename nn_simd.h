@@ -1270,8 +1270,8 @@ typedef struct nn__gemm_cfg {
        (bias may be NULL), then ReLU if relu, with the scalar reference's arithmetic and
        ReLU bit for bit */
     void (*bias_relu)(float *C, int ldc, int m, int n, const float *bias, int relu);
-    /* the team's body, an instance of nn__gemm_work compiled in the ISA's target region
-       (NULL: nn__gemm_worker, compiled for the baseline ISA) */
+    /* the team's body: an instance of nn__gemm_work with constant MR and NR, compiled
+       in the ISA's target region */
     void (*worker)(void *job, int tid, int nt);
     int a_outer;            /* 1: A panel outer, B panels inner (see nn__gemm_work) */
     double par_scale;       /* the packed path's per-thread work threshold, in units of
@@ -1612,18 +1612,6 @@ static NN__INLINE void nn__gemm_work(nn__gemm_job *J, int tid, int nt, const int
     }
 }
 
-/* The team's body (>>threads: generic code, called from the parallel region). The
-   backends' micro-tile shapes as constants let the compiler unroll and vectorize the
-   packing copies (copied one float at a time, the A and B panels take a sizeable
-   share of a training GEMM). */
-static void nn__gemm_worker(void *vjob, int tid, int nt)
-{
-    nn__gemm_job *J = (nn__gemm_job *)vjob;
-    if (J->cfg->mr == 6 && J->cfg->nr == 16) nn__gemm_work(J, tid, nt, 6, 16);
-    else if (J->cfg->mr == 8 && J->cfg->nr == 12) nn__gemm_work(J, tid, nt, 8, 12);
-    else nn__gemm_work(J, tid, nt, J->cfg->mr, J->cfg->nr);
-}
-
 /* Unpacked paths (dot products, direct micro-kernels: no shared workspace): a team
    splits C into row blocks of whole `rg` rows or, when m is short, column blocks of
    whole `cg` columns, and each block is one call of fn on the sub-problem, then its
@@ -1862,7 +1850,7 @@ static NN__INLINE int nn__gemm_blocked(const nn__gemm_cfg *cfg, int transa, int 
     ws = (float *)(((uintptr_t)ws + 63) & ~(uintptr_t)63);
     J.bpack = ws;               /* nb floats */
     J.apack = ws + nb;          /* J.astride floats per thread */
-    nn__par_run(cfg->worker ? cfg->worker : nn__gemm_worker, &J, nt);
+    nn__par_run(cfg->worker, &J, nt);
     if (heap) nn__free_aligned(heap);
     return 1;
 }
@@ -3234,13 +3222,20 @@ static void nn__sgemm_direct_part__avx2(int transa, int transb, int m, int n, in
     nn__sgemm_direct__avx2(transa, transb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
+/* The team's body (cfg.worker): nn__gemm_work compiled for AVX2, its packing loops with
+   constant MR and NR. */
+static void nn__gemm_worker_6x16__avx2(void *vjob, int tid, int nt)
+{
+    nn__gemm_work((nn__gemm_job *)vjob, tid, nt, 6, 16);
+}
+
 static void nn__gemm__avx2(int transa, int transb, int m, int n, int k, float alpha,
                            const float *A, int lda, const float *B, int ldb, float beta,
                            float *C, int ldc, const float *bias, nn_act act, float act_param,
                            nn__gemm_ws *ws)
 {
     nn__gemm_cfg cfg;
-    cfg.worker = NULL;
+    cfg.worker = nn__gemm_worker_6x16__avx2;
     cfg.a_outer = 0;
     cfg.par_scale = 1.0;
     cfg.mr = 6; cfg.nr = 16; cfg.mc = NN__AVX2_MC; cfg.kc = NN__AVX2_KC; cfg.nc = NN__AVX2_NC;
@@ -4922,13 +4917,19 @@ static void nn__gemm_bias_relu__neon(float *C, int ldc, int m, int n, const floa
 /* Block sizes: KC x NR x 4 B = 12 KiB B panel for a 32-64 KiB L1; MC x KC = 128 KiB
    A block for a >= 256 KiB L2 (typical Cortex-A7x / Neoverse); not tuned on hardware
    (this project only runs NEON under qemu). */
+/* The team's body (cfg.worker): nn__gemm_work with constant MR and NR. */
+static void nn__gemm_worker_8x12__neon(void *vjob, int tid, int nt)
+{
+    nn__gemm_work((nn__gemm_job *)vjob, tid, nt, 8, 12);
+}
+
 static void nn__gemm__neon(int transa, int transb, int m, int n, int k, float alpha,
                            const float *A, int lda, const float *B, int ldb, float beta,
                            float *C, int ldc, const float *bias, nn_act act, float act_param,
                            nn__gemm_ws *ws)
 {
     nn__gemm_cfg cfg;
-    cfg.worker = NULL;
+    cfg.worker = nn__gemm_worker_8x12__neon;
     cfg.a_outer = 0;
     cfg.par_scale = 1.0;
     cfg.mr = 8; cfg.nr = 12; cfg.mc = 128; cfg.kc = 256; cfg.nc = 4080;
