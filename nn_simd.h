@@ -1243,6 +1243,9 @@ typedef void (*nn__ukr_fn)(int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa,
                            const float *b, ptrdiff_t ldb, float *c, ptrdiff_t ldc,
                            float alpha, float beta, int m, int n);
 
+/* One blocked-GEMM geometry with its kernels. Each backend defines its geometries once,
+   as static const objects at file scope (nn__avx2_gemm_cfg_6x16, ...), initialized
+   positionally in this field order (designated initializers are not C++11). */
 typedef struct nn__gemm_cfg {
     int mr, nr;             /* micro-tile */
     int mc, kc, nc;         /* cache blocks (multiples of mr / nr) */
@@ -1265,7 +1268,9 @@ typedef struct nn__gemm_cfg {
        -> kc columns of MR; never reads or writes past the panel */
     void (*pack_a_cols)(int kc, const float *src, int ld, float *dst);
     const nn__act_fwd_fn *act;  /* the backend's element-wise activations */
-    nn__softmax_fn softmax;
+    /* the backend's softmax, through the variable its init copies it into from the
+       backend table (the address is a constant, so the cfg can be const) */
+    const nn__softmax_fn *softmax;
     /* the epilogue's bias and ReLU on an m x n block of C, rows ldc apart: c += bias[j]
        (bias may be NULL), then ReLU if relu, with the scalar reference's arithmetic and
        ReLU bit for bit */
@@ -1403,7 +1408,7 @@ static NN__INLINE void nn__gemm_epilogue(const nn__gemm_cfg *cfg, float *C, int 
         float *c = C + (size_t)i * ldc;
         if (bias) cfg->bias_relu(c, ldc, r, n, bias, 0);
         if (ew) cfg->act[act](c, c, (size_t)r * n, act_param);
-        else cfg->softmax(c, c, r, n);
+        else (*cfg->softmax)(c, c, r, n);
     }
 }
 
@@ -1853,6 +1858,54 @@ static NN__INLINE int nn__gemm_blocked(const nn__gemm_cfg *cfg, int transa, int 
     nn__par_run(cfg->worker, &J, nt);
     if (heap) nn__free_aligned(heap);
     return 1;
+}
+
+/* The paths of a backend's GEMM. Its entry nn__gemm__<isa> is nn__gemm_plan__<isa>
+   (which path, from the shape alone) then nn__gemm_run__<isa> (a switch calling it);
+   tests call both directly. */
+typedef enum nn__gemm_path_kind {
+    NN__GEMM_PATH_DOT_NT,   /* NT as dot products of k-contiguous rows, unpacked */
+    NN__GEMM_PATH_SMALLK,   /* NN with tiny k: B's k rows held in registers */
+    NN__GEMM_PATH_DIRECT,   /* exact-height micro-kernels on A and B in place (nn__gemm_direct) */
+    NN__GEMM_PATH_BLOCKED   /* the packed loop nest (nn__gemm_blocked) with path.cfg */
+} nn__gemm_path_kind;
+typedef struct nn__gemm_path {
+    nn__gemm_path_kind kind;
+    const nn__gemm_cfg *cfg; /* BLOCKED: its geometry; every path: the epilogue's kernels */
+} nn__gemm_path;
+
+/* A backend's path thresholds (one static const table per backend, next to its
+   planning function), tested in this order; k == 0 always takes BLOCKED, which then
+   only scales C and runs the epilogue. */
+typedef struct nn__gemm_limits {
+    int dot_n, dot_m;   /* DOT_NT: transb, !transa and (n <= dot_n or m <= dot_m) */
+    int smallk_k;       /* SMALLK: NN with k <= smallk_k (0: the backend has no such path) */
+    int direct_m;       /* DIRECT: transb == 0 and (m <= direct_m */
+    int direct_k;       /*   or k <= direct_k), */
+    int direct_nx_m;    /*   or transa == 0 (NN, NT) and m <= direct_nx_m */
+    const nn__gemm_cfg *blocked;       /* BLOCKED: this geometry, */
+    const nn__gemm_cfg *blocked_large; /*   this one (NULL: none) when 2 m n k >= */
+    double large_flops;                /*   large_flops */
+} nn__gemm_limits;
+
+/* The rules above, shared by the backends' planning functions. */
+static NN__INLINE nn__gemm_path nn__gemm_plan_by(const nn__gemm_limits *L, int transa,
+                                                 int transb, int m, int n, int k)
+{
+    nn__gemm_path p;
+    p.cfg = L->blocked;
+    if (k > 0 && !transa && transb && (n <= L->dot_n || m <= L->dot_m)) {
+        p.kind = NN__GEMM_PATH_DOT_NT;
+    } else if (k > 0 && !transa && !transb && k <= L->smallk_k) {
+        p.kind = NN__GEMM_PATH_SMALLK;
+    } else if (k > 0 && ((!transb && (m <= L->direct_m || k <= L->direct_k)) ||
+                         (!transa && m <= L->direct_nx_m))) {
+        p.kind = NN__GEMM_PATH_DIRECT;
+    } else {
+        p.kind = NN__GEMM_PATH_BLOCKED;
+        if (L->blocked_large && 2.0 * m * n * k >= L->large_flops) p.cfg = L->blocked_large;
+    }
+    return p;
 }
 #endif /* NN__HAS_AVX2 || NN__HAS_NEON */
 
@@ -3229,44 +3282,75 @@ static void nn__gemm_worker_6x16__avx2(void *vjob, int tid, int nt)
     nn__gemm_work((nn__gemm_job *)vjob, tid, nt, 6, 16);
 }
 
+/* The packed path's one geometry (positional: nn__gemm_cfg's field order). */
+static const nn__gemm_cfg nn__avx2_gemm_cfg_6x16 = {
+    6, 16,                                      /* mr, nr */
+    NN__AVX2_MC, NN__AVX2_KC, NN__AVX2_NC,      /* mc, kc, nc */
+    /* ukr[A packed, rows in place, columns in place][B packed, in place] */
+    {{nn__sgemm_6x16__avx2, nn__sgemm_6x16_bdirect__avx2},
+     {nn__sgemm_6x16_rows__avx2, nn__sgemm_6x16_rows_bdirect__avx2},
+     {nn__sgemm_6x16_cols__avx2, nn__sgemm_6x16_cols_bdirect__avx2}},
+    nn__sgemm_6x16_pf__avx2,                    /* ukr_pf */
+    nn__sgemm_pack_a6_rows__avx2,               /* pack_a_rows */
+    nn__sgemm_pack_b16_cols__avx2,              /* pack_b_cols */
+    nn__sgemm_pack_b16_rows__avx2,              /* pack_b_rows */
+    nn__sgemm_pack_a6_cols__avx2,               /* pack_a_cols */
+    nn__avx2_gemm_act,                          /* act */
+    &nn__avx2_gemm_softmax,                     /* softmax */
+    nn__gemm_bias_relu__avx2,                   /* bias_relu */
+    nn__gemm_worker_6x16__avx2,                 /* worker */
+    0,                                          /* a_outer: B panel outer */
+    1.0                                         /* par_scale */
+};
+
+/* The AVX2 path thresholds (chosen with bench/bench_gemm.c; see nn__gemm_limits). */
+static const nn__gemm_limits nn__avx2_gemm_limits = {
+    12,  /* dot_n: NT output layers (n = 10): a 16-wide tile would waste 6 of 16 columns */
+    4,   /* dot_m: NT at tiny batches (inference): packing B^T costs as much as the math */
+    0,   /* smallk_k: no such path (tiny k takes the direct path) */
+    12,  /* direct_m: narrow M (a 10-row weight gradient): two balanced panels, no packing */
+    16,  /* direct_k: tiny K (backward data of a 10-wide layer): packing costs as much as the FMAs */
+    36,  /* direct_nx_m: NN / NT batch 32: panels 6,6,5,5,5,5 instead of 6-row ones (11% padding) */
+    &nn__avx2_gemm_cfg_6x16, NULL, 0.0 /* blocked: one geometry */
+};
+
+static nn__gemm_path nn__gemm_plan__avx2(int transa, int transb, int m, int n, int k)
+{
+    return nn__gemm_plan_by(&nn__avx2_gemm_limits, transa, transb, m, n, k);
+}
+
+/* Runs path p (nn__gemm_plan__avx2's, or a test's choice; this backend has no SMALLK
+   path: that runs BLOCKED). */
+static void nn__gemm_run__avx2(nn__gemm_path p, int transa, int transb, int m, int n, int k,
+                               float alpha, const float *A, int lda, const float *B, int ldb,
+                               float beta, float *C, int ldc, const float *bias, nn_act act,
+                               float act_param, nn__gemm_ws *ws)
+{
+    switch (p.kind) {
+    case NN__GEMM_PATH_DOT_NT:
+        nn__gemm_split(p.cfg, nn__sgemm_dot_nt_part__avx2, 4, 3, transa, transb, m, n, k,
+                       alpha, A, lda, B, ldb, beta, C, ldc, bias, act, act_param);
+        return;
+    case NN__GEMM_PATH_DIRECT:
+        nn__gemm_split(p.cfg, nn__sgemm_direct_part__avx2, 6, 16, transa, transb, m, n, k,
+                       alpha, A, lda, B, ldb, beta, C, ldc, bias, act, act_param);
+        return;
+    default: /* NN__GEMM_PATH_BLOCKED */
+        if (!nn__gemm_blocked(p.cfg, transa, transb, m, n, k, alpha, A, lda, B, ldb, beta, C,
+                              ldc, bias, act, act_param, ws))
+            nn__gemm__scalar(transa, transb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc,
+                             bias, act, act_param, NULL);
+        return;
+    }
+}
+
 static void nn__gemm__avx2(int transa, int transb, int m, int n, int k, float alpha,
                            const float *A, int lda, const float *B, int ldb, float beta,
                            float *C, int ldc, const float *bias, nn_act act, float act_param,
                            nn__gemm_ws *ws)
 {
-    nn__gemm_cfg cfg;
-    cfg.worker = nn__gemm_worker_6x16__avx2;
-    cfg.a_outer = 0;
-    cfg.par_scale = 1.0;
-    cfg.mr = 6; cfg.nr = 16; cfg.mc = NN__AVX2_MC; cfg.kc = NN__AVX2_KC; cfg.nc = NN__AVX2_NC;
-    cfg.ukr[0][0] = nn__sgemm_6x16__avx2;
-    cfg.ukr_pf = nn__sgemm_6x16_pf__avx2;
-    cfg.ukr[1][0] = nn__sgemm_6x16_rows__avx2;
-    cfg.ukr[2][0] = nn__sgemm_6x16_cols__avx2;
-    cfg.ukr[0][1] = nn__sgemm_6x16_bdirect__avx2;
-    cfg.ukr[1][1] = nn__sgemm_6x16_rows_bdirect__avx2;
-    cfg.ukr[2][1] = nn__sgemm_6x16_cols_bdirect__avx2;
-    cfg.pack_a_rows = nn__sgemm_pack_a6_rows__avx2;
-    cfg.pack_b_cols = nn__sgemm_pack_b16_cols__avx2;
-    cfg.pack_b_rows = nn__sgemm_pack_b16_rows__avx2;
-    cfg.pack_a_cols = nn__sgemm_pack_a6_cols__avx2;
-    cfg.act = nn__avx2_gemm_act;
-    cfg.softmax = nn__avx2_gemm_softmax;
-    cfg.bias_relu = nn__gemm_bias_relu__avx2;
-    if (!transa && transb && k > 0 && (n <= 12 || m <= 4)) {
-        nn__gemm_split(&cfg, nn__sgemm_dot_nt_part__avx2, 4, 3, transa, transb, m, n, k,
-                       alpha, A, lda, B, ldb, beta, C, ldc, bias, act, act_param);
-        return;
-    }
-    if (k > 0 && (transb ? !transa && m <= 36 : m <= 12 || k <= 16 || (!transa && m <= 36))) {
-        nn__gemm_split(&cfg, nn__sgemm_direct_part__avx2, 6, 16, transa, transb, m, n, k,
-                       alpha, A, lda, B, ldb, beta, C, ldc, bias, act, act_param);
-        return;
-    }
-    if (!nn__gemm_blocked(&cfg, transa, transb, m, n, k, alpha, A, lda, B, ldb, beta, C,
-                          ldc, bias, act, act_param, ws))
-        nn__gemm__scalar(transa, transb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, bias,
-                         act, act_param, NULL);
+    nn__gemm_run__avx2(nn__gemm_plan__avx2(transa, transb, m, n, k), transa, transb, m, n, k,
+                       alpha, A, lda, B, ldb, beta, C, ldc, bias, act, act_param, ws);
 }
 
 static void nn__backend_init_avx2_gemm(nn__backend *b)
@@ -3981,65 +4065,100 @@ static nn__softmax_fn nn__avx512_gemm_softmax;
 #  define NN__AVX512_DIRECT_M 36 /* NN / NT with m <= this take the direct path */
 #endif
 
+/* The packed path's geometries (positional: nn__gemm_cfg's field order). */
+static const nn__gemm_cfg nn__avx512_gemm_cfg_8x32 = {
+    8, 32,                                      /* mr, nr */
+    192, 256, 4064,                             /* mc, kc, nc */
+    /* ukr[A packed, rows in place, columns in place][B packed, in place] */
+    {{nn__sgemm_8x32__avx512, nn__sgemm_8x32_bdirect__avx512},
+     {nn__sgemm_8x32_rows__avx512, nn__sgemm_8x32_rows_bdirect__avx512},
+     {nn__sgemm_8x32_cols__avx512, nn__sgemm_8x32_cols_bdirect__avx512}},
+    NULL,                                       /* ukr_pf: none */
+    nn__sgemm_pack_a8_rows__avx512,             /* pack_a_rows */
+    nn__sgemm_pack_b32_cols__avx512,            /* pack_b_cols */
+    NULL,                                       /* pack_b_rows: the generic loop, compiled here */
+    nn__sgemm_pack_a8_cols__avx512,             /* pack_a_cols */
+    nn__avx512_gemm_act,                        /* act */
+    &nn__avx512_gemm_softmax,                   /* softmax */
+    nn__gemm_bias_relu__avx2,                   /* bias_relu */
+    nn__gemm_worker_8x32__avx512,               /* worker */
+    0,                                          /* a_outer: B panel outer */
+    NN__PAR_SCALE_AVX512                        /* par_scale */
+};
+static const nn__gemm_cfg nn__avx512_gemm_cfg_12x32 = {
+    12, 32,                                     /* mr, nr */
+    144, 256, 512,                              /* mc, kc, nc */
+    /* ukr[A packed, rows in place, columns in place][B packed, in place] */
+    {{nn__sgemm_12x32__avx512, nn__sgemm_12x32_bdirect__avx512},
+     {nn__sgemm_12x32_rows__avx512, nn__sgemm_12x32_rows_bdirect__avx512},
+     {nn__sgemm_12x32_cols__avx512, nn__sgemm_12x32_cols_bdirect__avx512}},
+    NULL,                                       /* ukr_pf: none */
+    nn__sgemm_pack_a12_rows__avx512,            /* pack_a_rows */
+    nn__sgemm_pack_b32_cols__avx512,            /* pack_b_cols */
+    NULL,                                       /* pack_b_rows: the generic loop, compiled here */
+    nn__sgemm_pack_a12_cols__avx512,            /* pack_a_cols */
+    nn__avx512_gemm_act,                        /* act */
+    &nn__avx512_gemm_softmax,                   /* softmax */
+    nn__gemm_bias_relu__avx2,                   /* bias_relu */
+    nn__gemm_worker_12x32__avx512,              /* worker */
+    1,                                          /* a_outer: A panel outer (BLIS skx) */
+    NN__PAR_SCALE_AVX512                        /* par_scale */
+};
+
+/* The AVX-512 path thresholds (chosen with bench/bench_gemm.c; see nn__gemm_limits). */
+static const nn__gemm_limits nn__avx512_gemm_limits = {
+    12,  /* dot_n: NT output layers (n = 10): a 32-wide tile would waste 22 of 32 columns */
+    4,   /* dot_m: NT at tiny batches (inference): packing B^T costs as much as the math */
+    NN__SMALLK_MAX,        /* smallk_k: B's k x 32 block fits in 2k of the 32 zmm registers */
+    NN__AVX512_DIRECT_H,   /* direct_m: m fits one exact-height direct panel */
+    16,  /* direct_k: tiny K: packing costs as much as the FMAs */
+    NN__AVX512_DIRECT_M,   /* direct_nx_m: NN / NT batch 32: balanced panels, no packing */
+    &nn__avx512_gemm_cfg_8x32,  /* blocked: 8-row tiles divide the batch sizes in use */
+    &nn__avx512_gemm_cfg_12x32, /* blocked_large: faster on large squares, */
+    NN__AVX512_LARGE_FLOPS      /*   from this size on */
+};
+
+static nn__gemm_path nn__gemm_plan__avx512(int transa, int transb, int m, int n, int k)
+{
+    return nn__gemm_plan_by(&nn__avx512_gemm_limits, transa, transb, m, n, k);
+}
+
+/* Runs path p (nn__gemm_plan__avx512's, or a test's choice). */
+static void nn__gemm_run__avx512(nn__gemm_path p, int transa, int transb, int m, int n, int k,
+                                 float alpha, const float *A, int lda, const float *B, int ldb,
+                                 float beta, float *C, int ldc, const float *bias, nn_act act,
+                                 float act_param, nn__gemm_ws *ws)
+{
+    switch (p.kind) {
+    case NN__GEMM_PATH_DOT_NT:
+        nn__gemm_split(p.cfg, nn__sgemm_dot_nt_part__avx512, 4, 3, transa, transb, m, n, k,
+                       alpha, A, lda, B, ldb, beta, C, ldc, bias, act, act_param);
+        return;
+    case NN__GEMM_PATH_SMALLK:
+        nn__gemm_split(p.cfg, nn__sgemm_smallk_part__avx512, 2, 32, transa, transb, m, n, k,
+                       alpha, A, lda, B, ldb, beta, C, ldc, bias, act, act_param);
+        return;
+    case NN__GEMM_PATH_DIRECT:
+        nn__gemm_split(p.cfg, nn__sgemm_direct_part__avx512, NN__AVX512_DIRECT_H, 32, transa,
+                       transb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, bias, act,
+                       act_param);
+        return;
+    default: /* NN__GEMM_PATH_BLOCKED */
+        if (!nn__gemm_blocked(p.cfg, transa, transb, m, n, k, alpha, A, lda, B, ldb, beta, C,
+                              ldc, bias, act, act_param, ws))
+            nn__gemm__scalar(transa, transb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc,
+                             bias, act, act_param, NULL);
+        return;
+    }
+}
+
 static void nn__gemm__avx512(int transa, int transb, int m, int n, int k, float alpha,
                              const float *A, int lda, const float *B, int ldb, float beta,
                              float *C, int ldc, const float *bias, nn_act act, float act_param,
                              nn__gemm_ws *ws)
 {
-    nn__gemm_cfg cfg;
-    cfg.nr = 32;
-    cfg.ukr_pf = NULL;
-    if (2.0 * m * n * k >= NN__AVX512_LARGE_FLOPS) {
-        cfg.mr = 12; cfg.mc = 144; cfg.kc = 256; cfg.nc = 512; cfg.a_outer = 1;
-        cfg.ukr[0][0] = nn__sgemm_12x32__avx512;
-        cfg.ukr[1][0] = nn__sgemm_12x32_rows__avx512;
-        cfg.ukr[2][0] = nn__sgemm_12x32_cols__avx512;
-        cfg.ukr[0][1] = nn__sgemm_12x32_bdirect__avx512;
-        cfg.ukr[1][1] = nn__sgemm_12x32_rows_bdirect__avx512;
-        cfg.ukr[2][1] = nn__sgemm_12x32_cols_bdirect__avx512;
-        cfg.pack_a_rows = nn__sgemm_pack_a12_rows__avx512;
-        cfg.pack_a_cols = nn__sgemm_pack_a12_cols__avx512;
-        cfg.worker = nn__gemm_worker_12x32__avx512;
-    } else {
-        cfg.mr = 8; cfg.mc = 192; cfg.kc = 256; cfg.nc = 4064; cfg.a_outer = 0;
-        cfg.ukr[0][0] = nn__sgemm_8x32__avx512;
-        cfg.ukr[1][0] = nn__sgemm_8x32_rows__avx512;
-        cfg.ukr[2][0] = nn__sgemm_8x32_cols__avx512;
-        cfg.ukr[0][1] = nn__sgemm_8x32_bdirect__avx512;
-        cfg.ukr[1][1] = nn__sgemm_8x32_rows_bdirect__avx512;
-        cfg.ukr[2][1] = nn__sgemm_8x32_cols_bdirect__avx512;
-        cfg.pack_a_rows = nn__sgemm_pack_a8_rows__avx512;
-        cfg.pack_a_cols = nn__sgemm_pack_a8_cols__avx512;
-        cfg.worker = nn__gemm_worker_8x32__avx512;
-    }
-    cfg.pack_b_cols = nn__sgemm_pack_b32_cols__avx512;
-    cfg.pack_b_rows = NULL; /* the generic loop, compiled in this target region */
-    cfg.par_scale = NN__PAR_SCALE_AVX512;
-    cfg.act = nn__avx512_gemm_act;
-    cfg.softmax = nn__avx512_gemm_softmax;
-    cfg.bias_relu = nn__gemm_bias_relu__avx2;
-    if (!transa && transb && k > 0 && (n <= 12 || m <= 4)) { /* dot-product tiles */
-        nn__gemm_split(&cfg, nn__sgemm_dot_nt_part__avx512, 4, 3, transa, transb, m, n, k,
-                       alpha, A, lda, B, ldb, beta, C, ldc, bias, act, act_param);
-        return;
-    }
-    if (!transa && !transb && k > 0 && k <= NN__SMALLK_MAX) {
-        nn__gemm_split(&cfg, nn__sgemm_smallk_part__avx512, 2, 32, transa, transb, m, n, k,
-                       alpha, A, lda, B, ldb, beta, C, ldc, bias, act, act_param);
-        return;
-    }
-    if (k > 0 && (transb ? !transa && m <= NN__AVX512_DIRECT_M
-                         : m <= NN__AVX512_DIRECT_H || k <= 16 ||
-                           (!transa && m <= NN__AVX512_DIRECT_M))) {
-        nn__gemm_split(&cfg, nn__sgemm_direct_part__avx512, NN__AVX512_DIRECT_H, 32, transa,
-                       transb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, bias, act,
-                       act_param);
-        return;
-    }
-    if (!nn__gemm_blocked(&cfg, transa, transb, m, n, k, alpha, A, lda, B, ldb, beta, C,
-                          ldc, bias, act, act_param, ws))
-        nn__gemm__scalar(transa, transb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, bias,
-                         act, act_param, NULL);
+    nn__gemm_run__avx512(nn__gemm_plan__avx512(transa, transb, m, n, k), transa, transb, m, n,
+                         k, alpha, A, lda, B, ldb, beta, C, ldc, bias, act, act_param, ws);
 }
 
 /* _mm512_sqrt_ps starts from gcc 12's _mm512_undefined_ps, which g++ flags as maybe
@@ -4923,34 +5042,53 @@ static void nn__gemm_worker_8x12__neon(void *vjob, int tid, int nt)
     nn__gemm_work((nn__gemm_job *)vjob, tid, nt, 8, 12);
 }
 
+/* The packed path's one geometry (positional: nn__gemm_cfg's field order). */
+static const nn__gemm_cfg nn__neon_gemm_cfg_8x12 = {
+    8, 12,                                      /* mr, nr */
+    128, 256, 4080,                             /* mc, kc, nc */
+    /* ukr[A packed, rows in place, columns in place][B packed, in place] */
+    {{nn__sgemm_8x12__neon, nn__sgemm_8x12_bdirect__neon},
+     {nn__sgemm_8x12_rows__neon, nn__sgemm_8x12_rows_bdirect__neon},
+     {nn__sgemm_8x12_cols__neon, nn__sgemm_8x12_cols_bdirect__neon}},
+    NULL,                                       /* ukr_pf: none */
+    NULL, NULL, NULL, NULL,                     /* pack_a_rows .. pack_a_cols: the generic loops */
+    nn__neon_gemm_act,                          /* act */
+    &nn__neon_gemm_softmax,                     /* softmax */
+    nn__gemm_bias_relu__neon,                   /* bias_relu */
+    nn__gemm_worker_8x12__neon,                 /* worker */
+    0,                                          /* a_outer: B panel outer */
+    1.0                                         /* par_scale */
+};
+
+/* NEON has only the blocked path (no unpacked kernels), so no thresholds. */
+static nn__gemm_path nn__gemm_plan__neon(int transa, int transb, int m, int n, int k)
+{
+    nn__gemm_path p;
+    (void)transa; (void)transb; (void)m; (void)n; (void)k;
+    p.kind = NN__GEMM_PATH_BLOCKED;
+    p.cfg = &nn__neon_gemm_cfg_8x12;
+    return p;
+}
+
+/* Runs path p (every p.kind runs BLOCKED here). */
+static void nn__gemm_run__neon(nn__gemm_path p, int transa, int transb, int m, int n, int k,
+                               float alpha, const float *A, int lda, const float *B, int ldb,
+                               float beta, float *C, int ldc, const float *bias, nn_act act,
+                               float act_param, nn__gemm_ws *ws)
+{
+    if (!nn__gemm_blocked(p.cfg, transa, transb, m, n, k, alpha, A, lda, B, ldb, beta, C,
+                          ldc, bias, act, act_param, ws))
+        nn__gemm__scalar(transa, transb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, bias,
+                         act, act_param, NULL);
+}
+
 static void nn__gemm__neon(int transa, int transb, int m, int n, int k, float alpha,
                            const float *A, int lda, const float *B, int ldb, float beta,
                            float *C, int ldc, const float *bias, nn_act act, float act_param,
                            nn__gemm_ws *ws)
 {
-    nn__gemm_cfg cfg;
-    cfg.worker = nn__gemm_worker_8x12__neon;
-    cfg.a_outer = 0;
-    cfg.par_scale = 1.0;
-    cfg.mr = 8; cfg.nr = 12; cfg.mc = 128; cfg.kc = 256; cfg.nc = 4080;
-    cfg.ukr[0][0] = nn__sgemm_8x12__neon;
-    cfg.ukr_pf = NULL;
-    cfg.ukr[1][0] = nn__sgemm_8x12_rows__neon;
-    cfg.ukr[2][0] = nn__sgemm_8x12_cols__neon;
-    cfg.ukr[0][1] = nn__sgemm_8x12_bdirect__neon;
-    cfg.ukr[1][1] = nn__sgemm_8x12_rows_bdirect__neon;
-    cfg.ukr[2][1] = nn__sgemm_8x12_cols_bdirect__neon;
-    cfg.pack_a_rows = NULL;
-    cfg.pack_b_cols = NULL;
-    cfg.pack_b_rows = NULL;
-    cfg.pack_a_cols = NULL;
-    cfg.act = nn__neon_gemm_act;
-    cfg.softmax = nn__neon_gemm_softmax;
-    cfg.bias_relu = nn__gemm_bias_relu__neon;
-    if (!nn__gemm_blocked(&cfg, transa, transb, m, n, k, alpha, A, lda, B, ldb, beta, C,
-                          ldc, bias, act, act_param, ws))
-        nn__gemm__scalar(transa, transb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, bias,
-                         act, act_param, NULL);
+    nn__gemm_run__neon(nn__gemm_plan__neon(transa, transb, m, n, k), transa, transb, m, n, k,
+                       alpha, A, lda, B, ldb, beta, C, ldc, bias, act, act_param, ws);
 }
 
 static void nn__backend_init_neon_gemm(nn__backend *b)

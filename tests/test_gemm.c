@@ -17,7 +17,9 @@
    padding of each row), which must be untouched; beta == 0 cases pre-fill C with NaN;
    A and B are allocated to their exact extent (ASan catches any over-read); the
    "misaligned" cases offset A, B and C by one float from a 64-byte boundary.
-   NN_TEST_QUICK=1 (sanitizer run) and aarch64 (qemu) shrink the sweeps. */
+   NN_TEST_QUICK=1 (sanitizer run) and aarch64 (qemu) shrink the sweeps.
+   test_paths also checks each backend's planning function (which path a shape takes)
+   and runs every path directly on the edges of its tiling. */
 #define NN_SIMD_IMPLEMENTATION
 #include "nn_simd.h"
 #include "nn_test.h"
@@ -42,6 +44,18 @@ static int rnd_int(int lo, int hi) { return lo + (int)(rnd_u32() % (unsigned)(hi
 
 static const char *be_name = "?";
 static long n_cases;
+
+#if NN__HAS_AVX2 || NN__HAS_NEON
+/* test_paths: run_case calls force_run(force_path, ...), one path of a backend's GEMM
+   directly, instead of nn_simd_gemm_ex (which runs the path the backend plans) */
+typedef nn__gemm_path (*plan_fn)(int transa, int transb, int m, int n, int k);
+typedef void (*run_fn)(nn__gemm_path p, int transa, int transb, int m, int n, int k,
+                       float alpha, const float *A, int lda, const float *B, int ldb,
+                       float beta, float *C, int ldc, const float *bias, nn_act act,
+                       float act_param, nn__gemm_ws *ws);
+static run_fn force_run;
+static nn__gemm_path force_path;
+#endif
 
 typedef struct gcase {
     int ta, tb, m, n, k;
@@ -157,6 +171,13 @@ static int run_case(const gcase *g)
         }
     }
 
+#if NN__HAS_AVX2 || NN__HAS_NEON
+    if (force_run) {
+        force_run(force_path, g->ta, g->tb, m, n, k, g->alpha, A, lda, B, ldb, g->beta, C, ldc,
+                  bias, g->act, g->act_param, NULL);
+        st = NN_OK;
+    } else
+#endif
     st = nn_simd_gemm_ex(g->ta, g->tb, m, n, k, g->alpha, A, lda, B, ldb, g->beta, C, ldc,
                          bias, g->act, g->act_param);
     NN_CHECK(st == NN_OK, "backend=%s op=gemm status %s", be_name, nn_status_str(st));
@@ -450,6 +471,171 @@ static void test_relu_specials(void)
     }
 }
 
+#if NN__HAS_AVX2 || NN__HAS_NEON
+/* Every path of a backend's GEMM, directly. First its planning function
+   (nn__gemm_plan__<isa>) on shapes either side of every threshold in its table, against
+   the path each backend is expected to take there (a changed threshold shows here).
+   Then each path run directly (nn__gemm_run__<isa>, whatever the planner would pick)
+   through run_case's oracle and tolerance on the edges of its tiling: m at MR-1, MR,
+   MR+1 and n at NR-1, NR, NR+1 of its tile, k = 1 and the two sides of its k block (a
+   packed path's KC, the direct path's k chunk, the dot tiles' vector width; the
+   small-k path: 1 and its last two k), each in two variants: beta == 0 with NaN in C,
+   lda, ldb, ldc padded, bias + ReLU; and alpha = beta = -0.5, misaligned, no epilogue.
+   A packed geometry also gets m = MC+1 and n = NC+1. */
+enum { X_DOT, X_SMALLK, X_DIRECT, X_BLK, X_BLK_LARGE }; /* X_BLK: the backend's first geometry */
+static const char *const x_names[] = {"dot_nt", "smallk", "direct", "blocked", "blocked(large)"};
+static const struct plan_case { int ta, tb, m, n, k; signed char avx2, avx512; } plan_cases[] = {
+    /* dot_n = 12, dot_m = 4 (NT only) */
+    {0, 1, 128, 12, 784, X_DOT, X_DOT},       {0, 1, 128, 13, 784, X_BLK, X_BLK},
+    {0, 1, 4, 500, 300, X_DOT, X_DOT},        {0, 1, 5, 500, 300, X_DIRECT, X_DIRECT},
+    {1, 1, 4, 10, 300, X_BLK, X_BLK},         {0, 1, 1, 1, 1, X_DOT, X_DOT},
+    /* direct_nx_m = 36 (NN, NT) */
+    {0, 1, 36, 500, 300, X_DIRECT, X_DIRECT}, {0, 1, 37, 500, 300, X_BLK, X_BLK},
+    {0, 0, 36, 500, 500, X_DIRECT, X_DIRECT}, {0, 0, 37, 500, 500, X_BLK, X_BLK},
+    /* smallk_k = 12 (AVX-512, NN only), then direct_k = 16 */
+    {0, 0, 128, 128, 1, X_DIRECT, X_SMALLK},  {0, 0, 128, 128, 12, X_DIRECT, X_SMALLK},
+    {0, 0, 128, 128, 13, X_DIRECT, X_DIRECT}, {0, 0, 128, 128, 16, X_DIRECT, X_DIRECT},
+    {0, 0, 128, 128, 17, X_BLK, X_BLK},       {1, 0, 128, 128, 12, X_DIRECT, X_DIRECT},
+    {1, 0, 128, 128, 17, X_BLK, X_BLK},
+    /* direct_m = 12 (AVX2) / 14 (AVX-512), transb == 0 */
+    {1, 0, 12, 500, 500, X_DIRECT, X_DIRECT}, {1, 0, 13, 500, 500, X_BLK, X_DIRECT},
+    {1, 0, 14, 500, 500, X_BLK, X_DIRECT},    {1, 0, 15, 500, 500, X_BLK, X_BLK},
+    /* large_flops = 2.5e8 (AVX-512): 2 m n k just below and at it */
+    {0, 0, 500, 500, 499, X_BLK, X_BLK},      {0, 0, 500, 500, 500, X_BLK, X_BLK_LARGE},
+    {1, 1, 512, 512, 512, X_BLK, X_BLK_LARGE},
+    /* k == 0: the blocked path scales C */
+    {0, 1, 4, 10, 0, X_BLK, X_BLK},           {0, 0, 3, 3, 0, X_BLK, X_BLK},
+};
+
+typedef struct path_spec {
+    const char *name;
+    int kind;                  /* X_* */
+    const nn__gemm_cfg *cfg;
+    int mr, nr, kb;            /* tile rows and columns, k block (X_SMALLK: largest k) */
+    int tmask;                 /* bit ta*2+tb: the transposes the path serves */
+} path_spec;
+
+static void test_path_runs(run_fn run, const path_spec *ps, int nps, const char *be)
+{
+    static const int kinds[] = {NN__GEMM_PATH_DOT_NT, NN__GEMM_PATH_SMALLK, NN__GEMM_PATH_DIRECT,
+                                NN__GEMM_PATH_BLOCKED, NN__GEMM_PATH_BLOCKED};
+    char label[64];
+    int s, t, i, j, q, v;
+    force_run = run;
+    for (s = 0; s < nps; s++) {
+        const path_spec *P = &ps[s];
+        const int ms[3] = {P->mr - 1, P->mr, P->mr + 1}, ns[3] = {P->nr - 1, P->nr, P->nr + 1};
+        int ks[3] = {1, P->kb, P->kb + 1};
+        if (P->kind == X_SMALLK) { ks[1] = P->kb - 1; ks[2] = P->kb; }
+        snprintf(label, sizeof label, "%s path=%s", be, P->name);
+        be_name = label;
+        force_path.kind = (nn__gemm_path_kind)kinds[P->kind];
+        force_path.cfg = P->cfg;
+        for (t = 0; t < 4; t++) {
+            if (!(P->tmask >> t & 1)) continue;
+            for (i = 0; i < 3; i++)
+                for (j = 0; j < 3; j++)
+                    for (q = 0; q < 3; q++)
+                        for (v = 0; v < 2; v++) {
+                            gcase g;
+                            memset(&g, 0, sizeof g);
+                            g.ta = t >> 1; g.tb = t & 1;
+                            g.m = ms[i]; g.n = ns[j]; g.k = ks[q];
+                            if (v == 0) {
+                                g.alpha = 1.0f; g.beta = 0.0f;
+                                g.pad_a = 3; g.pad_b = 5; g.pad_c = 7;
+                                g.use_bias = 1; g.act = NN_ACT_RELU;
+                            } else {
+                                g.alpha = -0.5f; g.beta = -0.5f;
+                                g.misalign = 1; g.act = NN_ACT_IDENTITY;
+                            }
+                            run_case(&g);
+                        }
+            if (P->kind >= X_BLK) { /* across the row block and the column block */
+                gcase g;
+                memset(&g, 0, sizeof g);
+                g.ta = t >> 1; g.tb = t & 1; g.alpha = 1.0f; g.beta = 0.0f;
+                g.pad_a = 1; g.pad_b = 2; g.pad_c = 3; g.use_bias = 1; g.act = NN_ACT_RELU;
+                g.m = P->cfg->mc + 1; g.n = P->nr + 1; g.k = P->kb + 1;
+                run_case(&g);
+                g.m = P->mr + 1; g.n = P->cfg->nc + 1; g.k = 3;
+                run_case(&g);
+            }
+        }
+    }
+    force_run = NULL;
+}
+
+static void test_paths(nn_simd_backend id)
+{
+    const unsigned long long rng_saved = rng_state; /* the other tests' cases stay as they were */
+    const char *be = be_name;
+    plan_fn plan = NULL;
+    run_fn run = NULL;
+    const nn__gemm_cfg *blk = NULL, *blk_large = NULL;
+    int c, col = -1, nps = 0;
+    path_spec ps[5];
+    memset(ps, 0, sizeof ps);
+#if NN__HAS_AVX2
+    if (id == NN_SIMD_BACKEND_AVX2) {
+        const path_spec p[3] = {
+            {"dot_nt", X_DOT, &nn__avx2_gemm_cfg_6x16, NN__DOT_R, 3, 8, 1 << 1},
+            {"direct", X_DIRECT, &nn__avx2_gemm_cfg_6x16, 6, 16, NN__DIRECT_KC, 1 | 1 << 1 | 1 << 2},
+            {"blocked 6x16", X_BLK, &nn__avx2_gemm_cfg_6x16, 6, 16, NN__AVX2_KC, 15}};
+        plan = nn__gemm_plan__avx2; run = nn__gemm_run__avx2; col = 0;
+        blk = &nn__avx2_gemm_cfg_6x16;
+        nps = 3; memcpy(ps, p, sizeof p);
+    }
+#endif
+#if NN__HAS_AVX512
+    if (id == NN_SIMD_BACKEND_AVX512) {
+        const path_spec p[5] = {
+            {"dot_nt", X_DOT, &nn__avx512_gemm_cfg_8x32, 4, 3, 16, 1 << 1},
+            {"smallk", X_SMALLK, &nn__avx512_gemm_cfg_8x32, 2, 32, NN__SMALLK_MAX, 1},
+            {"direct", X_DIRECT, &nn__avx512_gemm_cfg_8x32, NN__AVX512_DIRECT_H, 32,
+             NN__AVX512_DIRECT_KC, 1 | 1 << 1 | 1 << 2},
+            {"blocked 8x32", X_BLK, &nn__avx512_gemm_cfg_8x32, 8, 32, 256, 15},
+            {"blocked 12x32", X_BLK_LARGE, &nn__avx512_gemm_cfg_12x32, 12, 32, 256, 15}};
+        plan = nn__gemm_plan__avx512; run = nn__gemm_run__avx512; col = 1;
+        blk = &nn__avx512_gemm_cfg_8x32; blk_large = &nn__avx512_gemm_cfg_12x32;
+        nps = 5; memcpy(ps, p, sizeof p);
+    }
+#endif
+#if NN__HAS_NEON
+    if (id == NN_SIMD_BACKEND_NEON) {
+        const path_spec p[1] = {{"blocked 8x12", X_BLK, &nn__neon_gemm_cfg_8x12, 8, 12, 256, 15}};
+        plan = nn__gemm_plan__neon; run = nn__gemm_run__neon; col = 2; /* blocked only */
+        blk = &nn__neon_gemm_cfg_8x12;
+        nps = 1; memcpy(ps, p, sizeof p);
+    }
+#endif
+    if (!plan) return; /* scalar: one reference loop, no paths */
+
+    for (c = 0; c < (int)(sizeof plan_cases / sizeof plan_cases[0]); c++) {
+        const struct plan_case *pc = &plan_cases[c];
+        const int want = col == 0 ? pc->avx2 : col == 1 ? pc->avx512 : X_BLK;
+        const nn__gemm_path p = plan(pc->ta, pc->tb, pc->m, pc->n, pc->k);
+        const int got = p.kind == NN__GEMM_PATH_DOT_NT ? X_DOT
+                      : p.kind == NN__GEMM_PATH_SMALLK ? X_SMALLK
+                      : p.kind == NN__GEMM_PATH_DIRECT ? X_DIRECT
+                      : p.cfg == blk_large && blk_large ? X_BLK_LARGE : X_BLK;
+        NN_CHECK(got == want && p.cfg == (want == X_BLK_LARGE ? blk_large : blk),
+                 "backend=%s plan tA=%d tB=%d m=%d n=%d k=%d: got %s (cfg %dx%d), want %s", be,
+                 pc->ta, pc->tb, pc->m, pc->n, pc->k, x_names[got], p.cfg ? p.cfg->mr : 0,
+                 p.cfg ? p.cfg->nr : 0, x_names[want]);
+    }
+    /* the table's cfgs are the geometries the specs above assume */
+    for (c = 0; c < nps; c++)
+        if (ps[c].kind >= X_BLK)
+            NN_CHECK(ps[c].cfg->mr == ps[c].mr && ps[c].cfg->nr == ps[c].nr &&
+                     ps[c].cfg->kc == ps[c].kb, "backend=%s %s: cfg is %dx%d kc=%d", be,
+                     ps[c].name, ps[c].cfg->mr, ps[c].cfg->nr, ps[c].cfg->kc);
+    test_path_runs(run, ps, nps, be);
+    be_name = be;
+    rng_state = rng_saved;
+}
+#endif
+
 static void test_api_errors(void)
 {
     float A[16], B[16], C[16];
@@ -512,6 +698,9 @@ int main(void)
         test_large(level);
         test_narrow_paths(level);
         test_wide_tiles(level);
+#if NN__HAS_AVX2 || NN__HAS_NEON
+        test_paths(all[b]);
+#endif
         printf("backend=%s: %ld gemm cases\n", be_name, n_cases - before);
         fflush(stdout);
     }
