@@ -28,7 +28,9 @@
      LEVEL_FULL   NN_TEST_FULL=1 (make test-full): every sweep at full size
    Every level runs the API errors, the epilogues, the ReLU special values and
    test_edges(); LEVEL_FULL runs every shape LEVEL_QUICK does (other random ones). */
+#ifndef NN_TEST_LINKED /* make links tests/nn_test_impl.c, built once */
 #define NN_SIMD_IMPLEMENTATION
+#endif
 #include "nn_simd.h"
 #include "nn_test.h"
 

@@ -8,7 +8,9 @@
    magnitude the parameter had during the three steps (a step can cancel a parameter down
    to near zero, and the earlier rounding stays). 1e-6 of that leaves ~10x margin, and any formula slip (a missing bias correction, eps inside the root,
    decay on biases) is off by far more. */
+#ifndef NN_TEST_LINKED /* make links tests/nn_test_impl.c, built once */
 #define NN_IMPLEMENTATION
+#endif
 #include "nn.h"
 #include "nn_test.h"
 #include <math.h>
