@@ -10,11 +10,25 @@
 static long nn_test_pass_count, nn_test_fail_count;
 static const char *nn_test_name = "test";
 
-/* Set NN_TEST_QUICK=1 (the sanitizer run does) to shrink the big sweeps. */
+/* How big the sweeps are, from the environment:
+     (neither)        make test: the quick sizes; test_gemm runs named edge cases, a few
+                      random and large shapes in place of its sweeps
+     NN_TEST_QUICK=1  the quick sizes; test_gemm its thinned sweeps (make test-full's
+                      sanitizer suite, make test-valgrind)
+     NN_TEST_FULL=1   every sweep at full size (make test-full); NN_TEST_QUICK wins */
+static inline int nn_test_env(const char *name)
+{
+    const char *q = getenv(name);
+    return q && *q && *q != '0';
+}
+static inline int nn_test_full(void)
+{
+    return nn_test_env("NN_TEST_FULL") && !nn_test_env("NN_TEST_QUICK");
+}
+/* shrink the big sweeps: everywhere but NN_TEST_FULL=1 */
 static inline int nn_test_quick(void)
 {
-    const char *q = getenv("NN_TEST_QUICK");
-    return q && *q && *q != '0';
+    return !nn_test_full();
 }
 
 #define NN_CHECK(cond, ...)                                                         \

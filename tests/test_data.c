@@ -11,7 +11,9 @@
    NN_DATA_MAX_BYTES is lowered to 48 MiB here so that the limit can be hit cheaply
    (Fashion-MNIST's largest file, 47,040,016 bytes, still fits). */
 #define _POSIX_C_SOURCE 200809L
+#ifndef NN_TEST_LINKED /* make links tests/nn_test_impl.c, built once */
 #define NN_IMPLEMENTATION
+#endif
 #define NN_DATA_IMPLEMENTATION
 #define NN_DATA_MAX_BYTES ((size_t)48 << 20)
 #include "nn.h"

@@ -23,7 +23,9 @@
    create succeeds; each failure must return NN_ERR_NOMEM, leave *out alone and free all
    it allocated. */
 #define _POSIX_C_SOURCE 200112L
+#ifndef NN_TEST_LINKED /* make links tests/nn_test_impl.c, built once */
 #define NN_IMPLEMENTATION
+#endif
 #include "nn.h"
 #include "nn_test.h"
 #include <limits.h>

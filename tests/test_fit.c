@@ -1,7 +1,9 @@
 /* test_fit.c - the training loop: determinism, validation, early stopping with best
    weights restored, learning-rate schedules, gradient clipping, callbacks, non-finite
    steps, confusion matrix and precision/recall. */
+#ifndef NN_TEST_LINKED /* make links tests/nn_test_impl.c, built once */
 #define NN_IMPLEMENTATION
+#endif
 #include "nn.h"
 #include "nn_test.h"
 #include <math.h>

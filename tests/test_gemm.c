@@ -17,9 +17,21 @@
    padding of each row), which must be untouched; beta == 0 cases pre-fill C with NaN;
    A and B are allocated to their exact extent (ASan catches any over-read); the
    "misaligned" cases offset A, B and C by one float from a 64-byte boundary.
-   NN_TEST_QUICK=1 (sanitizer run) and aarch64 (qemu) shrink the sweeps.
    test_paths also checks each backend's planning function (which path a shape takes)
-   and runs every path directly on the edges of its tiling. */
+   and runs every path directly on the edges of its tiling.
+
+   How much runs (main() picks the level from the environment, see nn_test.h):
+     LEVEL_EDGE   the default (make test; NEON under qemu too): test_edges() in place of
+                  the size sweeps, the tile-path cases thinned, 60 random shapes up to
+                  150 (90 on aarch64), each large shape once (on aarch64 without the two
+                  of ~1.5e8 multiply-adds)
+     LEVEL_QEMU   aarch64 with NN_TEST_FULL=1 or NN_TEST_QUICK=1: the sweeps thinned
+     LEVEL_QUICK  NN_TEST_QUICK=1 (make test-full's sanitizer suite, make test-valgrind)
+     LEVEL_FULL   NN_TEST_FULL=1 (make test-full): every sweep at full size
+   Every level runs the API errors, the epilogues, the ReLU special values,
+   test_edges() and test_paths(); LEVEL_FULL runs every shape LEVEL_QUICK does (other
+   random ones). Built on its own (it reaches the planning functions), not linked
+   against tests/nn_test_impl.c. */
 #define NN_SIMD_IMPLEMENTATION
 #include "nn_simd.h"
 #include "nn_test.h"
@@ -56,6 +68,7 @@ typedef void (*run_fn)(nn__gemm_path p, int transa, int transb, int m, int n, in
 static run_fn force_run;
 static nn__gemm_path force_path;
 #endif
+enum { LEVEL_EDGE = -1, LEVEL_QEMU = 0, LEVEL_QUICK = 1, LEVEL_FULL = 2 };
 
 typedef struct gcase {
     int ta, tb, m, n, k;
@@ -108,6 +121,10 @@ static int run_case(const gcase *g)
     float *bias = NULL;
     double *ref = (double *)malloc((size_t)m * n * sizeof(double));
     double *tol = (double *)malloc((size_t)m * n * sizeof(double));
+    /* the oracle's operands: op(A) (m x k) and op(B)^T (n x k), row-major doubles, so
+       its dot products run along contiguous memory whatever the transposes */
+    double *Ad = (double *)malloc(((size_t)m * k + 1) * sizeof(double));
+    double *Bd = (double *)malloc(((size_t)n * k + 1) * sizeof(double));
     const double u = FLT_EPSILON;
     size_t t;
     int i, j, p, bad = 0;
@@ -126,14 +143,21 @@ static int run_case(const gcase *g)
     }
 
     /* oracle */
+    if (!ref || !tol || !Ad || !Bd) { fprintf(stderr, "out of memory\n"); exit(2); }
+    for (i = 0; i < m; i++)
+        for (p = 0; p < k; p++)
+            Ad[(size_t)i * k + p] = g->ta ? A[(size_t)p * lda + i] : A[(size_t)i * lda + p];
+    for (j = 0; j < n; j++)
+        for (p = 0; p < k; p++)
+            Bd[(size_t)j * k + p] = g->tb ? B[(size_t)j * ldb + p] : B[(size_t)p * ldb + j];
     for (i = 0; i < m; i++) {
         for (j = 0; j < n; j++) {
+            const double *ai = Ad + (size_t)i * k, *bj = Bd + (size_t)j * k;
             double s = 0, sa = 0, z, e;
             for (p = 0; p < k; p++) {
-                double a = g->ta ? A[(size_t)p * lda + i] : A[(size_t)i * lda + p];
-                double b = g->tb ? B[(size_t)j * ldb + p] : B[(size_t)p * ldb + j];
-                s += a * b;
-                sa += fabs(a * b);
+                double ab = ai[p] * bj[p];
+                s += ab;
+                sa += fabs(ab);
             }
             z = (double)g->alpha * s;
             e = 2.0 * k * u * fabs((double)g->alpha) * sa + 1e-30;
@@ -212,6 +236,7 @@ static int run_case(const gcase *g)
     }
     n_cases++;
     free(abase); free(bbase); free(cbase); free(C0); free(bias); free(ref); free(tol);
+    free(Ad); free(Bd);
     return bad == 0;
 }
 
@@ -234,14 +259,14 @@ static void plain_case(int ta, int tb, int m, int n, int k, int idx)
     run_case(&g);
 }
 
+/* One dimension over 1..67 (every value at LEVEL_FULL), the other two from a small set. */
 static void test_sweeps(int level)
 {
-    /* level 2: native; 1: quick (sanitizers); 0: qemu */
     static const int others_full[] = {1, 5, 16, 33};
     static const int others_small[] = {3, 17};
-    const int *others = level >= 1 ? others_full : others_small;
-    int no = level >= 1 ? 4 : 2;
-    int step = level == 2 ? 1 : (level == 1 ? 2 : 3);
+    const int *others = level >= LEVEL_QUICK ? others_full : others_small;
+    int no = level >= LEVEL_QUICK ? 4 : 2;
+    int step = level == LEVEL_FULL ? 1 : (level == LEVEL_QUICK ? 2 : 3);
     int ta, tb, d, x, y, v, idx = 0;
     for (ta = 0; ta < 2; ta++)
         for (tb = 0; tb < 2; tb++)
@@ -250,12 +275,48 @@ static void test_sweeps(int level)
                     for (x = 0; x < no; x++)
                         for (y = 0; y < no; y++) {
                             int s[3];
-                            if (level < 2 && y != x && (x + y + v) % 2) continue;
+                            if (level < LEVEL_FULL && y != x && (x + y + v) % 2) continue;
                             s[d] = v;
                             s[(d + 1) % 3] = others[x];
                             s[(d + 2) % 3] = others[y];
                             plain_case(ta, tb, s[0], s[1], s[2], idx++);
                         }
+}
+
+/* Named edge cases, at every level (in place of test_sweeps by default): all four
+   transposes; each dimension in turn at the tile edges of every backend and just past
+   them (MR 6 / 8 / 12 and their multiples, NR 12 / 16 / 32 / 64, the m <= 12 and m <= 36
+   direct paths, n <= 12 dot products, k <= 12 and k <= 16 paths), the other two from
+   {1, 5, 16, 33}; then k = 1 and k on both sides of the cache blocks (KC = 256, the
+   512-deep direct chunks) on m x n at and past tile edges. alpha, beta, the leading
+   dimensions' padding and the misalignment rotate with the case number (beta == 0: C is
+   NaN-filled). */
+static void test_edges(void)
+{
+    static const int edge[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 13, 15, 16, 17, 23, 24, 25,
+                               31, 32, 33, 35, 36, 37, 47, 48, 49, 63, 64, 65};
+    static const int others[] = {1, 5, 16, 33};
+    static const int ks[] = {1, 255, 256, 257, 511, 512, 513};
+    static const int mns[][2] = {{1, 1}, {6, 16}, {13, 33}, {37, 65}};
+    const int ne = (int)(sizeof edge / sizeof edge[0]);
+    int ta, tb, d, v, x, y, q, idx = 0;
+    for (ta = 0; ta < 2; ta++)
+        for (tb = 0; tb < 2; tb++) {
+            for (d = 0; d < 3; d++)
+                for (v = 0; v < ne; v++)
+                    for (x = 0; x < 4; x++)
+                        for (y = 0; y < 4; y++) {
+                            int s[3];
+                            if (y != x && (others[x] + others[y] + edge[v]) % 2) continue;
+                            s[d] = edge[v];
+                            s[(d + 1) % 3] = others[x];
+                            s[(d + 2) % 3] = others[y];
+                            plain_case(ta, tb, s[0], s[1], s[2], idx++);
+                        }
+            for (q = 0; q < (int)(sizeof ks / sizeof ks[0]); q++)
+                for (x = 0; x < (int)(sizeof mns / sizeof mns[0]); x++)
+                    plain_case(ta, tb, mns[x][0], mns[x][1], ks[q], idx++);
+        }
 }
 
 static void test_random(int count, int maxdim)
@@ -279,7 +340,9 @@ static void test_random(int count, int maxdim)
     }
 }
 
-/* Shapes around the cache blocks (KC, MC, NC of both ISAs) and a few big ones. */
+/* Shapes around the cache blocks (KC, MC, NC of both ISAs) and a few big ones. LEVEL_EDGE:
+   each shape once, the transposes rotating, without 512^3 (the AVX-512 large-GEMM path
+   is also 513 x 515 x 600's), and on aarch64 (qemu) without 513 x 515 x 600. */
 static void test_large(int level)
 {
     static const int shapes[][3] = {
@@ -296,8 +359,14 @@ static void test_large(int level)
         for (ta = 0; ta < 2; ta++)
             for (tb = 0; tb < 2; tb++) {
                 gcase g;
-                if (level == 0 && (s == 0 || s == 1) && (ta || tb)) continue;
-                if (level < 2 && s == 1 && (ta != tb)) continue;
+                if (level == LEVEL_EDGE) {
+                    if (ta != s % 2 || tb != (s / 2) % 2 || s == 0) continue;
+#if defined(__aarch64__)
+                    if (s == 1) continue;
+#endif
+                }
+                if (level == LEVEL_QEMU && (s == 0 || s == 1) && (ta || tb)) continue;
+                if ((level == LEVEL_QEMU || level == LEVEL_QUICK) && s == 1 && ta != tb) continue;
                 memset(&g, 0, sizeof g);
                 g.ta = ta; g.tb = tb;
                 g.m = shapes[s][0]; g.n = shapes[s][1]; g.k = shapes[s][2];
@@ -317,7 +386,7 @@ static void test_large(int level)
    direct k chunks, KC = 256, the k <= 12 NN path), around their edges, on every
    backend: m across row panels and the m <= 36 direct cutoff, n across 32-wide panels,
    k across the chunk and KC. */
-static void test_wide_tiles(int level)
+static void test_wide_tiles(int level) /* LEVEL_EDGE: as LEVEL_QEMU */
 {
     static const int ms[] = {11, 12, 13, 14, 24, 25, 28, 35, 36, 37, 48, 49};
     static const int ns[] = {31, 32, 33, 64, 65, 100};
@@ -328,7 +397,8 @@ static void test_wide_tiles(int level)
             for (i = 0; i < 12; i++)
                 for (j = 0; j < 6; j++)
                     for (q = 0; q < 5; q++)
-                        if ((i + j + q + ta + tb) % (level == 2 ? 2 : 5) == 0)
+                        if ((i + j + q + ta + tb) % 5 == 0 ||
+                            (level == LEVEL_FULL && (i + j + q + ta + tb) % 2 == 0))
                             plain_case(ta, tb, ms[i], ns[j], ks[q], idx++);
     /* NN with k <= 12 (AVX-512: B held in registers, one instance per k; rows in pairs) */
     {
@@ -337,7 +407,7 @@ static void test_wide_tiles(int level)
         for (q = 1; q <= 13; q++)
             for (i = 0; i < 4; i++)
                 for (j = 0; j < 3; j++)
-                    if (level >= 1 || (i + j + q) % 3 == 0)
+                    if (level >= LEVEL_QUICK || (i + j + q) % 3 == 0)
                         plain_case(0, 0, msk[i], nsk[j], q, idx++);
     }
 }
@@ -347,7 +417,7 @@ static void test_wide_tiles(int level)
    k past the 512-row chunk), the NT dot-product path (n <= 12: column groups of
    3/2/1, row tiles of 4, k tails of 1..7), and NN / NT with m <= 36 (the same balanced
    panels, B^T packed per panel). beta == 0 cases see NaN in C. */
-static void test_narrow_paths(int level)
+static void test_narrow_paths(int level) /* LEVEL_EDGE: as LEVEL_QEMU and LEVEL_QUICK */
 {
     static const int ns_direct[] = {1, 15, 16, 17, 33, 128};
     static const int ks_direct[] = {1, 7, 10, 100};
@@ -358,15 +428,15 @@ static void test_narrow_paths(int level)
     static const int ns_small[] = {13, 16, 17, 40};
     static const int ks_small[] = {1, 9, 100, 600};
     int m, n, k, ta, i, idx = 0;
-    int mstep = level == 2 ? 1 : 3;
+    int mstep = level == LEVEL_FULL ? 1 : 3;
     for (ta = 0; ta < 2; ta++) {
         for (m = 1; m <= 12; m += mstep)
             for (n = 0; n < 6; n++)
                 for (k = 0; k < 4; k++)
-                    if (level == 2 || (m + n + k) % 2 == 0)
+                    if (level == LEVEL_FULL || (m + n + k) % 2 == 0)
                         plain_case(ta, 0, m, ns_direct[n], ks_direct[k], idx++);
         for (i = 0; i < 6; i++)
-            for (k = 1; k <= 16; k += level == 2 ? 3 : 5)
+            for (k = 1; k <= 16; k += level == LEVEL_FULL ? 3 : 5)
                 plain_case(ta, 0, ms_k[i], 16 + 17 * (i % 3), k, idx++);
         plain_case(ta, 0, 10, 37, 1100, idx++); /* three k chunks of the unpacked path */
         plain_case(ta, 0, 7, 20, 513, idx++);
@@ -374,14 +444,14 @@ static void test_narrow_paths(int level)
     for (n = 1; n <= 12; n++)
         for (m = 0; m < 7; m++)
             for (k = 0; k < 6; k++)
-                if (level == 2 || (m + n + k) % 3 == 0)
+                if (level == LEVEL_FULL || (m + n + k) % 3 == 0)
                     plain_case(0, 1, ms_dot[m], n, ks_dot[k], idx++);
     /* NN and NT with m <= 36 (balanced row panels; NT packs each B^T panel) */
     for (i = 0; i < 8; i++)
         for (n = 0; n < 4; n++)
             for (k = 0; k < 4; k++)
                 for (ta = 0; ta < 2; ta++) /* here: transb */
-                    if (level == 2 || (i + n + k + ta) % 2 == 0)
+                    if (level == LEVEL_FULL || (i + n + k + ta) % 2 == 0)
                         plain_case(0, ta, ms_small[i], ns_small[n], ks_small[k], idx++);
     plain_case(0, 1, 32, 37, 1100, idx++);
     plain_case(0, 0, 36, 20, 1025, idx++);
@@ -674,13 +744,20 @@ int main(void)
 {
     static const nn_simd_backend all[] = {NN_SIMD_BACKEND_SCALAR, NN_SIMD_BACKEND_AVX2, NN_SIMD_BACKEND_AVX512,
                                           NN_SIMD_BACKEND_NEON};
-    int level, b;
+    int level, maxdim, b;
 #if defined(__aarch64__)
-    level = 0; /* runs under qemu: keep the sweep modest */
+    /* runs under qemu: keep the sweeps modest */
+    level = nn_test_full() || nn_test_env("NN_TEST_QUICK") ? LEVEL_QEMU : LEVEL_EDGE;
+    maxdim = 90;
 #else
-    level = nn_test_quick() ? 1 : 2;
+    level = nn_test_full() ? LEVEL_FULL : nn_test_env("NN_TEST_QUICK") ? LEVEL_QUICK : LEVEL_EDGE;
+    maxdim = level == LEVEL_EDGE ? 150 : 200;
 #endif
     nn_test_begin("test_gemm");
+    printf("sizes: %s\n", level == LEVEL_FULL    ? "full (NN_TEST_FULL)"
+                          : level == LEVEL_QUICK ? "quick (NN_TEST_QUICK)"
+                          : level == LEVEL_QEMU  ? "qemu"
+                                                 : "edge cases (NN_TEST_FULL=1: the full sweeps)");
     for (b = 0; b < (int)(sizeof all / sizeof all[0]); b++) {
         long before = n_cases;
         if (!nn_simd_backend_available(all[b])) {
@@ -693,8 +770,9 @@ int main(void)
         test_api_errors();
         test_epilogues();
         test_relu_specials();
-        test_sweeps(level);
-        test_random(level == 2 ? 400 : (level == 1 ? 150 : 60), level == 0 ? 90 : 200);
+        test_edges();
+        if (level != LEVEL_EDGE) test_sweeps(level);
+        test_random(level == LEVEL_FULL ? 400 : (level == LEVEL_QUICK ? 150 : 60), maxdim);
         test_large(level);
         test_narrow_paths(level);
         test_wide_tiles(level);

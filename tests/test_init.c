@@ -22,7 +22,9 @@
    Reproducibility: the first weights of a small fixed net (seed 12345) are hard-coded
    below, printed once with %.9g (which round-trips float exactly); they pin down the
    splitmix64 stream and the init formulas across platforms and future edits. */
+#ifndef NN_TEST_LINKED /* make links tests/nn_test_impl.c, built once */
 #define NN_IMPLEMENTATION
+#endif
 #include "nn.h"
 #include "nn_test.h"
 #include <float.h>

@@ -18,7 +18,8 @@
      optimizers, one step from the same float state: 8u*(|w|+|lr*wd*w|+|update|) for w,
        4u*(each term) for the states.
 
-   NN_TEST_QUICK=1 (sanitizer run) and non-x86 builds (qemu) use a sparser sweep. */
+   The exp/sigmoid/tanh sweep runs 16x sparser except under NN_TEST_FULL=1 (make test-full),
+   and 8x sparser again on non-x86 builds (qemu). */
 #define NN_SIMD_IMPLEMENTATION
 #include "nn_simd.h"
 #include "nn_test.h"

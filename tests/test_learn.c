@@ -4,7 +4,9 @@
      per-sample (batch 1) descent;
    - logistic regression (one sigmoid neuron, BCE) separates a linearly separable set;
    - a 1-D regression of a noisy sine (MSE) gets within a stated error of sin(x). */
+#ifndef NN_TEST_LINKED /* make links tests/nn_test_impl.c, built once */
 #define NN_IMPLEMENTATION
+#endif
 #include "nn.h"
 #include "nn_test.h"
 #include <math.h>

@@ -28,7 +28,9 @@
      through the loss (2 |a - y| |dz| / (B K) per element).
    A wrong normalisation (B vs B K), a missing factor 2, a sign, the L2 term on the biases
    or an unstable log/exp at the extremes all miss these by orders of magnitude. */
+#ifndef NN_TEST_LINKED /* make links tests/nn_test_impl.c, built once */
 #define NN_IMPLEMENTATION
+#endif
 #include "nn.h"
 #include "nn_test.h"
 #include <float.h>

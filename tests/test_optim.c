@@ -8,7 +8,9 @@
    magnitude the parameter had during the three steps (a step can cancel a parameter down
    to near zero, and the earlier rounding stays). 1e-6 of that leaves ~10x margin, and any formula slip (a missing bias correction, eps inside the root,
    decay on biases) is off by far more. */
+#ifndef NN_TEST_LINKED /* make links tests/nn_test_impl.c, built once */
 #define NN_IMPLEMENTATION
+#endif
 #include "nn.h"
 #include "nn_test.h"
 #include <math.h>
@@ -125,7 +127,11 @@ static void run(nn_optim_kind kind, float wd, float lr, float eps)
     nn_net_destroy(net);
 }
 
-/* set_lr takes effect on the next step, and reset zeroes the state and step count. */
+/* set_lr takes effect on the next step: two nets with the same parameters, gradients and
+   Adam state take one step at the default rate, then a's rate is set to 0.5 and both
+   step again: each of a's updates must be b's times 0.5 / the default rate (Adam's update
+   is linear in lr). Then reset zeroes the state and the step count: the reset optimizer
+   (rate still 0.5) steps exactly like a new one created with lr 0.5. */
 static void lr_and_reset(void)
 {
     nn_net_desc nd;
@@ -133,7 +139,8 @@ static void lr_and_reset(void)
     nn_net *a = NULL, *b = NULL;
     nn_optim *oa = NULL, *ob = NULL;
     size_t n, i;
-    float *pa, *pb, *ga, *gb;
+    float *pa, *pb, *ga, *gb, *p0, lr0;
+    int bad = 0, moved = 0;
     memset(&nd, 0, sizeof nd);
     nd.n_inputs = 2;
     nd.layers[0].units = 3;
@@ -148,16 +155,47 @@ static void lr_and_reset(void)
     pb = nn_net_params(b, NULL, NULL);
     ga = nn_net_grads(a, NULL, NULL);
     gb = nn_net_grads(b, NULL, NULL);
+    p0 = (float *)malloc(n * sizeof(float));
+    memcpy(pa, pb, n * sizeof(float));
     for (i = 0; i < n; i++) ga[i] = gb[i] = (float)(i % 3) - 1.0f;
-    nn_optim_step(oa, a);                 /* a takes a step, then is reset */
+    lr0 = nn_optim_get_lr(ob);
+    NN_CHECK(lr0 > 0.0f && lr0 < 0.1f, "default lr %g", (double)lr0);
+    nn_optim_step(oa, a);
+    nn_optim_step(ob, b);
+    NN_CHECK(memcmp(pa, pb, n * sizeof(float)) == 0, "the same step at the same rate differs");
+    NN_CHECK(nn_optim_set_lr(oa, 0.5f) == NN_OK && nn_optim_get_lr(oa) == 0.5f, "set_lr");
+    NN_CHECK(nn_optim_get_lr(ob) == lr0, "set_lr on one optimizer changed another's rate");
+    memcpy(p0, pa, n * sizeof(float));
+    nn_optim_step(oa, a);
+    nn_optim_step(ob, b);
+    for (i = 0; i < n; i++) {
+        const double da = (double)pa[i] - p0[i], db = (double)pb[i] - p0[i];
+        if (ga[i] == 0.0f) { /* Adam: zero gradients so far, no move at either rate */
+            bad += da != 0.0 || db != 0.0;
+            continue;
+        }
+        moved++;
+        /* b's update is ~1e-3 of O(1) parameters: ~1e-4 relative float rounding */
+        if (!(db != 0.0 && fabs(da / db - 0.5 / lr0) <= 1e-3 * (0.5 / lr0))) {
+            if (++bad <= 3)
+                NN_CHECK(0, "after set_lr(0.5): param %zu moved %.9g, at the default rate %g it moved "
+                         "%.9g: ratio %.6g, want %.6g", i, da, (double)lr0, db, da / db, 0.5 / lr0);
+        }
+    }
+    NN_CHECK(bad == 0 && moved > 0, "set_lr: %d of %zu updates not in the ratio of the rates (%d moved)",
+             bad, n, moved);
     nn_optim_reset(oa);
     NN_CHECK(nn_optim_steps(oa) == 0, "reset: steps %lld", nn_optim_steps(oa));
+    NN_CHECK(nn_optim_get_lr(oa) == 0.5f, "reset changed the rate to %g", (double)nn_optim_get_lr(oa));
+    nn_optim_destroy(ob);
+    ob = NULL;
+    od.lr = 0.5f;
+    nn_optim_create(b, &od, &ob);
     memcpy(pa, pb, n * sizeof(float));
-    NN_CHECK(nn_optim_set_lr(oa, 0.5f) == NN_OK && nn_optim_get_lr(oa) == 0.5f, "set_lr");
-    NN_CHECK(nn_optim_set_lr(ob, 0.5f) == NN_OK, "set_lr");
     nn_optim_step(oa, a);
     nn_optim_step(ob, b);
     NN_CHECK(memcmp(pa, pb, n * sizeof(float)) == 0, "after reset the optimizer must act as new");
+    free(p0);
     nn_optim_destroy(oa); nn_optim_destroy(ob);
     nn_net_destroy(a); nn_net_destroy(b);
 }
