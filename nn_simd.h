@@ -4052,7 +4052,7 @@ static nn__softmax_fn nn__avx512_gemm_softmax;
      batch size in use (32, 128, 256: no padded rows), which suits the training GEMMs
      better than 12 x 32 tiles. MC = 192 puts m = 128 in one row block, which two
      threads then cut into two equal halves.
-   - The packed path takes a team only from 4x nn__par_min[0] per thread (2 MFLOP): the
+   - The packed path takes a team only from 4x NN__PAR_GEMM_FLOPS per thread (2 MFLOP): the
      shared B packing and its barrier cost as much as on AVX2 while the tiles are half
      as long, so smaller calls do not gain from a second thread.
    - "large" (2 m n k >= NN__AVX512_LARGE_FLOPS): 12 x 32 tiles, A panel outer (12 x KC
