@@ -276,7 +276,7 @@ $(B)/bench_%: bench/bench_%.c $(HEADERS) $(wildcard bench/*.h) | $(B)
 bench: $(BENCHES) $(B)/ex_fashion_mnist
 	BUILD=$(B) bench/run.sh
 # Same-run A/B of the headers at AB_REV against the working tree (bench/ab.sh, alternated
-# runs of bench/bench_ab.c); the table goes to bench/results/ab.md and into RESULTS.md.
+# runs of bench/ab_bench.c); the table goes to bench/results/ab.md and into RESULTS.md.
 AB_REV ?= HEAD
 AB_RUNS ?= 30
 bench-ab:

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A/B of the headers at git revision REV against the working tree, alternating runs of
-# bench/bench_ab.c (one measurement per run) built against each. Prints a Markdown
+# bench/ab_bench.c (one measurement per run) built against each. Prints a Markdown
 # table: best and median of each side, and new/old as a speed ratio (>1: new faster).
 #   usage: bench/ab.sh REV [RUNS] [MEASUREMENTS...]
 #   measurements: step:1 step:2 fit:1 fit:2 gemm1024:1 gemm1024:2 gemm9:1 infer:1
@@ -16,8 +16,8 @@ B=build/ab
 mkdir -p $B/old
 for f in nn.h nn_simd.h; do git show "$rev:$f" > $B/old/$f; done
 CC=${CC:-cc}
-$CC -std=c99 -O3 -fopenmp -I$B/old -Ibench bench/bench_ab.c -o $B/bench_ab_old -lm
-$CC -std=c99 -O3 -fopenmp -I. -Ibench bench/bench_ab.c -o $B/bench_ab_new -lm
+$CC -std=c99 -O3 -fopenmp -I$B/old -Ibench bench/ab_bench.c -o $B/ab_bench_old -lm
+$CC -std=c99 -O3 -fopenmp -I. -Ibench bench/ab_bench.c -o $B/ab_bench_new -lm
 stat() { sort -g | awk -v hi="$1" '{v[NR]=$1} END {b = hi ? v[NR] : v[1]; printf "%s %s\n", b, v[int((NR+1)/2)]}'; }
 echo "A/B: old = $rev, new = working tree ($(git rev-parse --short HEAD)$(git diff --quiet HEAD -- nn.h nn_simd.h || echo '+changes')), $runs runs each, alternated"
 echo "cpu: $(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2- | sed "s/^ //"), $(nproc) CPUs"
@@ -33,7 +33,7 @@ for w in "${what[@]}"; do
   for ((i = 0; i < runs; i++)); do
     if (( i % 2 == 0 )); then order="old new"; else order="new old"; fi
     for side in $order; do
-      OMP_NUM_THREADS=$t $B/bench_ab_$side $m $t >> $B/ab_$side.txt
+      OMP_NUM_THREADS=$t $B/ab_bench_$side $m $t >> $B/ab_$side.txt
     done
   done
   [ -n "$bpid" ] && kill $bpid 2>/dev/null && wait $bpid 2>/dev/null || true

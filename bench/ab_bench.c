@@ -1,8 +1,8 @@
-/* bench_ab.c - one measurement per run, for A/B comparisons of two versions of the
+/* ab_bench.c - one measurement per run, for A/B comparisons of two versions of the
    headers (bench/ab.sh builds this file against each and alternates the runs).
    Public API only, so any version of nn.h builds it.
 
-   usage: bench_ab WHAT THREADS     prints "<value> <unit>" (one line)
+   usage: ab_bench WHAT THREADS     prints "<value> <unit>" (one line)
      step     784-256-128-10, batch 128, Adam: nn_train_step, us per step (median of
               the run's steps, after a warm-up)
      fit      nn_fit, one epoch of 12,800 random samples, batch 128: samples/s
@@ -46,7 +46,7 @@ static nn_net *make_net(int max_batch)
     d.layers[2].units = 10;  d.layers[2].act = NN_ACT_SOFTMAX;
     d.max_batch = max_batch;
     d.seed = 7;
-    if (nn_net_create(&d, &net) != NN_OK) { fprintf(stderr, "bench_ab: net\n"); exit(1); }
+    if (nn_net_create(&d, &net) != NN_OK) { fprintf(stderr, "ab_bench: net\n"); exit(1); }
     return net;
 }
 
@@ -57,7 +57,7 @@ int main(int argc, char **argv)
     const char *what = argc > 1 ? argv[1] : "";
     int threads = argc > 2 ? atoi(argv[2]) : 1, i, r;
     if (argc != 3 || nn_simd_init() != NN_OK) {
-        fprintf(stderr, "usage: bench_ab step|fit|gemm1024|gemm9|infer|latency THREADS\n");
+        fprintf(stderr, "usage: ab_bench step|fit|gemm1024|gemm9|infer|latency THREADS\n");
         return 2;
     }
     nn_simd_set_threads(threads);
@@ -153,7 +153,7 @@ int main(int argc, char **argv)
         nn_net_destroy(net);
         free(x); free(out);
     } else {
-        fprintf(stderr, "bench_ab: unknown measurement %s\n", what);
+        fprintf(stderr, "ab_bench: unknown measurement %s\n", what);
         return 2;
     }
     return 0;
