@@ -787,7 +787,7 @@ static const float *nn__layer_output(const nn__layer *ly, int train)
     return (train && ly->drop > 0) ? ly->D : ly->A;
 }
 
-static void nn__forward_run(nn_net *net, const float *x, int B, int train)
+static void nn__forward(nn_net *net, const float *x, int B, int train)
 {
     const nn__backend *be = nn__active;
     const float *a_prev = x;
@@ -807,11 +807,6 @@ static void nn__forward_run(nn_net *net, const float *x, int B, int train)
         if (train && ly->drop > 0) nn__dropout(net, ly, B);
         a_prev = nn__layer_output(ly, train);
     }
-}
-
-static void nn__forward(nn_net *net, const float *x, int B, int train)
-{
-    nn__forward_run(net, x, B, train);
 }
 
 static nn_status nn__check_batch(nn_net *net, const float *x, int batch)
@@ -984,15 +979,20 @@ NNDEF nn_status nn_net_loss(nn_net *net, const float *x, const float *y, const i
 }
 
 /* >>backward ---------------------------------------------------------------- */
-/* One layer's backward step: the weight gradient and bias sums, then the gradient
-   into the layer below and its activation derivative. */
-static void nn__bwd_layer(nn_net *net, int l, const float *dz, const float *a_prev, float *da,
-                          int B)
+/* Layer ly's weight gradient and bias sums, from dz and the layer's input a_prev. */
+static void nn__bwd_weights(nn_net *net, nn__layer *ly, const float *dz, const float *a_prev,
+                            int B)
 {
-    const nn__layer *ly = &net->layer[l], *prev = &net->layer[l - 1];
     nn__active->gemm(1, 0, ly->out, ly->in, B, 1.0f, dz, ly->out, a_prev, ly->in, 0.0f,
                      ly->dW, ly->in, NULL, NN_ACT_IDENTITY, 0.0f, &net->gws);
     nn_simd_col_sums(dz, B, ly->out, ly->out, ly->db);
+}
+
+/* The gradient into the layer below layer l (l > 0), through its dropout mask and
+   activation derivative: da = (dz W) * mask * g'(A). */
+static void nn__bwd_data(nn_net *net, int l, const float *dz, float *da, int B)
+{
+    const nn__layer *ly = &net->layer[l], *prev = &net->layer[l - 1];
     nn__active->gemm(0, 0, B, ly->in, ly->out, 1.0f, dz, ly->out, ly->W, ly->in, 0.0f, da,
                      ly->in, NULL, NN_ACT_IDENTITY, 0.0f, &net->gws);
     if (prev->drop > 0) { /* d/dA of D = A * mask */
@@ -1013,7 +1013,6 @@ static void nn__bwd_layer(nn_net *net, int l, const float *dz, const float *a_pr
 static nn_status nn__backprop(nn_net *net, const float *x, const float *y,
                               const int *labels, int batch, float *loss)
 {
-    const nn__backend *be;
     nn_status st = nn__check_batch(net, x, batch);
     double v;
     float *dz;
@@ -1021,22 +1020,18 @@ static nn_status nn__backprop(nn_net *net, const float *x, const float *y,
     if (st != NN_OK) return st;
     if (!net->grads) return NN_ERR_INVALID; /* inference-only network */
     if ((st = nn__check_targets(net, y, labels, batch)) != NN_OK) return st;
-    be = nn__active;
 
-    nn__forward_run(net, x, B, 1);
+    nn__forward(net, x, B, 1);
     dz = net->delta[cur];
     v = nn__loss(net, y, labels, B, dz);
     for (l = net->n_layers - 1; l >= 0; l--) {
-        nn__layer *ly = &net->layer[l];
+        const float *a_prev = l > 0 ? nn__layer_output(&net->layer[l - 1], 1) : x;
+        nn__bwd_weights(net, &net->layer[l], dz, a_prev, B);
         if (l > 0) {
             float *da = net->delta[cur ^ 1];
-            nn__bwd_layer(net, l, dz, nn__layer_output(&net->layer[l - 1], 1), da, B);
+            nn__bwd_data(net, l, dz, da, B);
             cur ^= 1;
             dz = da;
-        } else {
-            be->gemm(1, 0, ly->out, ly->in, B, 1.0f, dz, ly->out, x, ly->in, 0.0f, ly->dW,
-                     ly->in, NULL, NN_ACT_IDENTITY, 0.0f, &net->gws);
-            nn_simd_col_sums(dz, B, ly->out, ly->out, ly->db);
         }
     }
     if (net->desc.l2 != 0.0f) {

@@ -1765,11 +1765,11 @@ static size_t nn__gemm_tiling(const nn__gemm_cfg *cfg, nn__gemm_job *J, int nt, 
         else if (J->nrt < P) J->nrt = NN__MIN(P, (J->nrt + nt - 1) / nt * nt);
         if (J->nrt < nt) J->nct = NN__MIN(npb, (nt + J->nrt - 1) / J->nrt);
     }
-    /* A team on a packed B with one row block and one column block, and at least one
-       column panel per thread (the layers of a network at batch <= MC): column tiles
-       that pack their own B panels K block by K block (no shared B phase, no barrier,
-       no B read from the other core), and a row-major A read in place (a tile of a few
-       NR panels reuses a packed A too little). */
+    /* A team on a packed B with one row block and one column block, and at least two
+       column panels per thread (the layers of a network at batch <= MC): two column
+       tiles per thread that pack their own B panels K block by K block (no shared B
+       phase, no barrier, no B read from the other core), and a row-major A read in
+       place (a tile of a few NR panels reuses a packed A too little). */
     J->blocal = nt > 1 && J->pl.pack_b && n <= NC && m <= MC && npb >= 2 * nt;
     if (J->blocal) {
         if (!J->transa) J->pl.pack_a = 0;
