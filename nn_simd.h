@@ -1865,7 +1865,6 @@ static NN__INLINE int nn__gemm_blocked(const nn__gemm_cfg *cfg, int transa, int 
    tests call both directly. */
 typedef enum nn__gemm_path_kind {
     NN__GEMM_PATH_DOT_NT,   /* NT as dot products of k-contiguous rows, unpacked */
-    NN__GEMM_PATH_SMALLK,   /* NN with tiny k: B's k rows held in registers */
     NN__GEMM_PATH_DIRECT,   /* exact-height micro-kernels on A and B in place (nn__gemm_direct) */
     NN__GEMM_PATH_BLOCKED   /* the packed loop nest (nn__gemm_blocked) with path.cfg */
 } nn__gemm_path_kind;
@@ -1879,7 +1878,6 @@ typedef struct nn__gemm_path {
    only scales C and runs the epilogue. */
 typedef struct nn__gemm_limits {
     int dot_n, dot_m;   /* DOT_NT: transb, !transa and (n <= dot_n or m <= dot_m) */
-    int smallk_k;       /* SMALLK: NN with k <= smallk_k (0: the backend has no such path) */
     int direct_m;       /* DIRECT: transb == 0 and (m <= direct_m */
     int direct_k;       /*   or k <= direct_k), */
     int direct_nx_m;    /*   or transa == 0 (NN, NT) and m <= direct_nx_m */
@@ -1896,8 +1894,6 @@ static NN__INLINE nn__gemm_path nn__gemm_plan_by(const nn__gemm_limits *L, int t
     p.cfg = L->blocked;
     if (k > 0 && !transa && transb && (n <= L->dot_n || m <= L->dot_m)) {
         p.kind = NN__GEMM_PATH_DOT_NT;
-    } else if (k > 0 && !transa && !transb && k <= L->smallk_k) {
-        p.kind = NN__GEMM_PATH_SMALLK;
     } else if (k > 0 && ((!transb && (m <= L->direct_m || k <= L->direct_k)) ||
                          (!transa && m <= L->direct_nx_m))) {
         p.kind = NN__GEMM_PATH_DIRECT;
@@ -3307,7 +3303,6 @@ static const nn__gemm_cfg nn__avx2_gemm_cfg_6x16 = {
 static const nn__gemm_limits nn__avx2_gemm_limits = {
     12,  /* dot_n: NT output layers (n = 10): a 16-wide tile would waste 6 of 16 columns */
     4,   /* dot_m: NT at tiny batches (inference): packing B^T costs as much as the math */
-    0,   /* smallk_k: no such path (tiny k takes the direct path) */
     12,  /* direct_m: narrow M (a 10-row weight gradient): two balanced panels, no packing */
     16,  /* direct_k: tiny K (backward data of a 10-wide layer): packing costs as much as the FMAs */
     36,  /* direct_nx_m: NN / NT batch 32: panels 6,6,5,5,5,5 instead of 6-row ones (11% padding) */
@@ -3319,8 +3314,7 @@ static nn__gemm_path nn__gemm_plan__avx2(int transa, int transb, int m, int n, i
     return nn__gemm_plan_by(&nn__avx2_gemm_limits, transa, transb, m, n, k);
 }
 
-/* Runs path p (nn__gemm_plan__avx2's, or a test's choice; this backend has no SMALLK
-   path: that runs BLOCKED). */
+/* Runs path p (nn__gemm_plan__avx2's, or a test's choice). */
 static void nn__gemm_run__avx2(nn__gemm_path p, int transa, int transb, int m, int n, int k,
                                float alpha, const float *A, int lda, const float *B, int ldb,
                                float beta, float *C, int ldc, const float *bias, nn_act act,
@@ -3365,11 +3359,12 @@ NN__AVX2_END
 #endif /* NN__HAS_AVX2 */
 
 /* >>avx512 ------------------------------------------------------------------ */
-/* The AVX-512 backend: the AVX2 backend's tables (element-wise, softmax, reductions,
-   optimizers) with the GEMM on 512-bit vectors: micro-kernels, packers, the direct,
-   tiny-K and skinny-NT paths. The GEMM is where the doubled FMA width counts (on a core
-   with two 512-bit FMA pipes, 2x the AVX2 peak); the other kernels are not ported. Everything between NN__AVX512_BEGIN and NN__AVX512_END is compiled for
-   AVX-512F (+ AVX2, FMA) and reached only after the CPU and OS were checked. */
+/* The AVX-512 backend: the AVX2 backend's tables (element-wise, softmax, reductions)
+   with the GEMM and the optimizer updates on 512-bit vectors: micro-kernels, packers,
+   the direct and skinny-NT paths. The GEMM is where the doubled FMA width counts (on a
+   core with two 512-bit FMA pipes, 2x the AVX2 peak). Everything
+   between NN__AVX512_BEGIN and NN__AVX512_END is compiled for AVX-512F (+ AVX2, FMA)
+   and reached only after the CPU and OS were checked. */
 #if NN__HAS_AVX512
 #  if defined(__clang__)
 #    define NN__AVX512_BEGIN _Pragma("clang attribute push(__attribute__((target(\"avx512f,avx2,fma,prfchw\"))), apply_to=function)")
@@ -3385,15 +3380,15 @@ NN__AVX512_BEGIN
 /* nn__sgemm_body__avx512 - the AVX-512 micro-kernel (contract: nn__ukr_fn), whose named
    instances nn__sgemm_<MR>x32[_rows|_cols][_bdirect]__avx512 follow it.
 
-     C[m x n] := alpha * A_panel * B_panel + beta * C[m x n]      m <= MR, n <= 32
+     C[m x n] := alpha * A_panel * B_panel + beta * C[m x n]      m <= MR <= 8, n <= 32
 
    Per k step: 2 loads of B (32 floats), MR broadcasts of A (vbroadcastss from memory),
    2*MR FMAs. Register map (32 zmm):
        zmm b0, b1          b(p, 0..15), b(p, 16..31)
        2*MR accumulators   acc<i>a, acc<i>b = row i, columns 0..15 and 16..31
-   MR = 8 (16 chains) or 12 (24 chains) covers 2 FMA pipes x 4-cycle latency (8 needed);
-   at MR = 12, 14 loads per 24 FMAs, so MR = 12 gets closer to peak than MR = 8. k is
-   not unrolled (as the AVX2 kernel). A may be
+   MR = 8 (16 chains) covers 2 FMA pipes x 4-cycle latency (8 needed); a 12-row
+   geometry measured no faster, even on large squares. k is not unrolled (as the AVX2
+   kernel). A may be
    packed (rsa = 1, csa = MR), rows of a row-major op(A) in place (rsa = lda, csa = 1)
    or MR contiguous floats per k step in place (rsa = 1, csa = lda); in place, only full
    panels are passed (the driver packs a partial one). B rows are 32 floats (a packed
@@ -3405,17 +3400,15 @@ static NN__INLINE void nn__sgemm_body__avx512(const int MR, int k, const float *
                                               float alpha, float beta, int m, int n)
 {
 #define NN__Z_DECL(i) __m512 acc##i##a = _mm512_setzero_ps(), acc##i##b = _mm512_setzero_ps();
-    NN__Z_DECL(0) NN__Z_DECL(1) NN__Z_DECL(2) NN__Z_DECL(3) NN__Z_DECL(4)
-    NN__Z_DECL(5) NN__Z_DECL(6) NN__Z_DECL(7) NN__Z_DECL(8) NN__Z_DECL(9)
-    NN__Z_DECL(10) NN__Z_DECL(11) NN__Z_DECL(12) NN__Z_DECL(13)
+    NN__Z_DECL(0) NN__Z_DECL(1) NN__Z_DECL(2) NN__Z_DECL(3)
+    NN__Z_DECL(4) NN__Z_DECL(5) NN__Z_DECL(6) NN__Z_DECL(7)
 #undef NN__Z_DECL
     /* one pointer per 3 rows: rows base, base + rsa, base + 2 rsa (one addressing mode
        each when A is in place as rows) */
     const float *a0 = a;
     const float *a3 = MR > 3 ? a + 3 * rsa : a, *a6 = MR > 6 ? a + 6 * rsa : a;
-    const float *a9 = MR > 9 ? a + 9 * rsa : a, *a12 = MR > 12 ? a + 12 * rsa : a;
     int p;
-#define NN__ZA(i) ((i) < 3 ? a0 : (i) < 6 ? a3 : (i) < 9 ? a6 : (i) < 12 ? a9 : a12)[((i) % 3) * rsa]
+#define NN__ZA(i) ((i) < 3 ? a0 : (i) < 6 ? a3 : a6)[((i) % 3) * rsa]
 #define NN__Z_FMA(i)                                                                    \
     if (MR > (i)) {                                                                     \
         const __m512 x = _mm512_set1_ps(NN__ZA(i));                                     \
@@ -3424,14 +3417,11 @@ static NN__INLINE void nn__sgemm_body__avx512(const int MR, int k, const float *
     }
     for (p = 0; p < k; p++) {
         const __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
-        NN__Z_FMA(0) NN__Z_FMA(1) NN__Z_FMA(2) NN__Z_FMA(3) NN__Z_FMA(4)
-        NN__Z_FMA(5) NN__Z_FMA(6) NN__Z_FMA(7) NN__Z_FMA(8) NN__Z_FMA(9)
-        NN__Z_FMA(10) NN__Z_FMA(11) NN__Z_FMA(12) NN__Z_FMA(13)
+        NN__Z_FMA(0) NN__Z_FMA(1) NN__Z_FMA(2) NN__Z_FMA(3)
+        NN__Z_FMA(4) NN__Z_FMA(5) NN__Z_FMA(6) NN__Z_FMA(7)
         a0 += csa;
         if (MR > 3) a3 += csa;
         if (MR > 6) a6 += csa;
-        if (MR > 9) a9 += csa;
-        if (MR > 12) a12 += csa;
         b += ldb;
     }
 #undef NN__Z_FMA
@@ -3453,14 +3443,13 @@ static NN__INLINE void nn__sgemm_body__avx512(const int MR, int k, const float *
         _mm512_mask_storeu_ps(ci, ma, v0);                                              \
         if (n > 16) _mm512_mask_storeu_ps(ci + 16, mb, v1);                             \
     }
-        NN__Z_ROW(0) NN__Z_ROW(1) NN__Z_ROW(2) NN__Z_ROW(3) NN__Z_ROW(4)
-        NN__Z_ROW(5) NN__Z_ROW(6) NN__Z_ROW(7) NN__Z_ROW(8) NN__Z_ROW(9)
-        NN__Z_ROW(10) NN__Z_ROW(11) NN__Z_ROW(12) NN__Z_ROW(13)
+        NN__Z_ROW(0) NN__Z_ROW(1) NN__Z_ROW(2) NN__Z_ROW(3)
+        NN__Z_ROW(4) NN__Z_ROW(5) NN__Z_ROW(6) NN__Z_ROW(7)
 #undef NN__Z_ROW
     }
 }
 
-/* The driver's instances per geometry (MR = 8 and 12): A packed / rows in place (_rows)
+/* The driver's instances (MR = 8): A packed / rows in place (_rows)
    / columns in place (_cols), times B packed (ldb = 32, a constant) / in place
    (_bdirect). */
 static NN__NOINLINE void nn__sgemm_8x32__avx512(
@@ -3506,51 +3495,8 @@ static NN__NOINLINE void nn__sgemm_8x32_cols_bdirect__avx512(
     nn__sgemm_body__avx512(8, k, a, 1, csa, b, ldb, c, ldc, alpha, beta, m, n);
 }
 
-static NN__NOINLINE void nn__sgemm_12x32__avx512(
-    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
-    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
-{
-    (void)rsa; (void)csa; (void)ldb;
-    nn__sgemm_body__avx512(12, k, a, 1, 12, b, 32, c, ldc, alpha, beta, m, n);
-}
-static NN__NOINLINE void nn__sgemm_12x32_rows__avx512(
-    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
-    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
-{
-    (void)csa; (void)ldb;
-    nn__sgemm_body__avx512(12, k, a, rsa, 1, b, 32, c, ldc, alpha, beta, m, n);
-}
-static NN__NOINLINE void nn__sgemm_12x32_cols__avx512(
-    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
-    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
-{
-    (void)rsa; (void)ldb;
-    nn__sgemm_body__avx512(12, k, a, 1, csa, b, 32, c, ldc, alpha, beta, m, n);
-}
-static NN__NOINLINE void nn__sgemm_12x32_bdirect__avx512(
-    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
-    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
-{
-    (void)rsa; (void)csa;
-    nn__sgemm_body__avx512(12, k, a, 1, 12, b, ldb, c, ldc, alpha, beta, m, n);
-}
-static NN__NOINLINE void nn__sgemm_12x32_rows_bdirect__avx512(
-    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
-    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
-{
-    (void)csa;
-    nn__sgemm_body__avx512(12, k, a, rsa, 1, b, ldb, c, ldc, alpha, beta, m, n);
-}
-static NN__NOINLINE void nn__sgemm_12x32_cols_bdirect__avx512(
-    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
-    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
-{
-    (void)rsa;
-    nn__sgemm_body__avx512(12, k, a, 1, csa, b, ldb, c, ldc, alpha, beta, m, n);
-}
-
-/* Exact heights h = 1..14 for the direct path (8 and 12 are the driver's
-   _rows_bdirect / _cols_bdirect above): A in place as rows (_rows) or as h contiguous
+/* Exact heights h = 1..7 for the direct path (8 is the driver's _rows_bdirect /
+   _cols_bdirect above): A in place as rows (_rows) or as h contiguous
    floats per k step (_cols), B with any ldb. */
 static NN__NOINLINE void nn__sgemm_1x32_rows_bdirect__avx512(
     int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
@@ -3650,93 +3596,16 @@ static NN__NOINLINE void nn__sgemm_7x32_cols_bdirect__avx512(
     (void)rsa;
     nn__sgemm_body__avx512(7, k, a, 1, csa, b, ldb, c, ldc, alpha, beta, m, n);
 }
-static NN__NOINLINE void nn__sgemm_9x32_rows_bdirect__avx512(
-    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
-    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
-{
-    (void)csa;
-    nn__sgemm_body__avx512(9, k, a, rsa, 1, b, ldb, c, ldc, alpha, beta, m, n);
-}
-static NN__NOINLINE void nn__sgemm_9x32_cols_bdirect__avx512(
-    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
-    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
-{
-    (void)rsa;
-    nn__sgemm_body__avx512(9, k, a, 1, csa, b, ldb, c, ldc, alpha, beta, m, n);
-}
-static NN__NOINLINE void nn__sgemm_10x32_rows_bdirect__avx512(
-    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
-    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
-{
-    (void)csa;
-    nn__sgemm_body__avx512(10, k, a, rsa, 1, b, ldb, c, ldc, alpha, beta, m, n);
-}
-static NN__NOINLINE void nn__sgemm_10x32_cols_bdirect__avx512(
-    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
-    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
-{
-    (void)rsa;
-    nn__sgemm_body__avx512(10, k, a, 1, csa, b, ldb, c, ldc, alpha, beta, m, n);
-}
-static NN__NOINLINE void nn__sgemm_11x32_rows_bdirect__avx512(
-    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
-    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
-{
-    (void)csa;
-    nn__sgemm_body__avx512(11, k, a, rsa, 1, b, ldb, c, ldc, alpha, beta, m, n);
-}
-static NN__NOINLINE void nn__sgemm_11x32_cols_bdirect__avx512(
-    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
-    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
-{
-    (void)rsa;
-    nn__sgemm_body__avx512(11, k, a, 1, csa, b, ldb, c, ldc, alpha, beta, m, n);
-}
-static NN__NOINLINE void nn__sgemm_13x32_rows_bdirect__avx512(
-    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
-    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
-{
-    (void)csa;
-    nn__sgemm_body__avx512(13, k, a, rsa, 1, b, ldb, c, ldc, alpha, beta, m, n);
-}
-static NN__NOINLINE void nn__sgemm_13x32_cols_bdirect__avx512(
-    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
-    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
-{
-    (void)rsa;
-    nn__sgemm_body__avx512(13, k, a, 1, csa, b, ldb, c, ldc, alpha, beta, m, n);
-}
-static NN__NOINLINE void nn__sgemm_14x32_rows_bdirect__avx512(
-    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
-    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
-{
-    (void)csa;
-    nn__sgemm_body__avx512(14, k, a, rsa, 1, b, ldb, c, ldc, alpha, beta, m, n);
-}
-static NN__NOINLINE void nn__sgemm_14x32_cols_bdirect__avx512(
-    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
-    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
-{
-    (void)rsa;
-    nn__sgemm_body__avx512(14, k, a, 1, csa, b, ldb, c, ldc, alpha, beta, m, n);
-}
-
-static const nn__ukr_fn nn__avx512_rows_h[15] = {0, nn__sgemm_1x32_rows_bdirect__avx512,
+static const nn__ukr_fn nn__avx512_rows_h[9] = {0, nn__sgemm_1x32_rows_bdirect__avx512,
     nn__sgemm_2x32_rows_bdirect__avx512, nn__sgemm_3x32_rows_bdirect__avx512,
     nn__sgemm_4x32_rows_bdirect__avx512, nn__sgemm_5x32_rows_bdirect__avx512,
     nn__sgemm_6x32_rows_bdirect__avx512, nn__sgemm_7x32_rows_bdirect__avx512,
-    nn__sgemm_8x32_rows_bdirect__avx512, nn__sgemm_9x32_rows_bdirect__avx512,
-    nn__sgemm_10x32_rows_bdirect__avx512, nn__sgemm_11x32_rows_bdirect__avx512,
-    nn__sgemm_12x32_rows_bdirect__avx512, nn__sgemm_13x32_rows_bdirect__avx512,
-    nn__sgemm_14x32_rows_bdirect__avx512};
-static const nn__ukr_fn nn__avx512_cols_h[15] = {0, nn__sgemm_1x32_cols_bdirect__avx512,
+    nn__sgemm_8x32_rows_bdirect__avx512};
+static const nn__ukr_fn nn__avx512_cols_h[9] = {0, nn__sgemm_1x32_cols_bdirect__avx512,
     nn__sgemm_2x32_cols_bdirect__avx512, nn__sgemm_3x32_cols_bdirect__avx512,
     nn__sgemm_4x32_cols_bdirect__avx512, nn__sgemm_5x32_cols_bdirect__avx512,
     nn__sgemm_6x32_cols_bdirect__avx512, nn__sgemm_7x32_cols_bdirect__avx512,
-    nn__sgemm_8x32_cols_bdirect__avx512, nn__sgemm_9x32_cols_bdirect__avx512,
-    nn__sgemm_10x32_cols_bdirect__avx512, nn__sgemm_11x32_cols_bdirect__avx512,
-    nn__sgemm_12x32_cols_bdirect__avx512, nn__sgemm_13x32_cols_bdirect__avx512,
-    nn__sgemm_14x32_cols_bdirect__avx512};
+    nn__sgemm_8x32_cols_bdirect__avx512};
 
 /* MR rows of row-major op(A) (stride ld) -> kc columns of MR: 8 rows at a time by the
    AVX2 8x8 register transpose, columns stored through a lane mask (rows past MR in a
@@ -3788,26 +3657,12 @@ static void nn__sgemm_pack_a8_cols__avx512(int kc, const float *src, int ld, flo
 {
     nn__sgemm_pack_a_cols_body__avx512(8, kc, src, ld, dst);
 }
-static void nn__sgemm_pack_a12_rows__avx512(int kc, const float *src, int ld, float *dst)
-{
-    nn__sgemm_pack_a_rows_body__avx512(12, kc, src, ld, dst);
-}
-static void nn__sgemm_pack_a12_cols__avx512(int kc, const float *src, int ld, float *dst)
-{
-    nn__sgemm_pack_a_cols_body__avx512(12, kc, src, ld, dst);
-}
-
 /* The team's bodies (cfg.worker): nn__gemm_work compiled for AVX-512, its packing loops
    with constant MR and NR. */
 static void nn__gemm_worker_8x32__avx512(void *vjob, int tid, int nt)
 {
     nn__gemm_work((nn__gemm_job *)vjob, tid, nt, 8, 32);
 }
-static void nn__gemm_worker_12x32__avx512(void *vjob, int tid, int nt)
-{
-    nn__gemm_work((nn__gemm_job *)vjob, tid, nt, 12, 32);
-}
-
 /* 32 rows of B's storage (transb: row j holds op(B)(., j)) -> kc rows of 32. */
 static void nn__sgemm_pack_b32_cols__avx512(int kc, const float *src, int ld, float *dst)
 {
@@ -3936,97 +3791,8 @@ static void nn__sgemm_dot_nt_part__avx512(int transa, int transb, int m, int n, 
     }
 }
 
-/* Tiny-K NN path (k <= 12: the backward-data GEMM of a narrow layer, batch x N x 10):
-   per 32-column panel, the k x 32 block of B is loaded once into 2k zmm registers and
-   the rows of A stream past it two at a time (4 accumulators, k broadcasts and 4k FMAs
-   per row pair). With the direct kernel each 14 x 32 tile is a fresh set of 28 FMA
-   chains only k deep, so its latency tail and the tile's stores are paid ~40 times in
-   a 128 x 128 x 10 GEMM; here consecutive row pairs are independent and overlap.
-   K is a constant per instance (fully unrolled, B stays in registers). An element's sum
-   is the same FMA chain in the same order as in the direct kernels: a0*b0 rounded, then
-   fma over p, then alpha, then beta*C: bit-identical to them, for any row split. */
-static NN__INLINE void nn__sgemm_smallk_body__avx512(const int K, int m, int n, float alpha,
-                                                     const float *A, int lda, const float *B,
-                                                     int ldb, float beta, float *C, int ldc)
-{
-    const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
-    int jr, i, p;
-    for (jr = 0; jr < n; jr += 32) {
-        const int nv = NN__MIN(32, n - jr);
-        const __mmask16 ma = nv >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << nv) - 1u);
-        const __mmask16 mb = nv <= 16 ? (__mmask16)0 : nv >= 32 ? (__mmask16)0xFFFF
-                                                                : (__mmask16)((1u << (nv - 16)) - 1u);
-        __m512 b0[12], b1[12];
-#pragma GCC unroll 12
-        for (p = 0; p < K; p++) {
-            b0[p] = _mm512_maskz_loadu_ps(ma, B + (size_t)p * ldb + jr);
-            b1[p] = nv > 16 ? _mm512_maskz_loadu_ps(mb, B + (size_t)p * ldb + jr + 16)
-                            : _mm512_setzero_ps();
-        }
-        for (i = 0; i < m; i += 2) {
-            const int two = i + 1 < m;
-            const float *a0 = A + (size_t)i * lda, *a1 = two ? a0 + lda : a0;
-            float *c0 = C + (size_t)i * ldc + jr, *c1 = two ? c0 + ldc : c0;
-            __m512 x0 = _mm512_set1_ps(a0[0]), x1 = _mm512_set1_ps(a1[0]);
-            __m512 s00 = _mm512_mul_ps(x0, b0[0]), s01 = _mm512_mul_ps(x0, b1[0]);
-            __m512 s10 = _mm512_mul_ps(x1, b0[0]), s11 = _mm512_mul_ps(x1, b1[0]);
-#pragma GCC unroll 12
-            for (p = 1; p < K; p++) {
-                x0 = _mm512_set1_ps(a0[p]);
-                x1 = _mm512_set1_ps(a1[p]);
-                s00 = _mm512_fmadd_ps(x0, b0[p], s00);
-                s01 = _mm512_fmadd_ps(x0, b1[p], s01);
-                s10 = _mm512_fmadd_ps(x1, b0[p], s10);
-                s11 = _mm512_fmadd_ps(x1, b1[p], s11);
-            }
-            if (alpha != 1.0f) {
-                s00 = _mm512_mul_ps(va, s00); s01 = _mm512_mul_ps(va, s01);
-                s10 = _mm512_mul_ps(va, s10); s11 = _mm512_mul_ps(va, s11);
-            }
-            if (beta != 0.0f) {
-                s00 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(ma, c0), s00);
-                if (nv > 16) s01 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(mb, c0 + 16), s01);
-            }
-            _mm512_mask_storeu_ps(c0, ma, s00);
-            if (nv > 16) _mm512_mask_storeu_ps(c0 + 16, mb, s01);
-            if (two) {
-                if (beta != 0.0f) {
-                    s10 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(ma, c1), s10);
-                    if (nv > 16) s11 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(mb, c1 + 16), s11);
-                }
-                _mm512_mask_storeu_ps(c1, ma, s10);
-                if (nv > 16) _mm512_mask_storeu_ps(c1 + 16, mb, s11);
-            }
-        }
-    }
-}
-
-#define NN__SMALLK_MAX 12
-static void nn__sgemm_smallk_part__avx512(int transa, int transb, int m, int n, int k,
-                                          float alpha, const float *A, int lda,
-                                          const float *B, int ldb, float beta, float *C,
-                                          int ldc)
-{
-    (void)transa; (void)transb;
-    switch (k) {
-    case 1: nn__sgemm_smallk_body__avx512(1, m, n, alpha, A, lda, B, ldb, beta, C, ldc); break;
-    case 2: nn__sgemm_smallk_body__avx512(2, m, n, alpha, A, lda, B, ldb, beta, C, ldc); break;
-    case 3: nn__sgemm_smallk_body__avx512(3, m, n, alpha, A, lda, B, ldb, beta, C, ldc); break;
-    case 4: nn__sgemm_smallk_body__avx512(4, m, n, alpha, A, lda, B, ldb, beta, C, ldc); break;
-    case 5: nn__sgemm_smallk_body__avx512(5, m, n, alpha, A, lda, B, ldb, beta, C, ldc); break;
-    case 6: nn__sgemm_smallk_body__avx512(6, m, n, alpha, A, lda, B, ldb, beta, C, ldc); break;
-    case 7: nn__sgemm_smallk_body__avx512(7, m, n, alpha, A, lda, B, ldb, beta, C, ldc); break;
-    case 8: nn__sgemm_smallk_body__avx512(8, m, n, alpha, A, lda, B, ldb, beta, C, ldc); break;
-    case 9: nn__sgemm_smallk_body__avx512(9, m, n, alpha, A, lda, B, ldb, beta, C, ldc); break;
-    case 10: nn__sgemm_smallk_body__avx512(10, m, n, alpha, A, lda, B, ldb, beta, C, ldc); break;
-    case 11: nn__sgemm_smallk_body__avx512(11, m, n, alpha, A, lda, B, ldb, beta, C, ldc); break;
-    default:
-    case 12: nn__sgemm_smallk_body__avx512(12, m, n, alpha, A, lda, B, ldb, beta, C, ldc); break;
-    }
-}
-
 #ifndef NN__AVX512_DIRECT_H
-#  define NN__AVX512_DIRECT_H 14 /* tallest row panel of the direct path (<= 14) */
+#  define NN__AVX512_DIRECT_H 8 /* tallest row panel of the direct path (<= 8) */
 #endif
 #ifndef NN__AVX512_DIRECT_KC
 #  define NN__AVX512_DIRECT_KC 256 /* edge panel: 256 x 32 floats = 32 KiB of stack */
@@ -4045,19 +3811,18 @@ static void nn__sgemm_direct_part__avx512(int transa, int transb, int m, int n, 
 static nn__act_fwd_fn nn__avx512_gemm_act[NN_ACT_COUNT];
 static nn__softmax_fn nn__avx512_gemm_softmax;
 
-/* Two geometries, chosen per call by size with bench/bench_gemm.c (for a core with two
-   512-bit FMA pipes, 48 KiB L1d, 2 MiB L2):
-   - "small" (the layers of a network): 8 x 32 tiles, B panel outer (KC x 32 floats in
-     L1 across the block's A panels), MC = 192, KC = 256, NC = 4064. 8 rows divide every
-     batch size in use (32, 128, 256: no padded rows), which suits the training GEMMs
-     better than 12 x 32 tiles. MC = 192 puts m = 128 in one row block, which two
-     threads then cut into two equal halves.
-   - The packed path takes a team only from 4x NN__PAR_GEMM_FLOPS per thread (2 MFLOP): the
-     shared B packing and its barrier cost as much as on AVX2 while the tiles are half
-     as long, so smaller calls do not gain from a second thread.
-   - "large" (2 m n k >= NN__AVX512_LARGE_FLOPS): 12 x 32 tiles, A panel outer (12 x KC
-     in L1 while the KC x NC block of B streams from L2: the BLIS skx arrangement),
-     MC = 144, KC = 256, NC = 512, the faster arrangement for large squares. */
+/* Two geometries of the same 8 x 32 kernels, chosen per call by size with
+   bench/bench_gemm.c (for a core with two 512-bit FMA pipes, 48 KiB L1d, 2 MiB L2):
+   - "small" (the layers of a network): B panel outer (KC x 32 floats in L1 across the
+     block's A panels), MC = 192, KC = 256, NC = 4064. 8 rows divide every batch size
+     in use (32, 128, 256: no padded rows). MC = 192 puts m = 128 in one row block,
+     which two threads then cut into two equal halves.
+   - "large" (2 m n k >= NN__AVX512_LARGE_FLOPS): A panel outer (8 x KC in L1 while the
+     KC x NC block of B streams from L2: the BLIS skx arrangement), MC = 144, KC = 256,
+     NC = 512, the faster arrangement for large squares.
+   The packed path takes a team only from 4x NN__PAR_GEMM_FLOPS per thread (2 MFLOP):
+   the shared B packing and its barrier cost as much as on AVX2 while the tiles are half
+   as long, so smaller calls do not gain from a second thread. */
 #ifndef NN__AVX512_LARGE_FLOPS
 #  define NN__AVX512_LARGE_FLOPS 2.5e8
 #endif
@@ -4085,22 +3850,21 @@ static const nn__gemm_cfg nn__avx512_gemm_cfg_8x32 = {
     0,                                          /* a_outer: B panel outer */
     NN__PAR_SCALE_AVX512                        /* par_scale */
 };
-static const nn__gemm_cfg nn__avx512_gemm_cfg_12x32 = {
-    12, 32,                                     /* mr, nr */
+static const nn__gemm_cfg nn__avx512_gemm_cfg_8x32_large = {
+    8, 32,                                      /* mr, nr */
     144, 256, 512,                              /* mc, kc, nc */
-    /* ukr[A packed, rows in place, columns in place][B packed, in place] */
-    {{nn__sgemm_12x32__avx512, nn__sgemm_12x32_bdirect__avx512},
-     {nn__sgemm_12x32_rows__avx512, nn__sgemm_12x32_rows_bdirect__avx512},
-     {nn__sgemm_12x32_cols__avx512, nn__sgemm_12x32_cols_bdirect__avx512}},
+    {{nn__sgemm_8x32__avx512, nn__sgemm_8x32_bdirect__avx512},
+     {nn__sgemm_8x32_rows__avx512, nn__sgemm_8x32_rows_bdirect__avx512},
+     {nn__sgemm_8x32_cols__avx512, nn__sgemm_8x32_cols_bdirect__avx512}},
     NULL,                                       /* ukr_pf: none */
-    nn__sgemm_pack_a12_rows__avx512,            /* pack_a_rows */
+    nn__sgemm_pack_a8_rows__avx512,             /* pack_a_rows */
     nn__sgemm_pack_b32_cols__avx512,            /* pack_b_cols */
     NULL,                                       /* pack_b_rows: the generic loop, compiled here */
-    nn__sgemm_pack_a12_cols__avx512,            /* pack_a_cols */
+    nn__sgemm_pack_a8_cols__avx512,             /* pack_a_cols */
     nn__avx512_gemm_act,                        /* act */
     &nn__avx512_gemm_softmax,                   /* softmax */
     nn__gemm_bias_relu__avx2,                   /* bias_relu */
-    nn__gemm_worker_12x32__avx512,              /* worker */
+    nn__gemm_worker_8x32__avx512,               /* worker */
     1,                                          /* a_outer: A panel outer (BLIS skx) */
     NN__PAR_SCALE_AVX512                        /* par_scale */
 };
@@ -4109,12 +3873,11 @@ static const nn__gemm_cfg nn__avx512_gemm_cfg_12x32 = {
 static const nn__gemm_limits nn__avx512_gemm_limits = {
     12,  /* dot_n: NT output layers (n = 10): a 32-wide tile would waste 22 of 32 columns */
     4,   /* dot_m: NT at tiny batches (inference): packing B^T costs as much as the math */
-    NN__SMALLK_MAX,        /* smallk_k: B's k x 32 block fits in 2k of the 32 zmm registers */
-    NN__AVX512_DIRECT_H,   /* direct_m: m fits one exact-height direct panel */
+    16,  /* direct_m: narrow M (a 10-row weight gradient): two balanced panels */
     16,  /* direct_k: tiny K: packing costs as much as the FMAs */
     NN__AVX512_DIRECT_M,   /* direct_nx_m: NN / NT batch 32: balanced panels, no packing */
     &nn__avx512_gemm_cfg_8x32,  /* blocked: 8-row tiles divide the batch sizes in use */
-    &nn__avx512_gemm_cfg_12x32, /* blocked_large: faster on large squares, */
+    &nn__avx512_gemm_cfg_8x32_large, /* blocked_large: faster on large squares, */
     NN__AVX512_LARGE_FLOPS      /*   from this size on */
 };
 
@@ -4132,10 +3895,6 @@ static void nn__gemm_run__avx512(nn__gemm_path p, int transa, int transb, int m,
     switch (p.kind) {
     case NN__GEMM_PATH_DOT_NT:
         nn__gemm_split(p.cfg, nn__sgemm_dot_nt_part__avx512, 4, 3, transa, transb, m, n, k,
-                       alpha, A, lda, B, ldb, beta, C, ldc, bias, act, act_param);
-        return;
-    case NN__GEMM_PATH_SMALLK:
-        nn__gemm_split(p.cfg, nn__sgemm_smallk_part__avx512, 2, 32, transa, transb, m, n, k,
                        alpha, A, lda, B, ldb, beta, C, ldc, bias, act, act_param);
         return;
     case NN__GEMM_PATH_DIRECT:

@@ -5,6 +5,7 @@
 #   usage: bench/ab.sh REV [RUNS] [MEASUREMENTS...]
 #   measurements: step:1 step:2 fit:1 fit:2 gemm1024:1 gemm1024:2 gemm9:1 infer:1
 #                 latency:1 busy (the 2-thread step with a busy process on CPU 0)
+#   AB_NEW_CFLAGS: extra flags for the new side only (e.g. -DNN__AVX512_DIRECT_H=8)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rev=${1:?usage: bench/ab.sh REV [RUNS] [MEASUREMENTS...]}
@@ -17,9 +18,9 @@ mkdir -p $B/old
 for f in nn.h nn_simd.h; do git show "$rev:$f" > $B/old/$f; done
 CC=${CC:-cc}
 $CC -std=c99 -O3 -fopenmp -I$B/old -Ibench bench/ab_bench.c -o $B/ab_bench_old -lm
-$CC -std=c99 -O3 -fopenmp -I. -Ibench bench/ab_bench.c -o $B/ab_bench_new -lm
+$CC -std=c99 -O3 -fopenmp ${AB_NEW_CFLAGS:-} -I. -Ibench bench/ab_bench.c -o $B/ab_bench_new -lm
 stat() { sort -g | awk -v hi="$1" '{v[NR]=$1} END {b = hi ? v[NR] : v[1]; printf "%s %s\n", b, v[int((NR+1)/2)]}'; }
-echo "A/B: old = $rev, new = working tree ($(git rev-parse --short HEAD)$(git diff --quiet HEAD -- nn.h nn_simd.h || echo '+changes')), $runs runs each, alternated"
+echo "A/B: old = $rev, new = working tree ($(git rev-parse --short HEAD)$(git diff --quiet HEAD -- nn.h nn_simd.h || echo '+changes')${AB_NEW_CFLAGS:+ $AB_NEW_CFLAGS}), $runs runs each, alternated"
 echo "cpu: $(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2- | sed "s/^ //"), $(nproc) CPUs"
 echo
 echo "| measurement | threads | unit | old best | old median | new best | new median | new/old best | new/old median |"

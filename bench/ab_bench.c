@@ -4,11 +4,12 @@
 
    usage: ab_bench WHAT THREADS     prints "<value> <unit>" (one line)
      step     784-256-128-10, batch 128, Adam: nn_train_step, us per step (median of
-              the run's steps, after a warm-up)
+              the run's steps, after a warm-up); stepN: batch N (e.g. step32)
      fit      nn_fit, one epoch of 12,800 random samples, batch 128: samples/s
      gemm1024 nn_simd_gemm 1024^3: GFLOP/s (best of the run)
      gemm9    the nine training GEMMs of 784-256-128-10 at batch 128 (forward NT,
-              backward-data NN, weight-gradient TN): total us (sum of per-shape medians)
+              backward-data NN, weight-gradient TN): total us (sum of per-shape medians);
+              gemm9_N: at batch N
      infer    nn_net_predict of 1,000 samples (max_batch 1000): samples/s (median)
      latency  nn_net_forward of one sample: us (median) */
 #define _POSIX_C_SOURCE 199309L
@@ -61,8 +62,8 @@ int main(int argc, char **argv)
         return 2;
     }
     nn_simd_set_threads(threads);
-    if (!strcmp(what, "step") || !strcmp(what, "fit")) {
-        const int n = 12800, B = 128;
+    if (!strncmp(what, "step", 4) || !strcmp(what, "fit")) {
+        const int n = 12800, B = what[0] == 's' && what[4] ? atoi(what + 4) : 128;
         float *x = (float *)malloc(sizeof(float) * 784 * n);
         int *lab = (int *)malloc(sizeof(int) * n);
         nn_net *net = make_net(B);
@@ -74,11 +75,12 @@ int main(int argc, char **argv)
         fill(x, (size_t)784 * n, 1);
         for (i = 0; i < n; i++) lab[i] = (i * 7) % 10;
         if (nn_optim_create(net, &od, &opt) != NN_OK) return 1;
-        if (!strcmp(what, "step")) {
-            for (i = 0; i < 20; i++) nn_train_step(net, opt, x + (size_t)(i % 100) * B * 784, NULL, lab + (i % 100) * B, B, &loss);
+        if (B < 1 || B > n) { fprintf(stderr, "ab_bench: batch %d\n", B); return 2; }
+        if (what[0] == 's') {
+            for (i = 0; i < 20; i++) nn_train_step(net, opt, x + (size_t)(i % (n / B)) * B * 784, NULL, lab + (i % (n / B)) * B, B, &loss);
             for (r = 0; r < NS; r++) {
                 double t0 = now_s();
-                nn_train_step(net, opt, x + (size_t)(r % 100) * B * 784, NULL, lab + (r % 100) * B, B, &loss);
+                nn_train_step(net, opt, x + (size_t)(r % (n / B)) * B * 784, NULL, lab + (r % (n / B)) * B, B, &loss);
                 t[r] = (now_s() - t0) * 1e6;
             }
             printf("%.2f us\n", median(t, NS));
@@ -110,14 +112,16 @@ int main(int argc, char **argv)
         }
         printf("%.1f GFLOP/s\n", 2.0 * N * N * N / best * 1e-9);
         free(A); free(B); free(C);
-    } else if (!strcmp(what, "gemm9")) {
+    } else if (!strncmp(what, "gemm9", 5)) {
         static const int L[3][2] = {{784, 256}, {256, 128}, {128, 10}};
-        const int Bt = 128;
-        float *A = (float *)malloc(sizeof(float) * 784 * 256), *Bm = (float *)malloc(sizeof(float) * 784 * 256),
-              *C = (float *)malloc(sizeof(float) * 784 * 256);
+        const int Bt = what[5] == '_' ? atoi(what + 6) : 128;
+        const size_t big = (size_t)784 * (Bt > 256 ? Bt : 256);
+        float *A = (float *)malloc(sizeof(float) * big), *Bm = (float *)malloc(sizeof(float) * big),
+              *C = (float *)malloc(sizeof(float) * big);
         double total = 0.0;
         int l, op;
-        fill(A, 784 * 256, 4); fill(Bm, 784 * 256, 5);
+        if (Bt < 1 || Bt > 4096) { fprintf(stderr, "ab_bench: batch %d\n", Bt); return 2; }
+        fill(A, big, 4); fill(Bm, big, 5);
         for (l = 0; l < 3; l++)
             for (op = 0; op < 3; op++) {
                 const int in = L[l][0], out = L[l][1];

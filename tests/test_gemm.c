@@ -548,12 +548,11 @@ static void test_relu_specials(void)
    Then each path run directly (nn__gemm_run__<isa>, whatever the planner would pick)
    through run_case's oracle and tolerance on the edges of its tiling: m at MR-1, MR,
    MR+1 and n at NR-1, NR, NR+1 of its tile, k = 1 and the two sides of its k block (a
-   packed path's KC, the direct path's k chunk, the dot tiles' vector width; the
-   small-k path: 1 and its last two k), each in two variants: beta == 0 with NaN in C,
+   packed path's KC, the direct path's k chunk, the dot tiles' vector width), each in two variants: beta == 0 with NaN in C,
    lda, ldb, ldc padded, bias + ReLU; and alpha = beta = -0.5, misaligned, no epilogue.
    A packed geometry also gets m = MC+1 and n = NC+1. */
-enum { X_DOT, X_SMALLK, X_DIRECT, X_BLK, X_BLK_LARGE }; /* X_BLK: the backend's first geometry */
-static const char *const x_names[] = {"dot_nt", "smallk", "direct", "blocked", "blocked(large)"};
+enum { X_DOT, X_DIRECT, X_BLK, X_BLK_LARGE }; /* X_BLK: the backend's first geometry */
+static const char *const x_names[] = {"dot_nt", "direct", "blocked", "blocked(large)"};
 static const struct plan_case { int ta, tb, m, n, k; signed char avx2, avx512; } plan_cases[] = {
     /* dot_n = 12, dot_m = 4 (NT only) */
     {0, 1, 128, 12, 784, X_DOT, X_DOT},       {0, 1, 128, 13, 784, X_BLK, X_BLK},
@@ -562,14 +561,14 @@ static const struct plan_case { int ta, tb, m, n, k; signed char avx2, avx512; }
     /* direct_nx_m = 36 (NN, NT) */
     {0, 1, 36, 500, 300, X_DIRECT, X_DIRECT}, {0, 1, 37, 500, 300, X_BLK, X_BLK},
     {0, 0, 36, 500, 500, X_DIRECT, X_DIRECT}, {0, 0, 37, 500, 500, X_BLK, X_BLK},
-    /* smallk_k = 12 (AVX-512, NN only), then direct_k = 16 */
-    {0, 0, 128, 128, 1, X_DIRECT, X_SMALLK},  {0, 0, 128, 128, 12, X_DIRECT, X_SMALLK},
+    /* direct_k = 16 */
+    {0, 0, 128, 128, 1, X_DIRECT, X_DIRECT},  {0, 0, 128, 128, 12, X_DIRECT, X_DIRECT},
     {0, 0, 128, 128, 13, X_DIRECT, X_DIRECT}, {0, 0, 128, 128, 16, X_DIRECT, X_DIRECT},
     {0, 0, 128, 128, 17, X_BLK, X_BLK},       {1, 0, 128, 128, 12, X_DIRECT, X_DIRECT},
     {1, 0, 128, 128, 17, X_BLK, X_BLK},
-    /* direct_m = 12 (AVX2) / 14 (AVX-512), transb == 0 */
+    /* direct_m = 12 (AVX2) / 16 (AVX-512), transb == 0 */
     {1, 0, 12, 500, 500, X_DIRECT, X_DIRECT}, {1, 0, 13, 500, 500, X_BLK, X_DIRECT},
-    {1, 0, 14, 500, 500, X_BLK, X_DIRECT},    {1, 0, 15, 500, 500, X_BLK, X_BLK},
+    {1, 0, 16, 500, 500, X_BLK, X_DIRECT},    {1, 0, 17, 500, 500, X_BLK, X_BLK},
     /* large_flops = 2.5e8 (AVX-512): 2 m n k just below and at it */
     {0, 0, 500, 500, 499, X_BLK, X_BLK},      {0, 0, 500, 500, 500, X_BLK, X_BLK_LARGE},
     {1, 1, 512, 512, 512, X_BLK, X_BLK_LARGE},
@@ -581,22 +580,21 @@ typedef struct path_spec {
     const char *name;
     int kind;                  /* X_* */
     const nn__gemm_cfg *cfg;
-    int mr, nr, kb;            /* tile rows and columns, k block (X_SMALLK: largest k) */
+    int mr, nr, kb;            /* tile rows and columns, k block */
     int tmask;                 /* bit ta*2+tb: the transposes the path serves */
 } path_spec;
 
 static void test_path_runs(run_fn run, const path_spec *ps, int nps, const char *be)
 {
-    static const int kinds[] = {NN__GEMM_PATH_DOT_NT, NN__GEMM_PATH_SMALLK, NN__GEMM_PATH_DIRECT,
-                                NN__GEMM_PATH_BLOCKED, NN__GEMM_PATH_BLOCKED};
+    static const int kinds[] = {NN__GEMM_PATH_DOT_NT, NN__GEMM_PATH_DIRECT, NN__GEMM_PATH_BLOCKED,
+                                NN__GEMM_PATH_BLOCKED};
     char label[64];
     int s, t, i, j, q, v;
     force_run = run;
     for (s = 0; s < nps; s++) {
         const path_spec *P = &ps[s];
         const int ms[3] = {P->mr - 1, P->mr, P->mr + 1}, ns[3] = {P->nr - 1, P->nr, P->nr + 1};
-        int ks[3] = {1, P->kb, P->kb + 1};
-        if (P->kind == X_SMALLK) { ks[1] = P->kb - 1; ks[2] = P->kb; }
+        const int ks[3] = {1, P->kb, P->kb + 1};
         snprintf(label, sizeof label, "%s path=%s", be, P->name);
         be_name = label;
         force_path.kind = (nn__gemm_path_kind)kinds[P->kind];
@@ -644,7 +642,7 @@ static void test_paths(nn_simd_backend id)
     run_fn run = NULL;
     const nn__gemm_cfg *blk = NULL, *blk_large = NULL;
     int c, col = -1, nps = 0;
-    path_spec ps[5];
+    path_spec ps[4];
     memset(ps, 0, sizeof ps);
 #if NN__HAS_AVX2
     if (id == NN_SIMD_BACKEND_AVX2) {
@@ -659,16 +657,15 @@ static void test_paths(nn_simd_backend id)
 #endif
 #if NN__HAS_AVX512
     if (id == NN_SIMD_BACKEND_AVX512) {
-        const path_spec p[5] = {
+        const path_spec p[4] = {
             {"dot_nt", X_DOT, &nn__avx512_gemm_cfg_8x32, 4, 3, 16, 1 << 1},
-            {"smallk", X_SMALLK, &nn__avx512_gemm_cfg_8x32, 2, 32, NN__SMALLK_MAX, 1},
             {"direct", X_DIRECT, &nn__avx512_gemm_cfg_8x32, NN__AVX512_DIRECT_H, 32,
              NN__AVX512_DIRECT_KC, 1 | 1 << 1 | 1 << 2},
             {"blocked 8x32", X_BLK, &nn__avx512_gemm_cfg_8x32, 8, 32, 256, 15},
-            {"blocked 12x32", X_BLK_LARGE, &nn__avx512_gemm_cfg_12x32, 12, 32, 256, 15}};
+            {"blocked 8x32 large", X_BLK_LARGE, &nn__avx512_gemm_cfg_8x32_large, 8, 32, 256, 15}};
         plan = nn__gemm_plan__avx512; run = nn__gemm_run__avx512; col = 1;
-        blk = &nn__avx512_gemm_cfg_8x32; blk_large = &nn__avx512_gemm_cfg_12x32;
-        nps = 5; memcpy(ps, p, sizeof p);
+        blk = &nn__avx512_gemm_cfg_8x32; blk_large = &nn__avx512_gemm_cfg_8x32_large;
+        nps = 4; memcpy(ps, p, sizeof p);
     }
 #endif
 #if NN__HAS_NEON
@@ -686,7 +683,6 @@ static void test_paths(nn_simd_backend id)
         const int want = col == 0 ? pc->avx2 : col == 1 ? pc->avx512 : X_BLK;
         const nn__gemm_path p = plan(pc->ta, pc->tb, pc->m, pc->n, pc->k);
         const int got = p.kind == NN__GEMM_PATH_DOT_NT ? X_DOT
-                      : p.kind == NN__GEMM_PATH_SMALLK ? X_SMALLK
                       : p.kind == NN__GEMM_PATH_DIRECT ? X_DIRECT
                       : p.cfg == blk_large && blk_large ? X_BLK_LARGE : X_BLK;
         NN_CHECK(got == want && p.cfg == (want == X_BLK_LARGE ? blk_large : blk),
