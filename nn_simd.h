@@ -1275,9 +1275,6 @@ typedef struct nn__gemm_cfg {
        (bias may be NULL), then ReLU if relu, with the scalar reference's arithmetic and
        ReLU bit for bit */
     void (*bias_relu)(float *C, int ldc, int m, int n, const float *bias, int relu);
-    /* the team's body: an instance of nn__gemm_work with constant MR and NR, compiled
-       in the ISA's target region */
-    void (*worker)(void *job, int tid, int nt);
     int a_outer;            /* 1: A panel outer, B panels inner (see nn__gemm_work) */
     double par_scale;       /* the packed path's per-thread work threshold, in units of
                                NN__PAR_GEMM_FLOPS (>>threads) */
@@ -1475,11 +1472,13 @@ typedef struct nn__gemm_job {
     size_t bofs;
 } nn__gemm_job;
 
-static NN__INLINE void nn__gemm_work(nn__gemm_job *J, int tid, int nt, const int MR,
-                                     const int NR)
+/* The packed path's team body (one for every backend: the ISA is in the cfg's kernels
+   and packers, which it calls through pointers). */
+static void nn__gemm_work(void *vjob, int tid, int nt)
 {
+    nn__gemm_job *J = (nn__gemm_job *)vjob;
     const nn__gemm_cfg *cfg = J->cfg;
-    const int KC = cfg->kc, NC = cfg->nc;
+    const int MR = cfg->mr, NR = cfg->nr, KC = cfg->kc, NC = cfg->nc;
     const int m = J->m, n = J->n, k = J->k, transa = J->transa, transb = J->transb;
     const int lda = J->lda, ldb = J->ldb, ldc = J->ldc;
     const float *A = J->A, *B = J->B;
@@ -1855,7 +1854,7 @@ static NN__INLINE int nn__gemm_blocked(const nn__gemm_cfg *cfg, int transa, int 
     ws = (float *)(((uintptr_t)ws + 63) & ~(uintptr_t)63);
     J.bpack = ws;               /* nb floats */
     J.apack = ws + nb;          /* J.astride floats per thread */
-    nn__par_run(cfg->worker, &J, nt);
+    nn__par_run(nn__gemm_work, &J, nt);
     if (heap) nn__free_aligned(heap);
     return 1;
 }
@@ -3271,13 +3270,6 @@ static void nn__sgemm_direct_part__avx2(int transa, int transb, int m, int n, in
     nn__sgemm_direct__avx2(transa, transb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
-/* The team's body (cfg.worker): nn__gemm_work compiled for AVX2, its packing loops with
-   constant MR and NR. */
-static void nn__gemm_worker_6x16__avx2(void *vjob, int tid, int nt)
-{
-    nn__gemm_work((nn__gemm_job *)vjob, tid, nt, 6, 16);
-}
-
 /* The packed path's one geometry (positional: nn__gemm_cfg's field order). */
 static const nn__gemm_cfg nn__avx2_gemm_cfg_6x16 = {
     6, 16,                                      /* mr, nr */
@@ -3294,7 +3286,6 @@ static const nn__gemm_cfg nn__avx2_gemm_cfg_6x16 = {
     nn__avx2_gemm_act,                          /* act */
     &nn__avx2_gemm_softmax,                     /* softmax */
     nn__gemm_bias_relu__avx2,                   /* bias_relu */
-    nn__gemm_worker_6x16__avx2,                 /* worker */
     0,                                          /* a_outer: B panel outer */
     1.0                                         /* par_scale */
 };
@@ -3657,11 +3648,15 @@ static void nn__sgemm_pack_a8_cols__avx512(int kc, const float *src, int ld, flo
 {
     nn__sgemm_pack_a_cols_body__avx512(8, kc, src, ld, dst);
 }
-/* The team's bodies (cfg.worker): nn__gemm_work compiled for AVX-512, its packing loops
-   with constant MR and NR. */
-static void nn__gemm_worker_8x32__avx512(void *vjob, int tid, int nt)
+/* 32 floats per row of B (row-major, stride ld) -> kc rows of 32. */
+static void nn__sgemm_pack_b32_rows__avx512(int kc, const float *src, int ld, float *dst)
 {
-    nn__gemm_work((nn__gemm_job *)vjob, tid, nt, 8, 32);
+    int p;
+    for (p = 0; p < kc; p++) {
+        const float *s = src + (size_t)p * ld;
+        _mm512_storeu_ps(dst + (size_t)p * 32, _mm512_loadu_ps(s));
+        _mm512_storeu_ps(dst + (size_t)p * 32 + 16, _mm512_loadu_ps(s + 16));
+    }
 }
 /* 32 rows of B's storage (transb: row j holds op(B)(., j)) -> kc rows of 32. */
 static void nn__sgemm_pack_b32_cols__avx512(int kc, const float *src, int ld, float *dst)
@@ -3841,12 +3836,11 @@ static const nn__gemm_cfg nn__avx512_gemm_cfg_8x32 = {
     NULL,                                       /* ukr_pf: none */
     nn__sgemm_pack_a8_rows__avx512,             /* pack_a_rows */
     nn__sgemm_pack_b32_cols__avx512,            /* pack_b_cols */
-    NULL,                                       /* pack_b_rows: the generic loop, compiled here */
+    nn__sgemm_pack_b32_rows__avx512,            /* pack_b_rows */
     nn__sgemm_pack_a8_cols__avx512,             /* pack_a_cols */
     nn__avx512_gemm_act,                        /* act */
     &nn__avx512_gemm_softmax,                   /* softmax */
     nn__gemm_bias_relu__avx2,                   /* bias_relu */
-    nn__gemm_worker_8x32__avx512,               /* worker */
     0,                                          /* a_outer: B panel outer */
     NN__PAR_SCALE_AVX512                        /* par_scale */
 };
@@ -3859,12 +3853,11 @@ static const nn__gemm_cfg nn__avx512_gemm_cfg_8x32_large = {
     NULL,                                       /* ukr_pf: none */
     nn__sgemm_pack_a8_rows__avx512,             /* pack_a_rows */
     nn__sgemm_pack_b32_cols__avx512,            /* pack_b_cols */
-    NULL,                                       /* pack_b_rows: the generic loop, compiled here */
+    nn__sgemm_pack_b32_rows__avx512,            /* pack_b_rows */
     nn__sgemm_pack_a8_cols__avx512,             /* pack_a_cols */
     nn__avx512_gemm_act,                        /* act */
     &nn__avx512_gemm_softmax,                   /* softmax */
     nn__gemm_bias_relu__avx2,                   /* bias_relu */
-    nn__gemm_worker_8x32__avx512,               /* worker */
     1,                                          /* a_outer: A panel outer (BLIS skx) */
     NN__PAR_SCALE_AVX512                        /* par_scale */
 };
@@ -4794,14 +4787,8 @@ static void nn__gemm_bias_relu__neon(float *C, int ldc, int m, int n, const floa
 
 /* Block sizes: KC x NR x 4 B = 12 KiB B panel for a 32-64 KiB L1; MC x KC = 128 KiB
    A block for a >= 256 KiB L2 (typical Cortex-A7x / Neoverse); not tuned on hardware
-   (this project only runs NEON under qemu). */
-/* The team's body (cfg.worker): nn__gemm_work with constant MR and NR. */
-static void nn__gemm_worker_8x12__neon(void *vjob, int tid, int nt)
-{
-    nn__gemm_work((nn__gemm_job *)vjob, tid, nt, 8, 12);
-}
-
-/* The packed path's one geometry (positional: nn__gemm_cfg's field order). */
+   (this project only runs NEON under qemu).
+   The packed path's one geometry (positional: nn__gemm_cfg's field order). */
 static const nn__gemm_cfg nn__neon_gemm_cfg_8x12 = {
     8, 12,                                      /* mr, nr */
     128, 256, 4080,                             /* mc, kc, nc */
@@ -4814,7 +4801,6 @@ static const nn__gemm_cfg nn__neon_gemm_cfg_8x12 = {
     nn__neon_gemm_act,                          /* act */
     &nn__neon_gemm_softmax,                     /* softmax */
     nn__gemm_bias_relu__neon,                   /* bias_relu */
-    nn__gemm_worker_8x12__neon,                 /* worker */
     0,                                          /* a_outer: B panel outer */
     1.0                                         /* par_scale */
 };
