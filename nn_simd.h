@@ -3350,12 +3350,12 @@ NN__AVX2_END
 #endif /* NN__HAS_AVX2 */
 
 /* >>avx512 ------------------------------------------------------------------ */
-/* The AVX-512 backend: the AVX2 backend's tables (element-wise, softmax, reductions)
-   with the GEMM and the optimizer updates on 512-bit vectors: micro-kernels, packers,
-   the direct and skinny-NT paths. The GEMM is where the doubled FMA width counts (on a
-   core with two 512-bit FMA pipes, 2x the AVX2 peak). Everything
-   between NN__AVX512_BEGIN and NN__AVX512_END is compiled for AVX-512F (+ AVX2, FMA)
-   and reached only after the CPU and OS were checked. */
+/* The AVX-512 backend: the AVX2 backend's tables (element-wise, softmax, reductions,
+   the skinny-NT GEMM path) with the rest of the GEMM and the optimizer updates on
+   512-bit vectors: micro-kernels, packers, the direct path. The GEMM is where the
+   doubled FMA width counts (on a core with two 512-bit FMA pipes, 2x the AVX2 peak).
+   Everything between NN__AVX512_BEGIN and NN__AVX512_END is compiled for AVX-512F
+   (+ AVX2, FMA) and reached only after the CPU and OS were checked. */
 #if NN__HAS_AVX512
 #  if defined(__clang__)
 #    define NN__AVX512_BEGIN _Pragma("clang attribute push(__attribute__((target(\"avx512f,avx2,fma,prfchw\"))), apply_to=function)")
@@ -3681,111 +3681,6 @@ static void nn__sgemm_pack_b32_cols__avx512(int kc, const float *src, int ld, fl
         for (j = 0; j < 32; j++) dst[(size_t)p * 32 + j] = src[(size_t)j * ld + p];
 }
 
-/* Skinny NT path on zmm: the AVX2 dot tiles (nn__sgemm_dot_nt__avx2: 4 rows x 3, 2 or 1
-   columns, n <= 12 or m <= 4) with 16 floats per k step, the k tail by masked loads.
-   Each accumulator is folded 16 -> 8 lanes (low half + high half) and then summed by
-   the AVX2 hadd tree. Rows left over past the last 4-row tile (1 or 2: always the last
-   rows of C, whatever the thread split) go to the AVX2 1- and 2-row tiles. */
-static NN__INLINE __m256 nn__fold16__avx512(__m512 v)
-{
-    /* lanes i + 8 onto lanes i, through memory: g++ 12 warns (-Wmaybe-uninitialized,
-       from its own headers) on every zmm -> ymm cast or extract it inlines; once per
-       accumulator per tile, after the k loop */
-    NN__ALIGNAS64 float t[16];
-    _mm512_store_ps(t, v);
-    return _mm256_add_ps(_mm256_load_ps(t), _mm256_load_ps(t + 8));
-}
-
-static NN__INLINE void nn__sgemm_dot_tile__avx512(const int NC, int mi, int k, float alpha,
-                                                  const float *A, int lda, const float *B,
-                                                  int ldb, float beta, float *C, int ldc)
-{
-    const int k16 = k & ~15;
-    const float *a0 = A;
-    const float *a1 = A + (size_t)NN__MIN(1, mi - 1) * lda;
-    const float *a2 = A + (size_t)NN__MIN(2, mi - 1) * lda;
-    const float *a3 = A + (size_t)NN__MIN(3, mi - 1) * lda;
-    const float *b0 = B, *b1 = B + (NC > 1 ? ldb : 0), *b2 = B + (NC > 2 ? 2 * (size_t)ldb : 0);
-    __m512 acc0x0 = _mm512_setzero_ps(), acc0x1 = acc0x0, acc0x2 = acc0x0;
-    __m512 acc1x0 = acc0x0, acc1x1 = acc0x0, acc1x2 = acc0x0;
-    __m512 acc2x0 = acc0x0, acc2x1 = acc0x0, acc2x2 = acc0x0;
-    __m512 acc3x0 = acc0x0, acc3x1 = acc0x0, acc3x2 = acc0x0;
-    int p, r;
-#define NN__DOTZ_ROW(i, LOAD)                                                              \
-    {                                                                                      \
-        const __m512 va = LOAD(a##i + p);                                                  \
-        acc##i##x0 = _mm512_fmadd_ps(va, vb0, acc##i##x0);                                 \
-        if (NC > 1) acc##i##x1 = _mm512_fmadd_ps(va, vb1, acc##i##x1);                     \
-        if (NC > 2) acc##i##x2 = _mm512_fmadd_ps(va, vb2, acc##i##x2);                     \
-    }
-#define NN__DOTZ_STEP(LOAD)                                                                \
-    do {                                                                                   \
-        const __m512 vb0 = LOAD(b0 + p);                                                   \
-        const __m512 vb1 = NC > 1 ? LOAD(b1 + p) : vb0;                                    \
-        const __m512 vb2 = NC > 2 ? LOAD(b2 + p) : vb0;                                    \
-        NN__DOTZ_ROW(0, LOAD) NN__DOTZ_ROW(1, LOAD) NN__DOTZ_ROW(2, LOAD) NN__DOTZ_ROW(3, LOAD) \
-    } while (0)
-#define NN__LOADZ(x) _mm512_loadu_ps(x)
-#define NN__LOADZM(x) _mm512_maskz_loadu_ps(tail, (x))
-    for (p = 0; p < k16; p += 16) NN__DOTZ_STEP(NN__LOADZ);
-    if (k16 < k) {
-        const __mmask16 tail = (__mmask16)((1u << (k & 15)) - 1u);
-        NN__DOTZ_STEP(NN__LOADZM);
-    }
-#undef NN__LOADZ
-#undef NN__LOADZM
-#undef NN__DOTZ_STEP
-#undef NN__DOTZ_ROW
-    {
-        const __m128 va = _mm_set1_ps(alpha);
-        __m128 s[4];
-        s[0] = nn__gemm_hsum4__avx2(nn__fold16__avx512(acc0x0), nn__fold16__avx512(acc0x1),
-                                    nn__fold16__avx512(acc0x2), _mm256_setzero_ps());
-        s[1] = nn__gemm_hsum4__avx2(nn__fold16__avx512(acc1x0), nn__fold16__avx512(acc1x1),
-                                    nn__fold16__avx512(acc1x2), _mm256_setzero_ps());
-        s[2] = nn__gemm_hsum4__avx2(nn__fold16__avx512(acc2x0), nn__fold16__avx512(acc2x1),
-                                    nn__fold16__avx512(acc2x2), _mm256_setzero_ps());
-        s[3] = nn__gemm_hsum4__avx2(nn__fold16__avx512(acc3x0), nn__fold16__avx512(acc3x1),
-                                    nn__fold16__avx512(acc3x2), _mm256_setzero_ps());
-        for (r = 0; r < mi; r++) {
-            float *cr = C + (size_t)r * ldc, t[4];
-            int c;
-            _mm_storeu_ps(t, _mm_mul_ps(va, s[r]));
-            if (beta == 0.0f)
-                for (c = 0; c < NC; c++) cr[c] = t[c];
-            else
-                for (c = 0; c < NC; c++) cr[c] = t[c] + beta * cr[c];
-        }
-    }
-}
-
-static void nn__sgemm_dot_nt_part__avx512(int transa, int transb, int m, int n, int k,
-                                          float alpha, const float *A, int lda,
-                                          const float *B, int ldb, float beta, float *C,
-                                          int ldc)
-{
-    const int ng = (n + 2) / 3, wlo = n / ng, nhi = n % ng; /* nhi groups of wlo + 1 */
-    int i, g, j;
-    (void)transa; (void)transb;
-    for (i = 0; i < m; i += 4) {
-        const int mi = NN__MIN(4, m - i);
-        const float *Ai = A + (size_t)i * lda;
-        float *Ci = C + (size_t)i * ldc;
-        if (mi <= 2) { /* 1 or 2 rows left: the AVX2 1 x 8 or 2 x 6 tiles */
-            nn__sgemm_dot_rows_n__avx2(mi, n, k, alpha, Ai, lda, B, ldb, beta, Ci, ldc);
-            break;
-        }
-        for (g = 0, j = 0; g < ng; g++) {
-            const int w = wlo + (g < nhi);
-            const float *Bj = B + (size_t)j * ldb;
-            if (w == 3) nn__sgemm_dot_tile__avx512(3, mi, k, alpha, Ai, lda, Bj, ldb, beta, Ci + j, ldc);
-            else if (w == 2) nn__sgemm_dot_tile__avx512(2, mi, k, alpha, Ai, lda, Bj, ldb, beta, Ci + j, ldc);
-            else nn__sgemm_dot_tile__avx512(1, mi, k, alpha, Ai, lda, Bj, ldb, beta, Ci + j, ldc);
-            j += w;
-        }
-    }
-}
-
 #ifndef NN__AVX512_DIRECT_H
 #  define NN__AVX512_DIRECT_H 8 /* tallest row panel of the direct path (<= 8) */
 #endif
@@ -3887,7 +3782,7 @@ static void nn__gemm_run__avx512(nn__gemm_path p, int transa, int transb, int m,
 {
     switch (p.kind) {
     case NN__GEMM_PATH_DOT_NT:
-        nn__gemm_split(p.cfg, nn__sgemm_dot_nt_part__avx512, 4, 3, transa, transb, m, n, k,
+        nn__gemm_split(p.cfg, nn__sgemm_dot_nt_part__avx2, 4, 3, transa, transb, m, n, k,
                        alpha, A, lda, B, ldb, beta, C, ldc, bias, act, act_param);
         return;
     case NN__GEMM_PATH_DIRECT:

@@ -658,7 +658,7 @@ static void test_paths(nn_simd_backend id)
 #if NN__HAS_AVX512
     if (id == NN_SIMD_BACKEND_AVX512) {
         const path_spec p[4] = {
-            {"dot_nt", X_DOT, &nn__avx512_gemm_cfg_8x32, 4, 3, 16, 1 << 1},
+            {"dot_nt", X_DOT, &nn__avx512_gemm_cfg_8x32, NN__DOT_R, 3, 8, 1 << 1},
             {"direct", X_DIRECT, &nn__avx512_gemm_cfg_8x32, NN__AVX512_DIRECT_H, 32,
              NN__AVX512_DIRECT_KC, 1 | 1 << 1 | 1 << 2},
             {"blocked 8x32", X_BLK, &nn__avx512_gemm_cfg_8x32, 8, 32, 256, 15},
