@@ -2,8 +2,9 @@
 #   make demo       train a small multi-class net on generated data
 #   make test       every test program natively (OpenMP), the no-OpenMP determinism check,
 #                   sanitizers and NEON under qemu at the default sizes (named edge cases,
-#                   the quick sweeps), and a representative compile matrix: ~2.5 min on
-#                   2 idle cores (builds in parallel, then runs the suites one by one)
+#                   the quick sweeps), a representative compile matrix, README's code
+#                   blocks as C and C++, and two installs: ~2.5 min on 2 idle cores
+#                   (builds in parallel, then runs the suites one by one)
 #   make test-full  the same suites with the exhaustive sweeps (sanitizers at the quick
 #                   sizes), and the full compile matrix
 #   make test-valgrind  the single-threaded build of the tests under valgrind memcheck
@@ -51,7 +52,7 @@ HAVE_NEON := $(shell command -v $(AARCH64_CC) >/dev/null 2>&1 && command -v $(QE
 
 .PHONY: fashion bench-deps all test test-full test-build test-build-full test-native test-san \
         test-compile test-compile-full test-neon test-threads-noomp \
-        test-valgrind fuzz fuzz-corpus demo examples bench bench-ab bench-quick bench-kernels clean install uninstall
+        test-valgrind test-readme test-install fuzz fuzz-corpus demo examples bench bench-ab bench-quick bench-kernels clean install uninstall
 all: demo-build examples
 
 $(B) $(B)/san $(B)/neon $(B)/compile $(B)/noomp $(B)/vg:
@@ -177,6 +178,13 @@ define compile_report
 	echo "compile: $(words $(1)) configurations built, $(words $(filter $(COMPILE_LINKED),$(1))) linked and ran, exported symbols nn_-prefixed"; \
 	echo "compile: $(words $(1)) passed, 0 failed"
 endef
+# Every ```c block of README.md built as C and C++ and run (tests/readme_snippets.sh);
+# two installs in a row, each nn.pc with its own PREFIX, built against (tests/install_test.sh).
+test-readme:
+	@CC=gcc CXX=g++ sh tests/readme_snippets.sh $(B)
+test-install:
+	@MAKE="$(MAKE)" sh tests/install_test.sh $(B)
+
 test-compile: $(COMPILE_QUICK_OK)
 	$(call compile_report,$(COMPILE_QUICK))
 test-compile-full: $(COMPILE_ALL_OK)
@@ -199,6 +207,8 @@ test:
 	$(call threads_noomp_suite,)
 	$(call san_suite,)
 	$(call neon_suite,)
+	@CC=gcc CXX=g++ sh tests/readme_snippets.sh $(B)
+	@MAKE="$(MAKE)" sh tests/install_test.sh $(B)
 	@echo "make test: all suites passed"
 
 # The exhaustive sweeps natively and under qemu, the sanitizers at the quick sizes
@@ -210,6 +220,8 @@ test-full:
 	$(call threads_noomp_suite,NN_TEST_FULL=1)
 	$(call san_suite,NN_TEST_QUICK=1)
 	$(call neon_suite,NN_TEST_FULL=1)
+	@CC=gcc CXX=g++ sh tests/readme_snippets.sh $(B)
+	@MAKE="$(MAKE)" sh tests/install_test.sh $(B)
 	@echo "make test-full: all suites passed"
 
 # valgrind memcheck over the single-threaded (no OpenMP) build, with the quick sweeps:
@@ -289,16 +301,17 @@ bench-quick: $(BENCHES) $(B)/ex_fashion_mnist
 bench-kernels: $(BENCHES)
 	@for b in $(BENCHES); do echo "== $$b"; OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} ./$$b || exit 1; done
 
-install: nn.pc
+# nn.pc is written by each install from that run's PREFIX (a file made once kept the
+# first PREFIX). -fopenmp is in Cflags and in Libs: builds that compile and link in
+# separate steps (meson, automake) need it in both (tests/install_test.sh).
+install:
 	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig
 	install -m 644 nn.h nn_simd.h nn_data.h $(DESTDIR)$(PREFIX)/include/
-	install -m 644 nn.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/nn.pc
-
-nn.pc: Makefile
-	@printf 'prefix=%s\nincludedir=$${prefix}/include\n\nName: nn\nDescription: header-only multilayer perceptron training (define NN_IMPLEMENTATION in one file)\nVersion: 0.1.0\nCflags: -I$${includedir} -fopenmp\nLibs: -fopenmp -lm\n' '$(PREFIX)' > $@
+	printf 'prefix=%s\nincludedir=$${prefix}/include\n\nName: nn\nDescription: header-only multilayer perceptron training (define NN_IMPLEMENTATION in one file)\nVersion: 0.1.0\nCflags: -I$${includedir} -fopenmp\nLibs: -fopenmp -lm\n' '$(PREFIX)' > $(DESTDIR)$(PREFIX)/lib/pkgconfig/nn.pc
+	chmod 644 $(DESTDIR)$(PREFIX)/lib/pkgconfig/nn.pc
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/include/nn.h $(DESTDIR)$(PREFIX)/include/nn_simd.h $(DESTDIR)$(PREFIX)/include/nn_data.h $(DESTDIR)$(PREFIX)/lib/pkgconfig/nn.pc
 
 clean:
-	rm -rf $(B) nn.pc
+	rm -rf $(B)
