@@ -1793,11 +1793,13 @@ NNDEF nn_status nn_net_confusion(nn_net *net, const float *x, const int *labels,
    Saving is atomic: see nn_net_save. Where POSIX.1-2001 is visible in the implementing
    translation unit (unistd.h's _POSIX_VERSION >= 200112L: e.g. gnu99, or
    -D_POSIX_C_SOURCE=200809L; strict -std=c99 hides it), the temporary file is created
-   with open(O_CREAT | O_EXCL) (the usual permissions, never an existing file) and
-   fsync'ed before the rename. Otherwise plain C: a name no file has yet (checked with
-   fopen "rb"; not race-free), no fsync, and rename; on Windows, whose rename does not
-   replace, the old file is removed first (not atomic there). Define NN_NO_POSIX to force
-   the plain C path. The directory itself is not fsync'ed. */
+   with open(O_CREAT | O_EXCL) (never an existing file; the replaced file's permission
+   bits, or the usual ones for a new file) and fsync'ed before the rename; symbolic
+   links are followed to the file they end at. Otherwise plain C: a name no file has
+   yet (checked with fopen "rb"; not race-free), no fsync, and rename (a link is
+   replaced by the file); on Windows, whose rename does not replace, the old file is
+   removed first (not atomic there). Define NN_NO_POSIX to force the plain C path. The
+   directory itself is not fsync'ed. */
 #ifndef NN_NO_STDIO
 #  include <stdio.h>
 #  include <time.h>

@@ -730,8 +730,8 @@ static unsigned char *gz_bomb(size_t k, uint32_t crc, uint32_t isize, size_t *gn
 
 /* Gzip bombs cost decoding time, not memory: whatever the trailer says, gunzip holds
    the output (only when it succeeds) plus its 256 KiB window. Runs first in main, so
-   the peak RSS before it is the program's start-up. Before the measuring pass these
-   cost +48 MiB (trailer over the limit) and +32..64 MiB (trailer lying small). */
+   the peak RSS before it is the program's start-up (ru_maxrss only grows: the refused
+   cases come before the one that allocates). */
 static void test_bomb_memory(void)
 {
     static const struct { const char *what; size_t out; int honest; uint32_t isize; nn_status want; } c[] = {
