@@ -356,11 +356,12 @@ NNDEF nn_status nn_net_confusion(nn_net *net, const float *x, const int *labels,
    file in the same directory is written, flushed (and fsync'ed where POSIX is
    available), closed and renamed over `path`. On any failure the temporary file is
    removed and a previous `path` is left as it was (NN_ERR_IO). Where POSIX is
-   available, an existing file keeps its permission bits (not its owner), and a
+   available, an existing file keeps its rwx permission bits (not its owner), and a
    symbolic link stays a link: the save goes through to the file the links end at
-   (temporary file in that file's directory); a link loop is NN_ERR_IO. NN_ERR_NONFINITE if a
-   parameter or state value is NaN/Inf (such a file could not be loaded), NN_ERR_SHAPE if
-   opt was made for another layout, NN_ERR_LIMIT beyond the load limits. */
+   (temporary file in that file's directory); a link loop is NN_ERR_IO.
+   NN_ERR_NONFINITE if a parameter or state value is NaN/Inf (such a file could not be
+   loaded), NN_ERR_SHAPE if opt was made for another layout, NN_ERR_LIMIT beyond the
+   load limits. */
 #ifndef NN_NO_STDIO
 NNDEF nn_status nn_net_save(const nn_net *net, const nn_optim *opt, const char *path);
 #endif
@@ -2417,7 +2418,7 @@ NNDEF nn_status nn_net_save(const nn_net *net, const nn_optim *opt, const char *
         if (!(owned = nn__save_target(net, path, &st))) return st;
         target = owned;
         if (stat(target, &sb) == 0) {
-            mode = (unsigned)sb.st_mode & 07777u;
+            mode = (unsigned)sb.st_mode & 0777u;  /* no setuid/setgid/sticky for a new owner */
             keep = 1;
         }
     }

@@ -94,8 +94,9 @@
       output), not memory. The trailer is not used to refuse early: ISIZE is the size
       mod 2^32 and only a complete file's last 4 bytes are a trailer, so a cut-off
       download would read as a random "size" and be misreported as NN_ERR_LIMIT
-      instead of NN_ERR_TRUNCATED. Decoding is table-driven: a 10-bit lookup table per Huffman code
-      (codes longer than 10 bits take a canonical bit-by-bit path), a 64-bit bit buffer
+      instead of NN_ERR_TRUNCATED (most cut points of a real file read as more than
+      1 GiB). Decoding is table-driven: a 10-bit lookup table per Huffman code (codes
+      longer than 10 bits take a canonical bit-by-bit path), a 64-bit bit buffer
       refilled 8 bytes at a time (two literals per refill when they fit), and 8-byte
       match copies; CRC-32 is slicing-by-8.
 

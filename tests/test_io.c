@@ -694,7 +694,7 @@ static void test_save_mode_and_links(void)
     char file[512], sub[512], target[512], link1[512], link2[512], loop1[512], loop2[512];
     char buf[512];
     struct stat sb;
-    static const unsigned modes[] = { 0600, 0640, 0666, 0604 };
+    static const unsigned modes[] = { 0600, 0640, 0666, 0604, 0400 };
     size_t i;
     ssize_t got;
     mode_t old_umask;
