@@ -2,12 +2,14 @@
 #   make demo       train a small multi-class net on generated data
 #   make test       every test program natively (OpenMP), the no-OpenMP determinism check,
 #                   sanitizers and NEON under qemu at the default sizes (named edge cases,
-#                   the quick sweeps), and a representative compile matrix: ~2.5 min on
-#                   2 idle cores (builds in parallel, then runs the suites one by one)
+#                   the quick sweeps), a representative compile matrix, README's code
+#                   blocks as C and C++, and two installs: ~2.5 min on 2 idle cores
+#                   (builds in parallel, then runs the suites one by one)
 #   make test-full  the same suites with the exhaustive sweeps (sanitizers at the quick
 #                   sizes), and the full compile matrix
 #   make test-valgrind  the single-threaded build of the tests under valgrind memcheck
-#   make fuzz       libFuzzer on the model-file loader for FUZZ_SECONDS (ASan+UBSan)
+#   make fuzz       libFuzzer (ASan+UBSan) on the model-file loader for FUZZ_SECONDS, then
+#                   on the CSV, IDX and gzip readers for FUZZ_DATA_SECONDS each
 #   make examples   build examples/ into build/
 #   make fashion    Fashion-MNIST example (10 epochs)
 #   make bench      nn.h vs OpenBLAS and PyTorch; writes bench/RESULTS.md (peers: make bench-deps)
@@ -51,7 +53,7 @@ HAVE_NEON := $(shell command -v $(AARCH64_CC) >/dev/null 2>&1 && command -v $(QE
 
 .PHONY: fashion bench-deps all test test-full test-build test-build-full test-native test-san \
         test-compile test-compile-full test-neon test-threads-noomp \
-        test-valgrind fuzz fuzz-corpus demo examples bench bench-ab bench-quick bench-kernels clean install uninstall
+        test-valgrind test-readme test-install fuzz fuzz-data fuzz-corpus demo examples bench bench-ab bench-quick bench-kernels clean install uninstall
 all: demo-build examples
 
 $(B) $(B)/san $(B)/neon $(B)/compile $(B)/noomp $(B)/vg:
@@ -177,6 +179,13 @@ define compile_report
 	echo "compile: $(words $(1)) configurations built, $(words $(filter $(COMPILE_LINKED),$(1))) linked and ran, exported symbols nn_-prefixed"; \
 	echo "compile: $(words $(1)) passed, 0 failed"
 endef
+# Every ```c block of README.md built as C and C++ and run (tests/readme_snippets.sh);
+# two installs in a row, each nn.pc with its own PREFIX, built against (tests/install_test.sh).
+test-readme:
+	@CC=gcc CXX=g++ sh tests/readme_snippets.sh $(B)
+test-install:
+	@MAKE="$(MAKE)" sh tests/install_test.sh $(B)
+
 test-compile: $(COMPILE_QUICK_OK)
 	$(call compile_report,$(COMPILE_QUICK))
 test-compile-full: $(COMPILE_ALL_OK)
@@ -199,6 +208,8 @@ test:
 	$(call threads_noomp_suite,)
 	$(call san_suite,)
 	$(call neon_suite,)
+	@CC=gcc CXX=g++ sh tests/readme_snippets.sh $(B)
+	@MAKE="$(MAKE)" sh tests/install_test.sh $(B)
 	@echo "make test: all suites passed"
 
 # The exhaustive sweeps natively and under qemu, the sanitizers at the quick sizes
@@ -210,6 +221,8 @@ test-full:
 	$(call threads_noomp_suite,NN_TEST_FULL=1)
 	$(call san_suite,NN_TEST_QUICK=1)
 	$(call neon_suite,NN_TEST_FULL=1)
+	@CC=gcc CXX=g++ sh tests/readme_snippets.sh $(B)
+	@MAKE="$(MAKE)" sh tests/install_test.sh $(B)
 	@echo "make test-full: all suites passed"
 
 # valgrind memcheck over the single-threaded (no OpenMP) build, with the quick sweeps:
@@ -220,20 +233,50 @@ test-valgrind: $(VG_TESTS)
 	@command -v $(VALGRIND) >/dev/null 2>&1 || { echo "test-valgrind: valgrind not installed (apt-get install valgrind)"; exit 1; }
 	$(call run_suite,$(VG_TESTS),valgrind,env NN_TEST_QUICK=1 $(VALGRIND) -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite$(,)indirect,$(TEST_TIMEOUT_VG))
 
-# libFuzzer on nn_net_load_mem (clang, libclang-rt-14-dev), ASan+UBSan, any finding aborts.
-# New inputs go to build/fuzz_corpus; the committed seeds are in tests/fuzz/corpus.
+# libFuzzer (clang, libclang-rt-14-dev), ASan+UBSan, any finding aborts: nn_net_load_mem
+# for FUZZ_SECONDS, then nn_data.h's CSV, IDX and gzip readers for FUZZ_DATA_SECONDS each
+# (inputs up to FUZZ_DATA_MAX_LEN bytes). New inputs go to build/fuzz_corpus (loader) and
+# build/fuzz_NAME_corpus; the committed seeds are in tests/fuzz/corpus*, written by
+# make fuzz-corpus. make fuzz-data runs only the three readers.
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
+FUZZ_DATA_SECONDS ?= 45
+FUZZ_DATA_MAX_LEN ?= 16384
+FUZZ_FLAGS := -std=c99 $(WARN) -g -O1 -fno-sanitize-recover=all -I.
+# the readers' implementation, compiled once: NN_DATA_MAX_BYTES at 1 MiB, so a bomb
+# reaches it in milliseconds (the limit logic is the same at any value)
+FUZZ_DATA_DEFS := -DNN_DATA_MAX_BYTES='((size_t)1 << 20)'
+FUZZ_DATA := csv idx gzip
+FUZZ_DATA_BINS := $(addprefix $(B)/fuzz_,$(FUZZ_DATA))
 $(B)/fuzz_load: tests/fuzz/fuzz_load.c $(HEADERS) | $(B)
-	$(FUZZ_CC) -std=c99 $(WARN) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -I. $< -o $@ -lm
-fuzz: $(B)/fuzz_load
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer,address,undefined $< -o $@ -lm
+$(B)/fuzz_data_impl.o: tests/fuzz/fuzz_data_impl.c $(HEADERS) | $(B)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(FUZZ_DATA_DEFS) -fsanitize=fuzzer-no-link,address,undefined -c $< -o $@
+$(FUZZ_DATA_BINS): $(B)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_data.h $(B)/fuzz_data_impl.o
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(FUZZ_DATA_DEFS) -fsanitize=fuzzer,address,undefined $< $(B)/fuzz_data_impl.o -o $@ -lm
+# $(1) target, $(2) seconds, $(3) seed directories
+define fuzz_data_run
+	@mkdir -p $(B)/fuzz_$(1)_corpus $(B)/fuzz_artifacts
+	./$(B)/fuzz_$(1) -max_total_time=$(2) -max_len=$(FUZZ_DATA_MAX_LEN) -timeout=10 -rss_limit_mb=2048 \
+	    -print_final_stats=1 -artifact_prefix=$(B)/fuzz_artifacts/$(1)- $(B)/fuzz_$(1)_corpus $(3)
+endef
+fuzz: $(B)/fuzz_load $(FUZZ_DATA_BINS)
 	@mkdir -p $(B)/fuzz_corpus $(B)/fuzz_artifacts
 	./$(B)/fuzz_load -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
 	    -artifact_prefix=$(B)/fuzz_artifacts/ $(B)/fuzz_corpus tests/fuzz/corpus
+	@$(MAKE) --no-print-directory fuzz-data
+fuzz-data: $(FUZZ_DATA_BINS)
+	$(call fuzz_data_run,csv,$(FUZZ_DATA_SECONDS),tests/fuzz/corpus_csv)
+	$(call fuzz_data_run,idx,$(FUZZ_DATA_SECONDS),tests/fuzz/corpus_idx)
+	$(call fuzz_data_run,gzip,$(FUZZ_DATA_SECONDS),tests/fuzz/corpus_gzip tests/data)
 $(B)/make_corpus: tests/fuzz/make_corpus.c $(HEADERS) | $(B)
 	$(CC) $(CSTD) $(WARN) -O1 -g -I. $< -o $@ $(LIBS)
-fuzz-corpus: $(B)/make_corpus
+$(B)/make_data_corpus: tests/fuzz/make_data_corpus.c $(HEADERS) | $(B)
+	$(CC) $(CSTD) $(WARN) -O1 -g -I. $< -o $@ $(LIBS)
+fuzz-corpus: $(B)/make_corpus $(B)/make_data_corpus
 	./$(B)/make_corpus tests/fuzz/corpus
+	@mkdir -p tests/fuzz/corpus_csv tests/fuzz/corpus_idx tests/fuzz/corpus_gzip
+	./$(B)/make_data_corpus tests/fuzz
 
 demo-build: $(B)/ex_demo
 demo: $(B)/ex_demo
@@ -289,16 +332,17 @@ bench-quick: $(BENCHES) $(B)/ex_fashion_mnist
 bench-kernels: $(BENCHES)
 	@for b in $(BENCHES); do echo "== $$b"; OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} ./$$b || exit 1; done
 
-install: nn.pc
+# nn.pc is written by each install from that run's PREFIX (a file made once kept the
+# first PREFIX). -fopenmp is in Cflags and in Libs: builds that compile and link in
+# separate steps (meson, automake) need it in both (tests/install_test.sh).
+install:
 	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig
 	install -m 644 nn.h nn_simd.h nn_data.h $(DESTDIR)$(PREFIX)/include/
-	install -m 644 nn.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/nn.pc
-
-nn.pc: Makefile
-	@printf 'prefix=%s\nincludedir=$${prefix}/include\n\nName: nn\nDescription: header-only multilayer perceptron training (define NN_IMPLEMENTATION in one file)\nVersion: 0.1.0\nCflags: -I$${includedir} -fopenmp\nLibs: -fopenmp -lm\n' '$(PREFIX)' > $@
+	printf 'prefix=%s\nincludedir=$${prefix}/include\n\nName: nn\nDescription: header-only multilayer perceptron training (define NN_IMPLEMENTATION in one file)\nVersion: 0.1.0\nCflags: -I$${includedir} -fopenmp\nLibs: -fopenmp -lm\n' '$(PREFIX)' > $(DESTDIR)$(PREFIX)/lib/pkgconfig/nn.pc
+	chmod 644 $(DESTDIR)$(PREFIX)/lib/pkgconfig/nn.pc
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/include/nn.h $(DESTDIR)$(PREFIX)/include/nn_simd.h $(DESTDIR)$(PREFIX)/include/nn_data.h $(DESTDIR)$(PREFIX)/lib/pkgconfig/nn.pc
 
 clean:
-	rm -rf $(B) nn.pc
+	rm -rf $(B)

@@ -310,9 +310,11 @@ typedef struct nn_fit_report {
 NNDEF nn_fit_desc nn_fit_desc_defaults(const nn_fit_desc *desc, const nn_net *net);
 /* Trains net with opt on n samples x [n][n_inputs] with targets y [n][n_outputs] or
    labels [n] (exactly one). Allocates its index and batch buffers (and a copy of the
-   best weights when early stopping) at the start, none per step. report may be NULL.
-   Steps with non-finite gradients are skipped (weights untouched) and counted; after
-   max_bad_steps in a row fit stops with NN_ERR_NONFINITE (the report is still filled). */
+   best weights when early stopping) at the start, none per step. report may be NULL;
+   it is zeroed first, so nn_fit_report_free(report) is safe after any return, and
+   filled on NN_OK and NN_ERR_NONFINITE. Steps with non-finite gradients are skipped
+   (weights untouched) and counted; after max_bad_steps in a row fit stops with
+   NN_ERR_NONFINITE. */
 NNDEF nn_status nn_fit(nn_net *net, nn_optim *opt, const float *x, const float *y,
                        const int *labels, int n, const nn_fit_desc *desc,
                        nn_fit_report *report);
@@ -353,9 +355,13 @@ NNDEF nn_status nn_net_confusion(nn_net *net, const float *x, const int *labels,
 /* Writes net (and opt's state, when opt is not NULL) to `path` atomically: a temporary
    file in the same directory is written, flushed (and fsync'ed where POSIX is
    available), closed and renamed over `path`. On any failure the temporary file is
-   removed and a previous `path` is left as it was (NN_ERR_IO). NN_ERR_NONFINITE if a
-   parameter or state value is NaN/Inf (such a file could not be loaded), NN_ERR_SHAPE if
-   opt was made for another layout, NN_ERR_LIMIT beyond the load limits. */
+   removed and a previous `path` is left as it was (NN_ERR_IO). Where POSIX is
+   available, an existing file keeps its rwx permission bits (not its owner), and a
+   symbolic link stays a link: the save goes through to the file the links end at
+   (temporary file in that file's directory); a link loop is NN_ERR_IO.
+   NN_ERR_NONFINITE if a parameter or state value is NaN/Inf (such a file could not be
+   loaded), NN_ERR_SHAPE if opt was made for another layout, NN_ERR_LIMIT beyond the
+   load limits. */
 #ifndef NN_NO_STDIO
 NNDEF nn_status nn_net_save(const nn_net *net, const nn_optim *opt, const char *path);
 #endif
@@ -1543,6 +1549,7 @@ NNDEF nn_status nn_fit(nn_net *net, nn_optim *opt, const float *x, const float *
     const int *vl = NULL;
     nn__fit_step S;
 
+    if (report) memset(report, 0, sizeof *report);   /* valid to free on every return */
     if (!net || !opt || !x || !desc || n <= 0) return NN_ERR_INVALID;
     if (!nn__same_layout(opt, net)) return NN_ERR_SHAPE;
     if (!nn__active) return NN_ERR_BACKEND;
@@ -1787,11 +1794,13 @@ NNDEF nn_status nn_net_confusion(nn_net *net, const float *x, const int *labels,
    Saving is atomic: see nn_net_save. Where POSIX.1-2001 is visible in the implementing
    translation unit (unistd.h's _POSIX_VERSION >= 200112L: e.g. gnu99, or
    -D_POSIX_C_SOURCE=200809L; strict -std=c99 hides it), the temporary file is created
-   with open(O_CREAT | O_EXCL) (the usual permissions, never an existing file) and
-   fsync'ed before the rename. Otherwise plain C: a name no file has yet (checked with
-   fopen "rb"; not race-free), no fsync, and rename; on Windows, whose rename does not
-   replace, the old file is removed first (not atomic there). Define NN_NO_POSIX to force
-   the plain C path. The directory itself is not fsync'ed. */
+   with open(O_CREAT | O_EXCL) (never an existing file; the replaced file's permission
+   bits, or the usual ones for a new file) and fsync'ed before the rename; symbolic
+   links are followed to the file they end at. Otherwise plain C: a name no file has
+   yet (checked with fopen "rb"; not race-free), no fsync, and rename (a link is
+   replaced by the file); on Windows, whose rename does not replace, the old file is
+   removed first (not atomic there). Define NN_NO_POSIX to force the plain C path. The
+   directory itself is not fsync'ed. */
 #ifndef NN_NO_STDIO
 #  include <stdio.h>
 #  include <time.h>
@@ -1800,6 +1809,7 @@ NNDEF nn_status nn_net_confusion(nn_net *net, const float *x, const int *labels,
 #    if defined(_POSIX_VERSION) && _POSIX_VERSION >= 200112L
 #      include <fcntl.h>
 #      include <errno.h>
+#      include <sys/stat.h>
 #      define NN__POSIX_IO 1
 #    endif
 #  endif
@@ -2281,8 +2291,10 @@ NNDEF nn_status nn_net_load_mem(const void *buf, size_t size, const nn_allocator
 }
 
 #ifndef NN_NO_STDIO
-/* Creates a new file named path + ".tmp." + 12 hex digits (tmp holds plen + 18 bytes). */
-static FILE *nn__open_temp(const void *salt, const char *path, size_t plen, char *tmp)
+/* Creates a new file named path + ".tmp." + 12 hex digits (tmp holds plen + 18 bytes),
+   with permissions `mode` (POSIX; the umask applies). */
+static FILE *nn__open_temp(const void *salt, const char *path, size_t plen, char *tmp,
+                           unsigned mode)
 {
     static const char hex[] = "0123456789abcdef";
     uint64_t h = (uint64_t)(uintptr_t)salt ^ ((uint64_t)time(NULL) << 24) ^ (uint64_t)clock();
@@ -2303,7 +2315,7 @@ static FILE *nn__open_temp(const void *salt, const char *path, size_t plen, char
         if (NN__IO_FAULT()) return NULL;
 #if NN__POSIX_IO
         {
-            int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0666);
+            int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, (mode_t)mode);
             if (fd < 0) {
                 if (errno == EEXIST) continue;
                 return NULL;
@@ -2316,6 +2328,7 @@ static FILE *nn__open_temp(const void *salt, const char *path, size_t plen, char
             return f;
         }
 #else
+        (void)mode;
         f = fopen(tmp, "rb");
         if (f) {
             fclose(f);
@@ -2338,25 +2351,92 @@ static int nn__replace(const char *tmp, const char *path)
     return -1;
 }
 
+#if NN__POSIX_IO
+/* The file a save replaces: path, or where its chain of symbolic links ends (a relative
+   link is resolved against the link's own directory), so that a link stays a link and
+   its target gets the new contents. Returns a copy (net's allocator) or NULL with *st. */
+static char *nn__save_target(const nn_net *net, const char *path, nn_status *st)
+{
+    size_t n = strlen(path);
+    char *cur = (char *)nn_simd_alloc(&net->alloc, n + 1);
+    int hops;
+    if (!cur) { *st = NN_ERR_NOMEM; return NULL; }
+    memcpy(cur, path, n + 1);
+    for (hops = 0;; hops++) {
+        struct stat sb;
+        char *link, *next, *slash;
+        size_t cap, dir;
+        ssize_t got;
+        if (lstat(cur, &sb) != 0 || !S_ISLNK(sb.st_mode)) return cur;  /* the end (or none yet) */
+        if (hops == 40) break;                                          /* a loop, as ELOOP */
+        cap = (size_t)sb.st_size + 2;
+        if (cap < 64) cap = 64;
+        for (;;) {                              /* st_size may be 0 or stale: grow until it fits */
+            link = (char *)nn_simd_alloc(&net->alloc, cap);
+            if (!link) { nn_simd_free(&net->alloc, cur); *st = NN_ERR_NOMEM; return NULL; }
+            got = readlink(cur, link, cap);
+            if (got < 0 || (size_t)got < cap || cap > ((size_t)1 << 20)) break;
+            nn_simd_free(&net->alloc, link);
+            cap *= 2;
+        }
+        if (got <= 0 || (size_t)got >= cap) { nn_simd_free(&net->alloc, link); break; }
+        slash = strrchr(cur, '/');
+        dir = link[0] == '/' || !slash ? 0 : (size_t)(slash - cur) + 1;  /* keeps the '/' */
+        next = (char *)nn_simd_alloc(&net->alloc, dir + (size_t)got + 1);
+        if (next) {
+            memcpy(next, cur, dir);
+            memcpy(next + dir, link, (size_t)got);
+            next[dir + (size_t)got] = '\0';
+        }
+        nn_simd_free(&net->alloc, link);
+        nn_simd_free(&net->alloc, cur);
+        if (!next) { *st = NN_ERR_NOMEM; return NULL; }
+        cur = next;
+    }
+    nn_simd_free(&net->alloc, cur);
+    *st = NN_ERR_IO;
+    return NULL;
+}
+#endif
+
 NNDEF nn_status nn_net_save(const nn_net *net, const nn_optim *opt, const char *path)
 {
     nn__writer w;
     uint64_t P, total;
     nn_status st;
     size_t plen;
-    char *tmp;
+    const char *target = path;
+    char *tmp, *owned = NULL;
     FILE *f;
-    int ok, bad, rc;
+    int ok, bad, rc, keep = 0;
+    unsigned mode = 0666;                /* a new file: the usual permissions (umask) */
     if (!net || !path || !*path) return NN_ERR_INVALID;
     if ((st = nn__save_check(net, opt, &P, &total)) != NN_OK) return st;
-    plen = strlen(path);
-    if (plen > (size_t)-1 - 18) return NN_ERR_INVALID;
-    tmp = (char *)nn_simd_alloc(&net->alloc, plen + 18);
-    if (!tmp) return NN_ERR_NOMEM;
-    f = nn__open_temp(net, path, plen, tmp);
+#if NN__POSIX_IO
+    {
+        struct stat sb;
+        if (!(owned = nn__save_target(net, path, &st))) return st;
+        target = owned;
+        if (stat(target, &sb) == 0) {
+            mode = (unsigned)sb.st_mode & 0777u;  /* no setuid/setgid/sticky for a new owner */
+            keep = 1;
+        }
+    }
+#endif
+    plen = strlen(target);
+    tmp = plen <= (size_t)-1 - 18 ? (char *)nn_simd_alloc(&net->alloc, plen + 18) : NULL;
+    f = tmp ? nn__open_temp(net, target, plen, tmp, mode) : NULL;
+#if NN__POSIX_IO
+    /* the old file's exact mode (open applied the umask); if fchmod fails (a file
+       system without modes), the umasked old bits: never wider than before */
+    if (f && keep) (void)fchmod(fileno(f), (mode_t)mode);
+#else
+    (void)keep;
+#endif
     if (!f) {
         nn_simd_free(&net->alloc, tmp);
-        return NN_ERR_IO;
+        nn_simd_free(&net->alloc, owned);
+        return tmp ? NN_ERR_IO : plen > (size_t)-1 - 18 ? NN_ERR_INVALID : NN_ERR_NOMEM;
     }
     memset(&w, 0, sizeof w);
     w.f = f;
@@ -2369,9 +2449,10 @@ NNDEF nn_status nn_net_save(const nn_net *net, const nn_optim *opt, const char *
     bad = ok && NN__IO_FAULT();
     if (fclose(f) != 0 || bad) ok = 0;
     rc = -1;
-    if (ok && (NN__IO_FAULT() || (rc = nn__replace(tmp, path)) != 0)) ok = 0;
+    if (ok && (NN__IO_FAULT() || (rc = nn__replace(tmp, target)) != 0)) ok = 0;
     if (!ok && rc != 1) remove(tmp);
     nn_simd_free(&net->alloc, tmp);
+    nn_simd_free(&net->alloc, owned);
     return ok ? NN_OK : NN_ERR_IO;
 }
 

@@ -44,7 +44,9 @@
       NN_MALLOC/NN_FREE, 64-byte aligned, via nn_simd_alloc). An nn_data keeps a copy of
       its allocator; nn_data_free(&d) releases it. Buffers returned by nn_data_read_file,
       nn_data_load_file and nn_data_gunzip are freed with nn_data_free_buf(p, a), with
-      the same allocator. On any error nothing is leaked and the outputs are untouched.
+      the same allocator. Every output (an nn_data, a buffer and its size) is zeroed on
+      entry, before any check, so nn_data_free / nn_data_free_buf on it is safe after
+      any return (zeroing does not free what it held). On error nothing is leaked.
 
    ERRORS (nn_status, see nn_status_str)
       NN_ERR_INVALID    NULL pointer, bad argument, allocator with only one function
@@ -84,11 +86,17 @@
       does). Every member's CRC-32 and ISIZE are verified, FHCRC too. Not accepted:
       trailing bytes after the last member (NN_ERR_FORMAT; gzip only warns), reserved
       FLG bits, compression methods other than 8, zlib (RFC 1950) or raw streams.
-      The whole input and the whole output are in memory (no streaming): the output
-      buffer is sized from the trailer's ISIZE (bounded by the DEFLATE maximum ratio
-      1032:1 and NN_DATA_MAX_BYTES), so a well-formed file is inflated with one
-      allocation. Decoding is table-driven: a 10-bit lookup table per Huffman code
-      (codes longer than 10 bits take a canonical bit-by-bit path), a 64-bit bit buffer
+      The whole input and the whole output are in memory (no streaming). The input is
+      inflated twice: first into a 256 KiB sliding window, which measures the output
+      and checks every member's CRC-32 and ISIZE and the limit, then into one buffer of
+      exactly the measured size. So memory is the output plus 256 KiB whatever the
+      file says: a bomb or a wrong CRC costs decoding time (up to NN_DATA_MAX_BYTES of
+      output), not memory. The trailer is not used to refuse early: ISIZE is the size
+      mod 2^32 and only a complete file's last 4 bytes are a trailer, so a cut-off
+      download would read as a random "size" and be misreported as NN_ERR_LIMIT
+      instead of NN_ERR_TRUNCATED (most cut points of a real file read as more than
+      1 GiB). Decoding is table-driven: a 10-bit lookup table per Huffman code (codes
+      longer than 10 bits take a canonical bit-by-bit path), a 64-bit bit buffer
       refilled 8 bytes at a time (two literals per refill when they fit), and 8-byte
       match copies; CRC-32 is slicing-by-8.
 
@@ -145,13 +153,14 @@ NN_DATA_DEF int nn_data_is_gzip(const void *src, size_t n);
 /* Decompresses a whole gzip file held in memory: src [n] -> *dst [*dst_n] (allocated with
    a; NULL = default; free with nn_data_free_buf). NN_ERR_FORMAT (not gzip, bad DEFLATE
    data, trailing bytes), NN_ERR_TRUNCATED, NN_ERR_CRC, NN_ERR_LIMIT (output beyond
-   NN_DATA_MAX_BYTES), NN_ERR_NOMEM. *dst and *dst_n are written only on success. */
+   NN_DATA_MAX_BYTES), NN_ERR_NOMEM. *dst and *dst_n are set to NULL and 0 first. Holds
+   at most the output plus 256 KiB (see INFLATE). */
 NN_DATA_DEF nn_status nn_data_gunzip(const void *src, size_t n, void **dst, size_t *dst_n,
                                      const nn_allocator *a);
 
 /* Builds a dataset from IDX bytes in memory (each raw or gzip-compressed): images [images_n]
-   and labels [labels_n] (labels NULL: unlabeled). Checks as described under IDX above;
-   *out is written only on success. */
+   and labels [labels_n] (labels NULL: unlabeled). Checks as described under IDX above.
+   *out is zeroed first (so nn_data_free(out) is always safe) and filled on success. */
 NN_DATA_DEF nn_status nn_data_parse_idx(const void *images, size_t images_n,
                                         const void *labels, size_t labels_n,
                                         const nn_allocator *a, nn_data *out);
@@ -161,14 +170,16 @@ NN_DATA_DEF nn_status nn_data_parse_idx(const void *images, size_t images_n,
    the other columns are the features, in order. has_header: 1 the first non-blank line
    is a header (skipped; it must have as many cells as the rows), 0 none, -1 detect (a
    header if any cell of the first line is not a number). err_line (may be NULL)
-   receives the 1-based line of an NN_ERR_FORMAT, else 0. */
+   receives the 1-based line of an NN_ERR_FORMAT, else 0 (a BOM is not a line). *out
+   is zeroed first (so nn_data_free(out) is always safe) and filled on success. */
 NN_DATA_DEF nn_status nn_data_parse_csv(const char *text, size_t len, int label_column,
                                         int has_header, const nn_allocator *a, nn_data *out,
                                         int *err_line);
 
 #ifndef NN_NO_STDIO
-/* Reads a whole file into *buf [*size] (allocated with a, free with nn_data_free_buf).
-   NN_ERR_IO if it cannot be opened or read, NN_ERR_LIMIT beyond NN_DATA_MAX_BYTES. */
+/* Reads a whole file into *buf [*size] (allocated with a, free with nn_data_free_buf;
+   NULL and 0 on error). NN_ERR_IO if it cannot be opened or read, NN_ERR_LIMIT beyond
+   NN_DATA_MAX_BYTES. */
 NN_DATA_DEF nn_status nn_data_read_file(const char *path, void **buf, size_t *size,
                                         const nn_allocator *a);
 /* nn_data_read_file, then nn_data_gunzip if the file starts with 1f 8b. */
@@ -202,7 +213,7 @@ NN_DATA_DEF nn_status nn_data_shuffle(nn_data *d, uint64_t seed);
 /* Moves the LAST round(fraction * n) samples of d into *holdout (new buffers, same
    allocator and classes) and shrinks d->n; d keeps its buffers. Deterministic: shuffle
    first for a random split. fraction in (0,1) and both parts non-empty, else
-   NN_ERR_INVALID. *holdout is written only on success. */
+   NN_ERR_INVALID. *holdout is zeroed first (unless it is d) and filled on success. */
 NN_DATA_DEF nn_status nn_data_split(nn_data *d, float fraction, nn_data *holdout);
 
 #ifdef __cplusplus
@@ -222,10 +233,6 @@ NN_DATA_DEF nn_status nn_data_split(nn_data *d, float fraction, nn_data *holdout
 #include <string.h>
 #ifndef NN_NO_STDIO
 #  include <stdio.h>
-#endif
-#ifndef NN_ASSERT
-#  include <assert.h>
-#  define NN_ASSERT(x) assert(x)
 #endif
 
 #ifdef __cplusplus
@@ -376,7 +383,11 @@ typedef struct nn__data_inflate {
     size_t        pad;             /* zero bytes fed past the end of the input */
     unsigned char *out;            /* output buffer [cap], pos bytes written */
     size_t        pos, cap;
-    size_t        start;           /* where the current member's output begins */
+    size_t        start;           /* where the current member's output begins in out */
+    int           measure;         /* 1: out is a sliding window (see nn__data_reserve) */
+    size_t        dropped;         /* measuring: bytes slid out of the window so far */
+    size_t        crc_pos;         /* measuring: out[start, crc_pos) is in mcrc already */
+    uint32_t      mcrc;            /* measuring: CRC-32 of the current member so far */
     const nn_allocator *a;
     int           have_fixed;
     nn__data_huff lit, dist, fixlit, fixdist, cl;
@@ -476,24 +487,29 @@ static uint32_t nn__data_huff_slow(const nn__data_huff *h, uint64_t bb)
     return 0;
 }
 
-/* Makes room for `more` bytes after pos: doubles the buffer (bounded by the limit). */
+/* Makes room for `more` (<= 65535) bytes after pos. Storing, out was sized by the
+   measuring pass and never grows. Measuring, out is a window: when it is full, all but
+   its last NN__DATA_WINDOW bytes (the farthest a distance reaches) are CRC'd into the
+   member's CRC and dropped, so memory stays at NN__DATA_WINDOW + NN__DATA_SPAN. */
+#define NN__DATA_WINDOW ((size_t)32768)
+#define NN__DATA_SPAN   ((size_t)224 << 10)
 static nn_status nn__data_reserve(nn__data_inflate *s, size_t more)
 {
-    size_t need, cap;
-    unsigned char *q;
+    size_t shift;
     if (more <= s->cap - s->pos) return NN_OK;
-    if (more > NN_DATA_MAX_BYTES - s->pos) return NN_ERR_LIMIT;
-    need = s->pos + more;
-    cap = s->cap < NN_DATA_MAX_BYTES / 2 ? 2 * s->cap : NN_DATA_MAX_BYTES;
-    if (cap < need) cap = need;
-    if (cap < 4096) cap = 4096;
-    if (cap > NN_DATA_MAX_BYTES) cap = NN_DATA_MAX_BYTES;
-    q = (unsigned char *)nn__data_alloc(s->a, cap);
-    if (!q) return NN_ERR_NOMEM;
-    if (s->pos) memcpy(q, s->out, s->pos);
-    nn__data_free(s->a, s->out);
-    s->out = q;
-    s->cap = cap;
+    if (!s->measure || s->dropped + s->pos > NN_DATA_MAX_BYTES ||
+        more > NN_DATA_MAX_BYTES - s->dropped - s->pos)
+        return NN_ERR_LIMIT;                  /* (the window may have run past the limit) */
+    shift = s->pos - NN__DATA_WINDOW;         /* pos > cap - more >= NN__DATA_WINDOW */
+    if (s->crc_pos < shift) {
+        s->mcrc = nn__data_crc(&s->crc, s->mcrc, s->out + s->crc_pos, shift - s->crc_pos);
+        s->crc_pos = shift;
+    }
+    memmove(s->out, s->out + shift, NN__DATA_WINDOW);
+    s->crc_pos -= shift;
+    s->start = s->start > shift ? s->start - shift : 0;  /* 0: pos - start >= any distance */
+    s->pos -= shift;
+    s->dropped += shift;
     return NN_OK;
 }
 
@@ -576,6 +592,7 @@ static nn_status nn__data_codes(nn__data_inflate *s, const nn__data_huff *lit,
                 st = nn__data_reserve(s, 1);
                 if (st) break;
                 out = s->out;
+                pos = s->pos;
                 cap = s->cap;
             }
             out[pos++] = (unsigned char)(e >> 16);
@@ -614,6 +631,7 @@ static nn_status nn__data_codes(nn__data_inflate *s, const nn__data_huff *lit,
             st = nn__data_reserve(s, length);
             if (st) break;
             out = s->out;
+            pos = s->pos;
             cap = s->cap;
         }
         {
@@ -800,12 +818,40 @@ NN_DATA_DEF int nn_data_is_gzip(const void *src, size_t n)
     return src && n >= 2 && p[0] == 0x1f && p[1] == 0x8b;
 }
 
+/* Every member of the input, from the start: header, DEFLATE data, CRC-32 and ISIZE
+   (checked when measuring; the storing pass decodes the same bytes again). *total
+   receives the output size. */
+static nn_status nn__data_members(nn__data_inflate *s, size_t *total)
+{
+    nn_status st;
+    for (;;) {
+        size_t first = s->dropped + s->pos;              /* the member's first byte */
+        s->start = s->crc_pos = s->pos;
+        s->mcrc = 0;
+        if ((st = nn__data_gz_header(s)) != NN_OK) return st;
+        if ((st = nn__data_inflate_stream(s)) != NN_OK) return st;
+        if (s->end - s->p < 8) return NN_ERR_TRUNCATED;
+        *total = s->dropped + s->pos;
+        if (*total > NN_DATA_MAX_BYTES) return NN_ERR_LIMIT;  /* past it within the window */
+        if (s->measure) {
+            uint32_t crc = nn__data_crc(&s->crc, s->mcrc, s->out + s->crc_pos, s->pos - s->crc_pos);
+            if (crc != nn__data_le32(s->p) ||
+                (uint32_t)((*total - first) & 0xffffffffu) != nn__data_le32(s->p + 4))
+                return NN_ERR_CRC;
+        }
+        s->p += 8;
+        if (s->p == s->end) return NN_OK;                /* else: another member */
+    }
+}
+
 NN_DATA_DEF nn_status nn_data_gunzip(const void *src, size_t n, void **dst, size_t *dst_n,
                                      const nn_allocator *a)
 {
     nn__data_inflate *s;
-    nn_status st = NN_OK;
-    size_t cap;
+    nn_status st;
+    size_t total = 0;
+    if (dst) *dst = NULL;
+    if (dst_n) *dst_n = 0;
     if ((!src && n) || !dst || !dst_n || !nn__data_alloc_ok(a)) return NN_ERR_INVALID;
     if (n == 0) return NN_ERR_TRUNCATED;
     s = (nn__data_inflate *)nn__data_alloc(a, sizeof *s);
@@ -815,29 +861,26 @@ NN_DATA_DEF nn_status nn_data_gunzip(const void *src, size_t n, void **dst, size
     s->p = (const unsigned char *)src;
     s->end = s->p + n;
     nn__data_crc_init(&s->crc);
-    /* First guess of the output size: the last member's ISIZE (the total for the usual
-       single member), but no more than DEFLATE can expand n bytes to (258 bytes per
-       2-bit fixed code: < 1032x) nor the limit; a wrong guess only costs a regrowth. */
-    cap = n >= 18 ? nn__data_le32(s->end - 4) : 0;
-    if (n < ((size_t)-1 - 4096) / 1032 && cap > 1032 * n + 4096) cap = 1032 * n + 4096;
-    if (cap > NN_DATA_MAX_BYTES) cap = NN_DATA_MAX_BYTES;
-    s->out = (unsigned char *)nn__data_alloc(a, cap);
-    s->cap = cap;
-    if (!s->out) st = NN_ERR_NOMEM;
-    while (st == NN_OK) {
-        size_t start = s->start = s->pos;
-        st = nn__data_gz_header(s);
-        if (st) break;
-        st = nn__data_inflate_stream(s);
-        if (st) break;
-        if (s->end - s->p < 8) { st = NN_ERR_TRUNCATED; break; }
-        if (nn__data_crc(&s->crc, 0, s->out + start, s->pos - start) != nn__data_le32(s->p) ||
-            (uint32_t)((s->pos - start) & 0xffffffffu) != nn__data_le32(s->p + 4)) {
-            st = NN_ERR_CRC;
-            break;
-        }
-        s->p += 8;
-        if (s->p == s->end) break;                       /* else: another member */
+    /* Pass 1 measures and checks everything in a sliding window; the trailer is not
+       trusted for anything (see INFLATE above). */
+    s->measure = 1;
+    s->cap = NN__DATA_WINDOW + NN__DATA_SPAN;
+    s->out = (unsigned char *)nn__data_alloc(a, s->cap);
+    st = s->out ? nn__data_members(s, &total) : NN_ERR_NOMEM;
+    nn__data_free(a, s->out);
+    s->out = NULL;
+    /* Pass 2 decodes the same input into a buffer of exactly the measured size. */
+    if (st == NN_OK) {
+        s->p = (const unsigned char *)src;
+        s->bb = 0;
+        s->bits = 0;
+        s->pad = 0;
+        s->pos = 0;
+        s->dropped = 0;
+        s->measure = 0;
+        s->cap = total;
+        s->out = (unsigned char *)nn__data_alloc(a, total);
+        st = s->out ? nn__data_members(s, &total) : NN_ERR_NOMEM;
     }
     if (st == NN_OK) {
         *dst = s->out;
@@ -859,6 +902,8 @@ NN_DATA_DEF nn_status nn_data_read_file(const char *path, void **buf, size_t *si
     size_t cap = 65536, n = 0;
     long hint;
     nn_status st = NN_OK;
+    if (buf) *buf = NULL;
+    if (size) *size = 0;
     if (!path || !buf || !size || !nn__data_alloc_ok(a)) return NN_ERR_INVALID;
     f = fopen(path, "rb");
     if (!f) return NN_ERR_IO;
@@ -912,6 +957,8 @@ NN_DATA_DEF nn_status nn_data_load_file(const char *path, void **buf, size_t *si
     void *raw, *z;
     size_t n, zn;
     nn_status st;
+    if (buf) *buf = NULL;
+    if (size) *size = 0;
     if (!buf || !size) return NN_ERR_INVALID;
     st = nn_data_read_file(path, &raw, &n, a);
     if (st) return st;
@@ -1003,6 +1050,7 @@ NN_DATA_DEF nn_status nn_data_parse_idx(const void *images, size_t images_n,
     void *zi = NULL, *zl = NULL;
     const unsigned char *img = (const unsigned char *)images, *lab = (const unsigned char *)labels;
     nn_status st = NN_OK;
+    if (out) memset(out, 0, sizeof *out);
     if (!images || !out || !nn__data_alloc_ok(a)) return NN_ERR_INVALID;
     if (nn_data_is_gzip(img, images_n)) {
         st = nn_data_gunzip(img, images_n, &zi, &images_n, a);
@@ -1025,6 +1073,7 @@ NN_DATA_DEF nn_status nn_data_load_idx(const char *images_path, const char *labe
     void *img = NULL, *lab = NULL;
     size_t img_n = 0, lab_n = 0;
     nn_status st;
+    if (out) memset(out, 0, sizeof *out);
     if (!images_path || !out || !nn__data_alloc_ok(a)) return NN_ERR_INVALID;
     st = nn_data_load_file(images_path, &img, &img_n, a);
     if (st == NN_OK) {                   /* report a bad images file before reading labels */
@@ -1196,7 +1245,7 @@ NN_DATA_DEF nn_status nn_data_parse_csv(const char *text, size_t len, int label_
                                         int has_header, const nn_allocator *a, nn_data *out,
                                         int *err_line)
 {
-    const char *p, *end, *body;
+    const char *p, *end, *start, *body;
     nn__data_line l;
     void *z = NULL;
     char delim = ',';
@@ -1206,6 +1255,7 @@ NN_DATA_DEF nn_status nn_data_parse_csv(const char *text, size_t len, int label_
     nn_data d;
     nn_status st = NN_OK;
     if (err_line) *err_line = 0;
+    if (out) memset(out, 0, sizeof *out);
     if ((!text && len) || !out || !nn__data_alloc_ok(a) || label_column < NN_DATA_LAST_COLUMN)
         return NN_ERR_INVALID;
     if (nn_data_is_gzip(text, len)) {
@@ -1221,6 +1271,9 @@ NN_DATA_DEF nn_status nn_data_parse_csv(const char *text, size_t len, int label_
         (unsigned char)p[2] == 0xbf)
         p += 3;                                          /* UTF-8 byte order mark */
     if (len && memchr(text, 0, len)) { st = NN_ERR_FORMAT; goto done; }  /* binary */
+    /* Both passes walk the same lines from the same start (after the BOM) with the
+       same blank-line test; pass 2 also checks every row against pass 1's counts. */
+    start = p;
     /* pass 1: delimiter, columns, header, row count */
     body = p;
     while (nn__data_next_line(&p, end, &l)) {
@@ -1259,7 +1312,7 @@ NN_DATA_DEF nn_status nn_data_parse_csv(const char *text, size_t len, int label_
     if (label >= 0) d.labels = (int *)nn__data_alloc(a, rows * sizeof(int));
     if (!d.x || (label >= 0 && !d.labels)) { st = NN_ERR_NOMEM; goto done; }
     /* pass 2: the numbers */
-    p = text;
+    p = start;
     line = 0;
     while (nn__data_next_line(&p, end, &l)) {
         const char *c = l.s, *cs, *ce;
@@ -1267,6 +1320,7 @@ NN_DATA_DEF nn_status nn_data_parse_csv(const char *text, size_t len, int label_
         float *xr = d.x + (size_t)row * (size_t)d.dim;
         line++;
         if (l.s < body || nn__data_blank(&l)) continue;  /* header, blank lines */
+        if (row >= d.n) { st = NN_ERR_FORMAT; if (err_line) *err_line = line; goto done; }
         while (!last) {
             float f;
             if (col >= ncols || !nn__data_cell(&c, l.e, delim, &cs, &ce, &last) ||
@@ -1293,7 +1347,7 @@ NN_DATA_DEF nn_status nn_data_parse_csv(const char *text, size_t len, int label_
         }
         row++;
     }
-    NN_ASSERT(row == d.n);
+    if (row != d.n) { st = NN_ERR_FORMAT; goto done; }  /* the passes disagree */
     d.classes = maxl + 1;
 done:
     nn__data_free(a, z);
@@ -1313,6 +1367,7 @@ NN_DATA_DEF nn_status nn_data_load_csv(const char *path, int label_column, int h
     size_t n;
     nn_status st;
     if (err_line) *err_line = 0;
+    if (out) memset(out, 0, sizeof *out);
     if (!path || !out || !nn__data_alloc_ok(a)) return NN_ERR_INVALID;
     st = nn_data_read_file(path, &buf, &n, a);
     if (st) return st;
@@ -1438,6 +1493,7 @@ NN_DATA_DEF nn_status nn_data_split(nn_data *d, float fraction, nn_data *holdout
     nn_data h;
     double k;
     size_t dim;
+    if (holdout && holdout != d) memset(holdout, 0, sizeof *holdout);
     if (!nn__data_valid(d) || !holdout || holdout == d || !(fraction > 0.0f && fraction < 1.0f))
         return NN_ERR_INVALID;
     k = floor((double)fraction * d->n + 0.5);

@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -57,6 +58,16 @@ static void count_free(void *p, void *user)
 
 static counter g_cnt = { 0, 0, -1 };
 static nn_allocator g_alloc = { count_alloc, count_free, &g_cnt };
+
+/* 1 if the n bytes at p are all zero (an output zeroed on entry). */
+static int is_zero(const void *p, size_t n)
+{
+    const unsigned char *b = (const unsigned char *)p;
+    size_t i;
+    for (i = 0; i < n; i++)
+        if (b[i]) return 0;
+    return 1;
+}
 
 /* ------------------------------------------------------------------ corpora */
 static uint64_t g_rs;
@@ -687,6 +698,135 @@ static void test_limits(void)
     }
 }
 
+/* Peak resident memory of this process so far, in KiB (Linux: ru_maxrss). */
+static long max_rss_kib(void)
+{
+    struct rusage ru;
+    return getrusage(RUSAGE_SELF, &ru) == 0 ? ru.ru_maxrss : 0;
+}
+
+/* A gzip member of 'a' followed by k matches of 258 at distance 1 (1 + 258 k bytes
+   of 'a' from ~1.6 bytes per KiB), with the trailer's CRC and ISIZE given. */
+static unsigned char *gz_bomb(size_t k, uint32_t crc, uint32_t isize, size_t *gn)
+{
+    bw w;
+    size_t i;
+    unsigned char *g;
+    bw_init(&w);
+    bw_put(&w, 1, 1);
+    bw_put(&w, 1, 2);
+    fixed_sym(&w, 'a');
+    for (i = 0; i < k; i++) fixed_match(&w, 258, 1);
+    fixed_sym(&w, 256);
+    g = (unsigned char *)malloc(w.n + 64);
+    *gn = gz_bw(g, &w, (const unsigned char *)"", 0, 0);
+    free(w.b);
+    for (i = 0; i < 4; i++) {
+        g[*gn - 8 + i] = (unsigned char)(crc >> (8 * i));
+        g[*gn - 4 + i] = (unsigned char)(isize >> (8 * i));
+    }
+    return g;
+}
+
+/* Gzip bombs cost decoding time, not memory: whatever the trailer says, gunzip holds
+   the output (only when it succeeds) plus its 256 KiB window. Runs first in main, so
+   the peak RSS before it is the program's start-up (ru_maxrss only grows: the refused
+   cases come before the one that allocates). */
+static void test_bomb_memory(void)
+{
+    static const struct { const char *what; size_t out; int honest; uint32_t isize; nn_status want; } c[] = {
+        { "trailer claims 2 GiB, output past the limit", NN_DATA_MAX_BYTES + 2048, 0, 0x80000000u, NN_ERR_LIMIT },
+        { "trailer claims 100 bytes (wrapped), output past the limit", NN_DATA_MAX_BYTES + 2048, 0, 100, NN_ERR_LIMIT },
+        { "trailer claims 1000 bytes, 20 MiB inflate to a CRC error", (size_t)20 << 20, 0, 1000, NN_ERR_CRC },
+        { "trailer claims the limit, 20 MiB inflate to a CRC error", (size_t)20 << 20, 0, (uint32_t)NN_DATA_MAX_BYTES, NN_ERR_CRC },
+        { "honest 16 MiB", (size_t)16 << 20, 1, 0, NN_OK },
+    };
+    size_t i;
+    for (i = 0; i < sizeof c / sizeof c[0]; i++) {
+        size_t k = (c[i].out - 1 + 257) / 258, out = 1 + 258 * k, gn, dn = 0;
+        uint32_t crc = 0, isize = c[i].isize;
+        unsigned char *g;
+        void *d = NULL;
+        long r0, grow;
+        nn_status st;
+        if (c[i].honest) {
+            nn__data_crc_tab *t = (nn__data_crc_tab *)malloc(sizeof *t);
+            unsigned char a[4096];
+            size_t left = out;
+            memset(a, 'a', sizeof a);
+            nn__data_crc_init(t);
+            while (left) {
+                size_t m = left < sizeof a ? left : sizeof a;
+                crc = nn__data_crc(t, crc, a, m);
+                left -= m;
+            }
+            free(t);
+            isize = (uint32_t)out;
+        }
+        g = gz_bomb(k, crc, isize, &gn);
+        r0 = max_rss_kib();
+        st = nn_data_gunzip(g, gn, &d, &dn, &g_alloc);
+        grow = max_rss_kib() - r0;
+        printf("gzip bomb: %s (%zu -> %zu bytes): %s, max RSS +%ld KiB\n", c[i].what, gn, out,
+               nn_status_str(st), grow);
+        NN_CHECK(st == c[i].want, "bomb %s: got %s, want %s", c[i].what, nn_status_str(st),
+                 nn_status_str(c[i].want));
+        if (st != NN_OK) NN_CHECK(d == NULL && dn == 0, "bomb %s: outputs not cleared", c[i].what);
+        /* refused: the window and the state, far below the 20-48 MiB the file inflates to */
+        if (st != NN_OK) NN_CHECK(grow < 8 * 1024, "bomb %s: max RSS grew %ld KiB", c[i].what, grow);
+        else NN_CHECK(dn == out, "bomb %s: %zu bytes", c[i].what, dn);
+        nn_data_free_buf(d, &g_alloc);
+        free(g);
+    }
+}
+
+/* Outputs are zeroed on entry: freeing them after any failing call is safe. */
+static void test_outputs_zeroed(void)
+{
+    void *buf = (void *)&g_cnt;
+    size_t n = 123;
+    nn_data d, h;
+    memset(&d, 0xab, sizeof d);
+    NN_CHECK(nn_data_gunzip("x", 1, &buf, &n, NULL) == NN_ERR_FORMAT && !buf && !n, "gunzip outputs");
+    nn_data_free_buf(buf, NULL);
+    buf = (void *)&g_cnt;
+    n = 123;
+    NN_CHECK(nn_data_gunzip(NULL, 1, &buf, &n, NULL) == NN_ERR_INVALID && !buf && !n, "gunzip NULL outputs");
+    buf = (void *)&g_cnt;
+    n = 123;
+    NN_CHECK(nn_data_read_file(tmp_path("no-such-file"), &buf, &n, &g_alloc) == NN_ERR_IO && !buf && !n,
+             "read_file outputs");
+    nn_data_free_buf(buf, &g_alloc);
+    buf = (void *)&g_cnt;
+    n = 123;
+    NN_CHECK(nn_data_load_file(tmp_path("no-such-file"), &buf, &n, &g_alloc) == NN_ERR_IO && !buf && !n,
+             "load_file outputs");
+    nn_data_free_buf(buf, &g_alloc);
+    NN_CHECK(nn_data_parse_idx(NULL, 0, NULL, 0, NULL, &d) == NN_ERR_INVALID && is_zero(&d, sizeof d),
+             "parse_idx output");
+    nn_data_free(&d);
+    memset(&d, 0xab, sizeof d);
+    NN_CHECK(nn_data_load_idx(tmp_path("no-such-file"), NULL, &g_alloc, &d) == NN_ERR_IO &&
+             is_zero(&d, sizeof d), "load_idx output");
+    nn_data_free(&d);
+    memset(&d, 0xab, sizeof d);
+    NN_CHECK(nn_data_load_csv(tmp_path("no-such-file"), -1, 0, &g_alloc, &d, NULL) == NN_ERR_IO &&
+             is_zero(&d, sizeof d), "load_csv output");
+    nn_data_free(&d);
+    memset(&d, 0xab, sizeof d);
+    NN_CHECK(nn_data_load_csv(NULL, -1, 0, &g_alloc, &d, NULL) == NN_ERR_INVALID &&
+             is_zero(&d, sizeof d), "load_csv NULL path output");
+    nn_data_free(&d);
+    /* split: a refused fraction zeroes the holdout, never the source */
+    NN_CHECK(nn_data_parse_csv("1\n2\n3\n", 6, -1, 0, &g_alloc, &d, NULL) == NN_OK, "split source");
+    memset(&h, 0xab, sizeof h);
+    NN_CHECK(nn_data_split(&d, 1.5f, &h) == NN_ERR_INVALID && is_zero(&h, sizeof h), "split output");
+    nn_data_free(&h);
+    NN_CHECK(nn_data_split(&d, 0.5f, &d) == NN_ERR_INVALID && d.n == 3, "split into itself");
+    nn_data_free(&d);
+    NN_CHECK(g_cnt.live == 0, "outputs: %ld leaked", g_cnt.live);
+}
+
 /* Round trips through the system gzip, if there is one. */
 static void test_system_gzip(void)
 {
@@ -762,12 +902,10 @@ static void expect_idx(const char *what, const char *ip, const char *lp, nn_stat
     memset(&d, 0xab, sizeof d);
     st = nn_data_load_idx(ip, lp, &g_alloc, &d);
     NN_CHECK(st == want, "idx %s: got %s, want %s", what, nn_status_str(st), nn_status_str(want));
-    if (st == NN_OK) nn_data_free(&d);
-    else {
-        unsigned char ref[sizeof d];
-        memset(ref, 0xab, sizeof ref);
-        NN_CHECK(memcmp(&d, ref, sizeof d) == 0, "idx %s: *out changed on error", what);
+    if (st != NN_OK) {
+        NN_CHECK(is_zero(&d, sizeof d), "idx %s: *out not zeroed on error", what);
     }
+    nn_data_free(&d);                  /* safe after any return: *out was zeroed first */
     NN_CHECK(g_cnt.live == 0, "idx %s: %ld allocations leaked", what, g_cnt.live);
 }
 
@@ -882,8 +1020,9 @@ static void test_idx(void)
         st = nn_data_load_idx(tmp_path("img.idx.gz"), tmp_path("lab.gz"), &g_alloc, &d);
         g_cnt.fail_at = -1;
         if (st == NN_OK) { nn_data_free(&d); break; }
-        NN_CHECK(st == NN_ERR_NOMEM && d.n == (int)0xabababab, "idx alloc failure %zu: %s",
+        NN_CHECK(st == NN_ERR_NOMEM && is_zero(&d, sizeof d), "idx alloc failure %zu: %s",
                  i, nn_status_str(st));
+        nn_data_free(&d);
         NN_CHECK(g_cnt.live == 0, "idx alloc failure %zu: %ld leaked", i, g_cnt.live);
         if (i > 30) break;
     }
@@ -922,8 +1061,8 @@ static void expect_csv_error(const char *text, int label, int header, nn_status 
     st = csv(text, label, header, &d, &line);
     NN_CHECK(st == want && line == want_line, "csv \"%s\": got %s line %d, want %s line %d", text,
              nn_status_str(st), line, nn_status_str(want), want_line);
-    if (st == NN_OK) nn_data_free(&d);
-    else NN_CHECK(d.n == (int)0xcdcdcdcd, "csv \"%s\": *out changed on error", text);
+    if (st != NN_OK) NN_CHECK(is_zero(&d, sizeof d), "csv \"%s\": *out not zeroed on error", text);
+    nn_data_free(&d);                  /* safe after any return */
     NN_CHECK(g_cnt.live == 0, "csv \"%s\": %ld leaked", text, g_cnt.live);
 }
 
@@ -957,6 +1096,25 @@ static void test_csv(void)
         st = csv("\xef\xbb\xbf\r\nlabel;a;b\r\n\r\n 0 ; 1 ;2\r\n2;\"3.5\"; -.4\r\n\r\n", 0, 1, &d, &line);
         NN_CHECK(st == NN_OK, "semicolon+CRLF+BOM+quotes+blank lines: %s (line %d)", nn_status_str(st), line);
         if (!st) { expect_rows("semicolon", &d, 2, 2, x, lab, 3); nn_data_free(&d); }
+        /* a BOM before the first row: both passes must start after it */
+        st = csv("\xef\xbb\xbf" "1,2,0\n3.5,-4e-1,2\n", 2, 0, &d, &line);
+        NN_CHECK(st == NN_OK, "BOM, no header: %s (line %d)", nn_status_str(st), line);
+        if (!st) { expect_rows("BOM, no header", &d, 2, 2, x, lab, 3); nn_data_free(&d); }
+        st = csv("\xef\xbb\xbf" "1,2,0\n3.5,-4e-1,2", 2, -1, &d, &line);
+        NN_CHECK(st == NN_OK, "BOM, detected no header: %s (line %d)", nn_status_str(st), line);
+        if (!st) { expect_rows("BOM, detected no header", &d, 2, 2, x, lab, 3); nn_data_free(&d); }
+        st = csv("\xef\xbb\xbf" "a,b,label\r\n1,2,0\r\n3.5,-4e-1,2\r\n", 2, 1, &d, &line);
+        NN_CHECK(st == NN_OK, "BOM + header: %s (line %d)", nn_status_str(st), line);
+        if (!st) { expect_rows("BOM + header", &d, 2, 2, x, lab, 3); nn_data_free(&d); }
+        st = csv("\xef\xbb\xbf" "a,b,label\n1,2,0\n3.5,-4e-1,2\n", 2, -1, &d, &line);
+        NN_CHECK(st == NN_OK, "BOM + detected header: %s (line %d)", nn_status_str(st), line);
+        if (!st) { expect_rows("BOM + detected header", &d, 2, 2, x, lab, 3); nn_data_free(&d); }
+        st = csv("\xef\xbb\xbf\n \n1,2,0\n\n3.5,-4e-1,2\n", 2, 0, &d, &line);
+        NN_CHECK(st == NN_OK, "BOM, blank lines, no header: %s (line %d)", nn_status_str(st), line);
+        if (!st) { expect_rows("BOM, blank lines", &d, 2, 2, x, lab, 3); nn_data_free(&d); }
+        st = csv("\xef\xbb\xbf" "\"1\",2,0\n3.5,-4e-1,2\n", 2, -1, &d, &line);
+        NN_CHECK(st == NN_OK, "BOM, quoted first cell: %s (line %d)", nn_status_str(st), line);
+        if (!st) { expect_rows("BOM, quoted first cell", &d, 2, 2, x, lab, 3); nn_data_free(&d); }
         st = csv("1\t2\t0\n3.5\t-0.4\t2.0\n", 2, 0, &d, &line);
         NN_CHECK(st == NN_OK, "tab: %s (line %d)", nn_status_str(st), line);
         if (!st) { expect_rows("tab", &d, 2, 2, x, lab, 3); nn_data_free(&d); }
@@ -980,6 +1138,12 @@ static void test_csv(void)
         NN_CHECK(st == NN_OK, "quoted single: %s", nn_status_str(st));
     }
     expect_csv_error("", -1, 0, NN_ERR_FORMAT, 0);
+    expect_csv_error("\xef\xbb\xbf", -1, 0, NN_ERR_FORMAT, 0);        /* BOM only */
+    expect_csv_error("\xef\xbb\xbf\r\n", -1, 1, NN_ERR_FORMAT, 0);
+    expect_csv_error("\xef\xbb\xbf" "a,b\n", -1, 1, NN_ERR_FORMAT, 1);   /* BOM + header only */
+    expect_csv_error("\xef\xbb\xbf" "1,2\n3\n", -1, 0, NN_ERR_FORMAT, 2); /* BOM, ragged */
+    expect_csv_error("\xef\xbb\xbf" "1,x\n3,4\n", -1, 0, NN_ERR_FORMAT, 1); /* forced no header */
+    expect_csv_error("\xef\xbb\xbf\xef\xbb\xbf" "1,2\n", -1, 0, NN_ERR_FORMAT, 1); /* two BOMs */
     expect_csv_error("\n\n  \n", -1, 0, NN_ERR_FORMAT, 0);
     expect_csv_error("a,b\n", -1, 1, NN_ERR_FORMAT, 1);                 /* header only */
     expect_csv_error("1,2\n3,4\n5\n", -1, 0, NN_ERR_FORMAT, 3);         /* ragged: short */
@@ -1176,7 +1340,7 @@ static void test_helpers(void)
     NN_CHECK(nn_data_split(&d, NAN, &h) == NN_ERR_INVALID, "split NaN");
     NN_CHECK(nn_data_split(&d, 0.02f, &h) == NN_ERR_INVALID, "split to an empty holdout");
     NN_CHECK(nn_data_split(&d, 0.25f, &d) == NN_ERR_INVALID, "split into itself");
-    NN_CHECK(h.n == 0x5a5a5a5a, "failed split wrote *holdout");
+    NN_CHECK(is_zero(&h, sizeof h), "failed split did not zero *holdout");
     st = nn_data_split(&d, 0.25f, &h);
     NN_CHECK(st == NN_OK && d.n == 9 && h.n == 3 && h.dim == 3 && h.classes == 4, "split 0.25 of 12: %d + %d",
              d.n, h.n);
@@ -1282,6 +1446,7 @@ int main(int argc, char **argv)
         perror("mkdtemp");
         return 1;
     }
+    test_bomb_memory();
     test_fixtures();
     test_corruption();
     test_handmade();
@@ -1289,6 +1454,7 @@ int main(int argc, char **argv)
     test_system_gzip();
     test_idx();
     test_csv();
+    test_outputs_zeroed();
     test_helpers();
     test_fashion();
     NN_CHECK(g_cnt.live == 0, "%ld allocations live at exit", g_cnt.live);

@@ -289,6 +289,32 @@ static void confusion(void)
     nn_net_destroy(net);
 }
 
+/* A refused nn_fit: the status, a zeroed report (it was filled with garbage), and
+   nn_fit_report_free on it, as the README's loop does after every call. */
+static void fit_refused(nn_net *net, nn_optim *o, const float *y, const int *labels, int n,
+                        const nn_fit_desc *fd, nn_status want, const char *what)
+{
+    nn_fit_report rep;
+    nn_fit_report zero;
+    nn_status st;
+    memset(&rep, 0xab, sizeof rep);
+    memset(&zero, 0, sizeof zero);
+    st = nn_fit(net, o, X, y, labels, n, fd, &rep);
+    NN_CHECK(st == want, "%s: got %s, want %s", what, nn_status_str(st), nn_status_str(want));
+    NN_CHECK(memcmp(&rep, &zero, sizeof rep) == 0, "%s: report not zeroed", what);
+    nn_fit_report_free(&rep);
+}
+
+/* An allocator that refuses once `fail` is set (for nn_fit's NN_ERR_NOMEM). */
+static int g_fail;
+static void *fail_alloc(size_t size, size_t align, void *user)
+{
+    (void)user;
+    (void)align;                       /* nn_simd_alloc aligns to 64, all the library asks */
+    return g_fail ? NULL : nn_simd_alloc(NULL, size);
+}
+static void fail_free(void *p, void *user) { (void)user; nn_simd_free(NULL, p); }
+
 static void errors(void)
 {
     nn_net *net = make_net(4, 6), *other;
@@ -298,26 +324,41 @@ static void errors(void)
     memset(&fd, 0, sizeof fd);
     fd.quiet = 1;
     fd.batch = 65;
-    NN_CHECK(nn_fit(net, o, X, NULL, Y, N, &fd, NULL) == NN_ERR_BATCH, "batch > max_batch");
+    fit_refused(net, o, NULL, Y, N, &fd, NN_ERR_BATCH, "batch > max_batch");
     fd.batch = 0;
-    NN_CHECK(nn_fit(net, o, X, NULL, NULL, N, &fd, NULL) == NN_ERR_INVALID, "no targets");
-    NN_CHECK(nn_fit(net, o, X, NULL, Y, 0, &fd, NULL) == NN_ERR_INVALID, "n = 0");
+    fit_refused(net, o, NULL, NULL, N, &fd, NN_ERR_INVALID, "no targets");
+    fit_refused(net, o, NULL, Y, 0, &fd, NN_ERR_INVALID, "n = 0");
+    fit_refused(net, o, NULL, Y, N, NULL, NN_ERR_INVALID, "no desc");
+    fit_refused(NULL, o, NULL, Y, N, &fd, NN_ERR_INVALID, "no net");
     fd.val_fraction = 1.0f;
-    NN_CHECK(nn_fit(net, o, X, NULL, Y, N, &fd, NULL) == NN_ERR_INVALID, "val_fraction 1");
+    fit_refused(net, o, NULL, Y, N, &fd, NN_ERR_INVALID, "val_fraction 1");
     fd.val_fraction = 0.0f;
     fd.schedule = NN_SCHEDULE_COUNT;
-    NN_CHECK(nn_fit(net, o, X, NULL, Y, N, &fd, NULL) == NN_ERR_INVALID, "bad schedule");
+    fit_refused(net, o, NULL, Y, N, &fd, NN_ERR_INVALID, "bad schedule");
     fd.schedule = NN_SCHEDULE_DEFAULT;
     fd.clip_norm = -1.0f;
-    NN_CHECK(nn_fit(net, o, X, NULL, Y, N, &fd, NULL) == NN_ERR_INVALID, "negative clip");
+    fit_refused(net, o, NULL, Y, N, &fd, NN_ERR_INVALID, "negative clip");
+    NN_CHECK(nn_fit(net, o, X, NULL, Y, N, &fd, NULL) == NN_ERR_INVALID, "negative clip, no report");
     memset(&d, 0, sizeof d);
     d.n_inputs = 2; d.layers[0].units = 5; d.layers[1].units = CLS; d.layers[1].act = NN_ACT_SOFTMAX;
     nn_net_create(&d, &other);
     o2 = make_opt(other, 0.01f);
     fd.clip_norm = 0.0f;
-    NN_CHECK(nn_fit(net, o2, X, NULL, Y, N, &fd, NULL) == NN_ERR_SHAPE, "optimizer of another net");
+    fit_refused(net, o2, NULL, Y, N, &fd, NN_ERR_SHAPE, "optimizer of another net");
     nn_optim_destroy(o2);
     nn_net_destroy(other);
+    /* allocations refused once the net exists: NN_ERR_NOMEM */
+    d.allocator.alloc_fn = fail_alloc;
+    d.allocator.free_fn = fail_free;
+    g_fail = 0;
+    if (nn_net_create(&d, &other) == NN_OK) {
+        o2 = make_opt(other, 0.01f);
+        g_fail = 1;
+        fit_refused(other, o2, NULL, Y, N, &fd, NN_ERR_NOMEM, "allocation failure");
+        g_fail = 0;
+        nn_optim_destroy(o2);
+        nn_net_destroy(other);
+    }
     nn_optim_destroy(o);
     nn_net_destroy(net);
 }

@@ -673,6 +673,90 @@ static void test_atomic_save(void)
     nn_net_destroy(small);
 }
 
+/* 1 if the file at path holds exactly net's bytes (no optimizer). */
+static int holds(const char *path, const nn_net *net)
+{
+    size_t nf, nw;
+    unsigned char *f = read_file(path, &nf), *w = save_buf(net, NULL, &nw);
+    int same = f && nf == nw && memcmp(f, w, nw) == 0;
+    free(f);
+    free(w);
+    return same;
+}
+
+/* POSIX saves keep an existing file's permission bits (0600 stays 0600, whatever the
+   umask) and write through symbolic links: the link stays a link, the file it ends at
+   (following a chain, relative links against their own directory) gets the bytes. */
+static void test_save_mode_and_links(void)
+{
+    nn_net_desc d = desc_of(&shapes[0]);
+    nn_net *a = NULL, *b = NULL;
+    char file[512], sub[512], target[512], link1[512], link2[512], loop1[512], loop2[512];
+    char buf[512];
+    struct stat sb;
+    static const unsigned modes[] = { 0600, 0640, 0666, 0604, 0400 };
+    size_t i;
+    ssize_t got;
+    mode_t old_umask;
+    if (!NN__POSIX_IO) { printf("save mode and links: skipped (plain C save path)\n"); return; }
+    d.seed = 1;
+    nn_net_create(&d, &a);
+    d.seed = 2;
+    nn_net_create(&d, &b);
+    old_umask = umask(022);
+    /* permissions */
+    path_in_tmp(file, sizeof file, "mode.nn");
+    for (i = 0; i < sizeof modes / sizeof modes[0]; i++) {
+        NN_CHECK(nn_net_save(a, NULL, file) == NN_OK && chmod(file, (mode_t)modes[i]) == 0, "mode setup");
+        NN_CHECK(nn_net_save(i % 2 ? a : b, NULL, file) == NN_OK, "save over mode %o", modes[i]);
+        NN_CHECK(stat(file, &sb) == 0 && (sb.st_mode & 07777) == modes[i], "mode %o became %o",
+                 modes[i], (unsigned)(sb.st_mode & 07777));
+        NN_CHECK(holds(file, i % 2 ? a : b), "mode %o: contents", modes[i]);
+    }
+    remove(file);
+    NN_CHECK(nn_net_save(a, NULL, file) == NN_OK && stat(file, &sb) == 0 && (sb.st_mode & 0777) == 0644,
+             "a new file: 0666 under umask 022, got %o", (unsigned)(sb.st_mode & 0777));
+    remove(file);
+    /* a relative link into a subdirectory, and a link to that link */
+    path_in_tmp(sub, sizeof sub, "sub");
+    NN_CHECK(mkdir(sub, 0700) == 0, "mkdir");
+    path_in_tmp(target, sizeof target, "sub/target.nn");
+    path_in_tmp(link1, sizeof link1, "link1.nn");
+    path_in_tmp(link2, sizeof link2, "link2.nn");
+    NN_CHECK(nn_net_save(a, NULL, target) == NN_OK && chmod(target, 0600) == 0, "target");
+    NN_CHECK(symlink("sub/target.nn", link1) == 0 && symlink(link1, link2) == 0, "symlinks");
+    NN_CHECK(nn_net_save(b, NULL, link2) == NN_OK, "save through two links");
+    NN_CHECK(lstat(link1, &sb) == 0 && S_ISLNK(sb.st_mode) && lstat(link2, &sb) == 0 &&
+             S_ISLNK(sb.st_mode), "the links are still links");
+    got = readlink(link1, buf, sizeof buf - 1);
+    NN_CHECK(got == 13 && memcmp(buf, "sub/target.nn", 13) == 0, "link1 still points at sub/target.nn");
+    NN_CHECK(holds(target, b) && holds(link2, b), "the target has the new bytes");
+    NN_CHECK(stat(target, &sb) == 0 && (sb.st_mode & 07777) == 0600, "target mode kept: %o",
+             (unsigned)(sb.st_mode & 07777));
+    NN_CHECK(nn_net_save(a, NULL, link1) == NN_OK && holds(target, a) && lstat(link1, &sb) == 0 &&
+             S_ISLNK(sb.st_mode), "save through one relative link");
+    NN_CHECK(temp_files_left() == 0, "links: temporary file left");
+    /* a dangling link: the save creates the file it points at */
+    remove(target);
+    NN_CHECK(nn_net_save(b, NULL, link2) == NN_OK && holds(target, b) && lstat(link2, &sb) == 0 &&
+             S_ISLNK(sb.st_mode), "dangling link: target created");
+    /* a loop: NN_ERR_IO, nothing written */
+    path_in_tmp(loop1, sizeof loop1, "loop1.nn");
+    path_in_tmp(loop2, sizeof loop2, "loop2.nn");
+    NN_CHECK(symlink("loop2.nn", loop1) == 0 && symlink("loop1.nn", loop2) == 0, "loop links");
+    NN_CHECK(nn_net_save(a, NULL, loop1) == NN_ERR_IO, "link loop");
+    NN_CHECK(temp_files_left() == 0, "loop: temporary file left");
+    remove(loop1);
+    remove(loop2);
+    remove(link2);
+    remove(link1);
+    remove(target);
+    rmdir(sub);
+    umask(old_umask);
+    nn_net_destroy(a);
+    nn_net_destroy(b);
+}
+
 /* The frozen file: 2 -> 2 tanh -> 1 sigmoid (BCE), max_batch 4, seed 7, parameters set by
    hand, momentum optimizer (lr 0.125) at step 2 with hand-set state. Written once by
    freeze_model() below (NN_TEST_IO_DUMP=1 prints it); must never change for version 1. */
@@ -806,6 +890,7 @@ int main(void)
     test_crafted();
     test_save_errors();
     test_atomic_save();
+    test_save_mode_and_links();
     test_frozen();
     {
         char p[512];
