@@ -3186,29 +3186,29 @@ static NN__INLINE void nn__sgemm_dot_rows__avx2(const int R, const int NC, int k
     }
 }
 
-/* Columns in ceil(n / maxw) near-equal groups of width <= maxw (<= 8), R rows. */
+/* R rows against n columns: groups of 8 columns (one row) or 6 (two rows), then 4, 2
+   and 1 for the rest. */
 static void nn__sgemm_dot_rows_n__avx2(int R, int n, int k, float alpha, const float *A,
                                        int lda, const float *B, int ldb, float beta, float *C,
                                        int ldc)
 {
-    const int maxw = R > 1 ? 6 : 8, ng = (n + maxw - 1) / maxw, wlo = n / ng, nhi = n % ng;
-    int g, j;
-    for (g = 0, j = 0; g < ng; g++) {
-        const int w = wlo + (g < nhi);
+    const int maxw = R > 1 ? 6 : 8;
+    int j, w;
+    for (j = 0; j < n; j += w) {
         const float *Bj = B + (size_t)j * ldb;
         float *c = C + j;
-#define NN__DOT_ROWS_CASE(W)                                                               \
-    case W:                                                                           \
-        if (R > 1) nn__sgemm_dot_rows__avx2(2, W, k, alpha, A, lda, Bj, ldb, beta, c, ldc); \
-        else nn__sgemm_dot_rows__avx2(1, W, k, alpha, A, lda, Bj, ldb, beta, c, ldc);     \
-        break;
-        switch (w) {
-        NN__DOT_ROWS_CASE(8) NN__DOT_ROWS_CASE(7) NN__DOT_ROWS_CASE(6) NN__DOT_ROWS_CASE(5)
-        NN__DOT_ROWS_CASE(4) NN__DOT_ROWS_CASE(3) NN__DOT_ROWS_CASE(2)
-        default: NN__DOT_ROWS_CASE(1)
+        w = n - j >= maxw ? maxw : n - j >= 4 ? 4 : n - j >= 2 ? 2 : 1;
+        if (R > 1) {
+            if (w == 6) nn__sgemm_dot_rows__avx2(2, 6, k, alpha, A, lda, Bj, ldb, beta, c, ldc);
+            else if (w == 4) nn__sgemm_dot_rows__avx2(2, 4, k, alpha, A, lda, Bj, ldb, beta, c, ldc);
+            else if (w == 2) nn__sgemm_dot_rows__avx2(2, 2, k, alpha, A, lda, Bj, ldb, beta, c, ldc);
+            else nn__sgemm_dot_rows__avx2(2, 1, k, alpha, A, lda, Bj, ldb, beta, c, ldc);
+        } else {
+            if (w == 8) nn__sgemm_dot_rows__avx2(1, 8, k, alpha, A, lda, Bj, ldb, beta, c, ldc);
+            else if (w == 4) nn__sgemm_dot_rows__avx2(1, 4, k, alpha, A, lda, Bj, ldb, beta, c, ldc);
+            else if (w == 2) nn__sgemm_dot_rows__avx2(1, 2, k, alpha, A, lda, Bj, ldb, beta, c, ldc);
+            else nn__sgemm_dot_rows__avx2(1, 1, k, alpha, A, lda, Bj, ldb, beta, c, ldc);
         }
-#undef NN__DOT_ROWS_CASE
-        j += w;
     }
 }
 

@@ -619,6 +619,16 @@ static void test_path_runs(run_fn run, const path_spec *ps, int nps, const char 
                             }
                             run_case(&g);
                         }
+            if (P->kind == X_DOT) { /* 1- and 2-row tails: every column grouping to 17 */
+                for (i = 1; i <= 2; i++)
+                    for (j = 1; j <= 17; j++) {
+                        gcase g;
+                        memset(&g, 0, sizeof g);
+                        g.ta = t >> 1; g.tb = t & 1; g.alpha = 1.0f; g.beta = 0.5f;
+                        g.m = i; g.n = j; g.k = 13; g.pad_c = 1; g.act = NN_ACT_IDENTITY;
+                        run_case(&g);
+                    }
+            }
             if (P->kind >= X_BLK) { /* across the row block and the column block */
                 gcase g;
                 memset(&g, 0, sizeof g);
