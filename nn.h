@@ -267,6 +267,24 @@ typedef struct nn_epoch_stats {
     int    skipped_steps;    /* steps refused for non-finite gradients */
 } nn_epoch_stats;
 
+/* Data-parallel training: several processes run nn_fit together, each on part of every
+   batch, and apply the same summed gradient (nn_mpi.h provides one over MPI; any
+   transport will do). Every process calls nn_fit with the same arguments except the
+   data in sharded mode and `rank`. The functions return 0 on success; they are
+   collective (every process calls them in the same order). */
+typedef struct nn_fit_comm {
+    int rank, size;          /* this process, of `size` >= 1 */
+    int sharded;             /* 0: every process passes all the data (the same x, y,
+                                labels, n, validation set); 1: each passes its own shard */
+    /* sum n floats (doubles) over the processes, in place, the same bits on all */
+    int (*sum_floats)(float *buf, size_t n, void *ctx);
+    int (*sum_doubles)(double *buf, size_t n, void *ctx);
+    /* buf holds `count` blocks of `block` floats and process p has filled blocks
+       [count p / size, count (p + 1) / size); afterwards every process holds all */
+    int (*gather_floats)(float *buf, size_t block, int count, void *ctx);
+    void *ctx;
+} nn_fit_comm;
+
 typedef struct nn_fit_desc {
     int   epochs;            /* 0 -> 10 */
     int   batch;             /* 0 -> min(32, max_batch); must be <= the net's max_batch */
@@ -297,6 +315,11 @@ typedef struct nn_fit_desc {
                                 place within an epoch when stderr is a terminal) */
     int (*on_epoch)(const nn_epoch_stats *stats, void *user); /* nonzero return stops */
     void *user;
+    /* data parallelism (see nn_fit_comm): NULL -> one process */
+    const nn_fit_comm *comm;
+    int   micro_shards;      /* > 0: each batch's gradient is the sum, in a fixed order, of
+                                the gradients of this many fixed parts of it: the same
+                                bits for any comm->size (not with sharded data) */
 } nn_fit_desc;
 
 typedef struct nn_fit_report {
@@ -435,6 +458,10 @@ struct nn_net {
     double      *row_loss;        /* arena: loss of each row of a batch [max_batch] */
     float       *delta[2];        /* ping-pong [max_batch][max_width] */
     nn_rng       drop_rng;        /* dropout masks; seeded from desc.seed */
+    const int   *drop_ids;        /* nn_fit: the batch's sample indices (masks keyed by */
+    uint64_t     drop_key;        /*   drop_key and index); NULL: a fresh key per pass */
+    int          loss_rows;       /* nn_fit: the whole batch's rows when backprop takes a
+                                     part of it (means over them); 0: the part itself */
     nn_allocator alloc;
     nn__gemm_ws  gws;             /* GEMM packing workspace, grown on first use */
 };
@@ -774,16 +801,29 @@ NNDEF nn_status nn_net_copy_params(nn_net *dst, const nn_net *src)
    also draws its mask and hands D = A * mask to the next layer. */
 static void nn__dropout(nn_net *net, nn__layer *ly, int B)
 {
-    /* 16 random bits per unit: unit kept iff bits >= p * 65536 (p resolved to 1/65536) */
-    size_t i, n = (size_t)B * ly->out;
-    uint32_t thr = (uint32_t)(ly->drop * 65536.0f);
-    float keep = 1.0f / (1.0f - ly->drop);
-    uint64_t bits = 0;
-    for (i = 0; i < n; i++) {
-        if ((i & 3) == 0) bits = nn_rng_u64(&net->drop_rng);
-        ly->mask[i] = ((uint32_t)(bits & 0xffff) >= thr) ? keep : 0.0f;
-        ly->D[i] = ly->A[i] * ly->mask[i];
-        bits >>= 16;
+    /* 16 random bits per unit: unit kept iff bits >= p * 65536 (p resolved to 1/65536).
+       Row r's bits come from a stream keyed by (pass key, layer, sample id): in nn_fit
+       the id is the sample's index in the data set and the key is the epoch's, so a
+       sample's mask does not depend on its place in the batch or on which process
+       computes it. */
+    const uint64_t key = net->drop_ids ? net->drop_key : nn_rng_u64(&net->drop_rng);
+    const uint32_t thr = (uint32_t)(ly->drop * 65536.0f);
+    const float keep = 1.0f / (1.0f - ly->drop);
+    const uint64_t lkey = key ^ (0xd6e8feb86659fd93ull * (uint64_t)(ly - net->layer + 1));
+    int r, j;
+    for (r = 0; r < B; r++) {
+        const uint64_t id = (uint64_t)(net->drop_ids ? net->drop_ids[r] : r);
+        const size_t o = (size_t)r * ly->out;
+        uint64_t bits = 0;
+        nn_rng rr;
+        nn_rng_seed(&rr, lkey + 0x9e3779b97f4a7c15ull * id);
+        rr.s = nn_rng_u64(&rr); /* decorrelate neighbouring ids */
+        for (j = 0; j < ly->out; j++) {
+            if ((j & 3) == 0) bits = nn_rng_u64(&rr);
+            ly->mask[o + j] = ((uint32_t)(bits & 0xffff) >= thr) ? keep : 0.0f;
+            ly->D[o + j] = ly->A[o + j] * ly->mask[o + j];
+            bits >>= 16;
+        }
     }
 }
 
@@ -867,6 +907,7 @@ typedef struct nn__loss_job {
     float *dz;
     double *rl; /* [B] loss of each row */
     int B;
+    float div;  /* the means' row count: B, or nn_fit's whole batch (net->loss_rows) */
 } nn__loss_job;
 
 static void nn__loss_rows(const nn__loss_job *J, int r0, int r1)
@@ -875,7 +916,8 @@ static void nn__loss_rows(const nn__loss_job *J, int r0, int r1)
     const float *Z = J->net->z_out;
     const float *y = J->y;
     float *dz = J->dz;
-    const int K = ly->out, B = J->B;
+    const int K = ly->out;
+    const float B = J->div;
     int i, k;
     for (i = r0; i < r1; i++) {
         const size_t o = (size_t)i * K;
@@ -884,7 +926,7 @@ static void nn__loss_rows(const nn__loss_job *J, int r0, int r1)
         double sum = 0.0;
         switch (J->net->desc.loss) {
         case NN_LOSS_MSE: {
-            const float s = 2.0f / ((float)B * (float)K);
+            const float s = 2.0f / (B * (float)K);
             for (k = 0; k < K; k++) {
                 double e = (double)p[k] - (double)y[o + k];
                 sum += e * e;
@@ -895,7 +937,7 @@ static void nn__loss_rows(const nn__loss_job *J, int r0, int r1)
         case NN_LOSS_BCE: {
             /* per element max(z,0) - z y + log1p(exp(-|z|)) = softplus(z) - z y;
                d/dz = sigmoid(z) - y */
-            const float s = 1.0f / ((float)B * (float)K);
+            const float s = 1.0f / (B * (float)K);
             for (k = 0; k < K; k++) {
                 sum += nn__softplus((double)z[k]) - (double)z[k] * (double)y[o + k];
                 if (d) d[k] = s * (p[k] - y[o + k]);
@@ -906,7 +948,7 @@ static void nn__loss_rows(const nn__loss_job *J, int r0, int r1)
             /* sum_k y_k (lse - z_k); d/dz_k = p_k sum_j y_j - y_k. lse - z_k is formed as
                (max - z_k) + log(se): adding log(se) (at most log K) to a huge max first
                would round it away */
-            const float s = 1.0f / (float)B;
+            const float s = 1.0f / B;
             double mx = z[0], se = 0.0, lse;
             for (k = 1; k < K; k++) mx = z[k] > mx ? z[k] : mx;
             for (k = 0; k < K; k++) se += exp((double)z[k] - mx);
@@ -953,15 +995,17 @@ static double nn__loss(nn_net *net, const float *y, const int *labels, int B, fl
     nn__loss_job J;
     double sum = 0.0;
     int i;
+    const double div = net->loss_rows > 0 ? net->loss_rows : B;
     J.net = net; J.y = y; J.labels = labels; J.dz = dz; J.rl = net->row_loss; J.B = B;
+    J.div = (float)div;
     nn__simd_parallel(nn__loss_part, &J, (double)B * K * NN__LOSS_COST, B);
     for (i = 0; i < B; i++) sum += J.rl[i];
-    if (net->desc.loss == NN_LOSS_SOFTMAX_CE) return sum / B;
+    if (net->desc.loss == NN_LOSS_SOFTMAX_CE) return sum / div;
     if (dz && net->desc.loss == NN_LOSS_MSE) {
         if (ly->act == NN_ACT_SOFTMAX) nn_simd_softmax_backward_rows(ly->A, dz, dz, B, K);
         else nn_simd_act_backward(ly->act, ly->act_param, ly->A, dz, dz, (size_t)B * K);
     }
-    return sum / ((double)B * K);
+    return sum / (div * K);
 }
 
 static double nn__l2_term(nn_net *net)
@@ -1041,8 +1085,10 @@ static nn_status nn__backprop(nn_net *net, const float *x, const float *y,
         }
     }
     if (net->desc.l2 != 0.0f) {
-        nn_simd_axpy(net->n_weights, 2.0f * net->desc.l2, net->params, net->grads);
-        v += nn__l2_term(net);
+        /* a part of nn_fit's batch carries its share of the penalty */
+        const double share = net->loss_rows > 0 ? (double)B / net->loss_rows : 1.0;
+        nn_simd_axpy(net->n_weights, (float)(2.0 * net->desc.l2 * share), net->params, net->grads);
+        v += nn__l2_term(net) * share;
     }
     if (loss) *loss = (float)v;
     return isfinite((float)v) ? NN_OK : NN_ERR_NONFINITE;
@@ -1449,17 +1495,18 @@ static int nn__count_correct(const nn_net *net, const float *A, const float *y,
     return right;
 }
 
-/* Mean loss and accuracy over a set given by an index list (or all rows when idx is
-   NULL), in chunks of max_batch, gathered through the buffers bx/by/bl. */
+/* Summed data loss (sums[0]) and correct predictions (sums[1]) over rows [i0, i1) of a
+   set given by an index list (or the rows themselves when idx is NULL), in chunks of
+   max_batch, gathered through the buffers bx/by/bl. */
 static void nn__evaluate(nn_net *net, const float *x, const float *y, const int *labels,
-                         const int *idx, int n, float *bx, float *by, int *bl,
-                         float *loss, float *acc)
+                         const int *idx, int i0, int i1, float *bx, float *by, int *bl,
+                         double *sums)
 {
     int i, D = net->desc.n_inputs, K = nn_net_n_outputs(net), mb = net->desc.max_batch;
     double sum = 0.0;
     long right = 0;
-    for (i = 0; i < n; i += mb) {
-        int b = NN__MIN(mb, n - i), r;
+    for (i = i0; i < i1; i += mb) {
+        int b = NN__MIN(mb, i1 - i), r;
         const float *cx = x + (size_t)i * D, *cy = y ? y + (size_t)i * K : NULL;
         const int *cl = labels ? labels + i : NULL;
         if (idx) {
@@ -1472,8 +1519,8 @@ static void nn__evaluate(nn_net *net, const float *x, const float *y, const int 
         sum += nn__loss(net, cy, cl, b, NULL) * b;
         right += nn__count_correct(net, net->layer[net->n_layers - 1].A, cy, cl, b);
     }
-    *loss = (float)(sum / n + nn__l2_term(net));
-    *acc = nn__has_accuracy(net, labels) ? (float)right / (float)n : NAN;
+    sums[0] = sum;
+    sums[1] = (double)right;
 }
 
 #if !defined(NN_NO_STDIO)
@@ -1505,31 +1552,157 @@ NNDEF void nn_fit_report_free(nn_fit_report *report)
     report->epochs_run = 0;
 }
 
-/* One nn_fit step: the batch gathered, the gradient, clipping, the update. */
-typedef struct nn__fit_step {
+/* The state of one nn_fit run that its steps share. */
+typedef struct nn__fit_run {
     nn_net *net;
     nn_optim *opt;
+    const nn_fit_comm *comm;     /* NULL: one process */
     const float *x, *y;
-    const int *labels, *idx;
+    const int *labels;
     float *bx, *by;
     int *bl;
-    int b;
-    float clip, loss;
-} nn__fit_step;
+    float *shard_g;              /* micro_shards x n_params: the parts' gradients */
+    double *shard_s;             /* micro_shards x 2: the parts' loss sums and correct counts */
+    int part, parts;             /* this process computes part `part` of `parts` of a batch */
+    int procs;                   /* processes whose gradients are summed */
+    int micro;
+    float clip;
+} nn__fit_run;
 
-/* One step of nn_fit: gather the batch, backprop, clip, update. */
-static nn_status nn__fit_run_step(nn__fit_step *S)
+/* A collective call failed: every later one is skipped and fit ends with NN_ERR_COMM. */
+#define NN__COMM_OK(call) ((call) == 0)
+
+/* The gradient of rows idx[0..cnt), a part of a batch of b rows (means over b), in
+   net->grads, and their loss sum and correct count added to sums. A non-finite loss leaves NaN in
+   the gradient, so that every process sees the step refused. */
+static void nn__fit_part(nn__fit_run *R, const int *idx, int cnt, int b, double *sums)
 {
-    nn_net *net = S->net;
+    nn_net *net = R->net;
+    float loss = 0.0f;
     nn_status st;
     int r;
-    nn__gather(S->bx, S->x, S->idx, S->b, net->desc.n_inputs);
-    if (S->y) nn__gather(S->by, S->y, S->idx, S->b, nn_net_n_outputs(net));
-    else for (r = 0; r < S->b; r++) S->bl[r] = S->labels[S->idx[r]];
-    st = nn__backprop(net, S->bx, S->y ? S->by : NULL, S->y ? NULL : S->bl, S->b, &S->loss);
-    if (st == NN_OK && S->clip > 0.0f) st = nn_net_clip_grads(net, S->clip, NULL);
-    if (st == NN_OK) st = nn_optim_step(S->opt, net);
+    if (cnt == 0) {
+        memset(net->grads, 0, sizeof(float) * net->n_params);
+        return;
+    }
+    nn__gather(R->bx, R->x, idx, cnt, net->desc.n_inputs);
+    if (R->y) nn__gather(R->by, R->y, idx, cnt, nn_net_n_outputs(net));
+    else for (r = 0; r < cnt; r++) R->bl[r] = R->labels[idx[r]];
+    net->drop_ids = idx;
+    net->loss_rows = cnt != b ? b : 0;
+    st = nn__backprop(net, R->bx, R->y ? R->by : NULL, R->y ? NULL : R->bl, cnt, &loss);
+    net->drop_ids = NULL;
+    net->loss_rows = 0;
+    if (st != NN_OK) {
+        net->grads[0] = NAN;
+        return;
+    }
+    sums[0] += (double)loss * b;
+    sums[1] += nn__count_correct(net, net->layer[net->n_layers - 1].A, R->y ? R->by : NULL,
+                                 R->y ? NULL : R->bl, cnt);
+}
+
+/* One step on b rows idx[0..b) of a batch of `total` rows (b < total: this process's
+   own rows of a sharded batch): this process's part of the gradient, summed over the
+   processes, clipped, applied. sums[0..1] collect this process's loss sum and correct
+   count. NN_ERR_NONFINITE (nothing changed) is the same on every process. */
+static nn_status nn__fit_step(nn__fit_run *R, const int *idx, int b, int total, double *sums)
+{
+    nn_net *net = R->net;
+    nn_status st = NN_OK;
+    int s;
+    if (R->micro > 0) { /* parts at fixed rows, summed in a fixed tree: the same bits for any size */
+        const int S = R->micro, s0 = S * R->part / R->parts, s1 = S * (R->part + 1) / R->parts;
+        int w;
+        for (s = s0; s < s1; s++) {
+            const int r0 = (int)((long long)b * s / S), r1 = (int)((long long)b * (s + 1) / S);
+            double *ps = R->shard_s + 2 * s;
+            ps[0] = ps[1] = 0.0;
+            nn__fit_part(R, idx + r0, r1 - r0, total, ps);
+            memcpy(R->shard_g + (size_t)s * net->n_params, net->grads, sizeof(float) * net->n_params);
+        }
+        if (R->procs > 1 &&
+            !NN__COMM_OK(R->comm->gather_floats(R->shard_g, net->n_params, S, R->comm->ctx)))
+            return NN_ERR_COMM;
+        for (w = 1; w < S; w *= 2)
+            for (s = 0; s + w < S; s += 2 * w)
+                nn_simd_axpy(net->n_params, 1.0f, R->shard_g + (size_t)(s + w) * net->n_params,
+                             R->shard_g + (size_t)s * net->n_params);
+        memcpy(net->grads, R->shard_g, sizeof(float) * net->n_params);
+    } else {
+        const int r0 = (int)((long long)b * R->part / R->parts);
+        const int r1 = (int)((long long)b * (R->part + 1) / R->parts);
+        nn__fit_part(R, idx + r0, r1 - r0, total, sums);
+        if (R->procs > 1 &&
+            !NN__COMM_OK(R->comm->sum_floats(net->grads, net->n_params, R->comm->ctx)))
+            return NN_ERR_COMM;
+    }
+    if (R->clip > 0.0f) st = nn_net_clip_grads(net, R->clip, NULL);
+    if (st == NN_OK) st = nn_optim_step(R->opt, net);
     return st;
+}
+
+/* The processes' statuses agreed: the first non-OK in rank order, on every process
+   (through a stack buffer: it also runs when nothing could be allocated). */
+static nn_status nn__fit_agree(const nn_fit_comm *c, nn_status st)
+{
+    double v[4];
+    int p, q;
+    if (!c || c->size == 1) return st;
+    for (p = 0; p < c->size; p += 4) {
+        nn_status first = NN_OK;
+        for (q = 0; q < 4; q++) v[q] = p + q == c->rank ? (double)st : 0.0;
+        if (!NN__COMM_OK(c->sum_doubles(v, 4, c->ctx))) return NN_ERR_COMM;
+        for (q = 0; q < 4 && first == NN_OK; q++)
+            if (v[q] != 0.0) first = (nn_status)(int)v[q];
+        if (first != NN_OK) { /* the rest must still take part: finish the rounds */
+            for (p += 4; p < c->size; p += 4) {
+                for (q = 0; q < 4; q++) v[q] = p + q == c->rank ? (double)st : 0.0;
+                if (!NN__COMM_OK(c->sum_doubles(v, 4, c->ctx))) return NN_ERR_COMM;
+            }
+            return first;
+        }
+    }
+    return NN_OK;
+}
+
+/* nn_fit's arguments checked and resolved into *d (n_val: the validation rows). */
+static nn_status nn__fit_check(nn_net *net, nn_optim *opt, const float *x, const float *y,
+                               const int *labels, int n, const nn_fit_desc *desc,
+                               nn_fit_desc *d, int *n_val)
+{
+    const nn_fit_comm *c = desc->comm;
+    const int P = c ? c->size : 1;
+    int lmax;
+    nn_status st;
+    if (!net || !opt || !x || n <= 0) return NN_ERR_INVALID;
+    if (!nn__same_layout(opt, net)) return NN_ERR_SHAPE;
+    if (!nn__active) return NN_ERR_BACKEND;
+    if ((st = nn__check_targets(net, y, labels, n)) != NN_OK) return st;
+    *d = nn_fit_desc_defaults(desc, net);
+    if (d->epochs < 0 || d->batch < 0 || d->patience < 0 || d->warmup_epochs < 0 ||
+        d->step_epochs < 0 || d->max_bad_steps < 0 || (int)d->schedule < 0 ||
+        d->schedule >= NN_SCHEDULE_COUNT || (int)d->monitor < 0 || d->monitor >= NN_MONITOR_COUNT ||
+        !(d->min_delta >= 0.0f) || !(d->clip_norm >= 0.0f && d->clip_norm < INFINITY) ||
+        !(d->val_fraction >= 0.0f && d->val_fraction < 1.0f) || !(d->gamma > 0.0f && d->gamma <= 1.0f) ||
+        !(d->lr_min >= 0.0f && d->lr_min < INFINITY) || d->micro_shards < 0 ||
+        (c && c->sharded && d->micro_shards > 0))
+        return NN_ERR_INVALID;
+    /* the most rows one backprop takes: a micro-shard, or this process's share */
+    lmax = d->micro_shards > 0 ? (d->batch + d->micro_shards - 1) / d->micro_shards
+                               : (d->batch + P - 1) / P;
+    if (lmax > net->desc.max_batch) return NN_ERR_BATCH;
+    *n_val = 0;
+    if (d->val_x) {
+        if (d->val_n <= 0) return NN_ERR_INVALID;
+        if ((st = nn__check_targets(net, d->val_y, d->val_labels, d->val_n)) != NN_OK) return st;
+        if ((labels == NULL) != (d->val_labels == NULL)) return NN_ERR_INVALID;
+        *n_val = d->val_n;
+    } else if (d->val_fraction > 0.0f) {
+        *n_val = (int)((double)n * d->val_fraction);
+        if (*n_val < 1 || n - *n_val < 1) return NN_ERR_INVALID;
+    }
+    return NN_OK;
 }
 
 NNDEF nn_status nn_fit(nn_net *net, nn_optim *opt, const float *x, const float *y,
@@ -1539,58 +1712,61 @@ NNDEF nn_status nn_fit(nn_net *net, nn_optim *opt, const float *x, const float *
     nn_fit_desc d;
     nn_status st = NN_OK;
     nn_rng rng;
-    int *idx = NULL, *bl = NULL, *train_idx, n_train, n_val = 0, e, i, D, K, mb, bad = 0;
-    float *bx = NULL, *by = NULL, *best = NULL, base_lr, best_score = 0.0f;
+    int *idx = NULL, *bl = NULL, *train_idx, n_train = 0, n_val = 0, e, i, D, K, mb, bad = 0;
+    float *bx = NULL, *by = NULL, *best = NULL, *shard_g = NULL, base_lr = 0.0f, best_score = 0.0f;
+    double *slots = NULL;
     nn_epoch_stats *hist = NULL;
-    long long step = 0, spe;
+    long long step = 0, spe = 0;
     int epochs_run = 0, best_epoch = 0, since_best = 0, stopped = 0, has_val, tty = 0;
+    int P = 1, rk = 0, lb = 0, S, nslots;
     double t_start;
     const float *vx = NULL, *vy = NULL;
     const int *vl = NULL;
-    nn__fit_step S;
+    const nn_fit_comm *c;
+    nn__fit_run R;
 
     if (report) memset(report, 0, sizeof *report);   /* valid to free on every return */
-    if (!net || !opt || !x || !desc || n <= 0) return NN_ERR_INVALID;
-    if (!nn__same_layout(opt, net)) return NN_ERR_SHAPE;
-    if (!nn__active) return NN_ERR_BACKEND;
-    if ((st = nn__check_targets(net, y, labels, n)) != NN_OK) return st;
-    d = nn_fit_desc_defaults(desc, net);
-    base_lr = nn_optim_get_lr(opt);
-    D = net->desc.n_inputs;
-    K = nn_net_n_outputs(net);
-    mb = net->desc.max_batch;
-    if (d.epochs < 0 || d.batch < 0 || d.patience < 0 || d.warmup_epochs < 0 ||
-        d.step_epochs < 0 || d.max_bad_steps < 0 || (int)d.schedule < 0 ||
-        d.schedule >= NN_SCHEDULE_COUNT || (int)d.monitor < 0 || d.monitor >= NN_MONITOR_COUNT ||
-        !(d.min_delta >= 0.0f) || !(d.clip_norm >= 0.0f && d.clip_norm < INFINITY) ||
-        !(d.val_fraction >= 0.0f && d.val_fraction < 1.0f) || !(d.gamma > 0.0f && d.gamma <= 1.0f) ||
-        !(d.lr_min >= 0.0f && d.lr_min < INFINITY))
-        return NN_ERR_INVALID;
-    if (d.batch > mb) return NN_ERR_BATCH;
-    if (d.val_x) {
-        if (d.val_n <= 0) return NN_ERR_INVALID;
-        if ((st = nn__check_targets(net, d.val_y, d.val_labels, d.val_n)) != NN_OK) return st;
-        if ((labels == NULL) != (d.val_labels == NULL)) return NN_ERR_INVALID;
-        vx = d.val_x; vy = d.val_y; vl = d.val_labels; n_val = d.val_n;
-    } else if (d.val_fraction > 0.0f) {
-        n_val = (int)((double)n * d.val_fraction);
-        if (n_val < 1 || n - n_val < 1) return NN_ERR_INVALID;
+    if (!desc) return NN_ERR_INVALID;
+    c = desc->comm;
+    if (c) { /* without a valid comm the processes cannot even agree on an error */
+        if (c->size < 1 || c->rank < 0 || c->rank >= c->size || !c->sum_floats ||
+            !c->sum_doubles || !c->gather_floats)
+            return NN_ERR_INVALID;
+        P = c->size;
+        rk = c->rank;
     }
+    memset(&d, 0, sizeof d);
+    st = nn__fit_check(net, opt, x, y, labels, n, desc, &d, &n_val);
+    S = st == NN_OK ? d.micro_shards : 0;
+    nslots = NN__MAX(P, 4) + 2 * S;
+    if (st == NN_OK) {
+        base_lr = nn_optim_get_lr(opt);
+        D = net->desc.n_inputs;
+        K = nn_net_n_outputs(net);
+        mb = net->desc.max_batch;
+        idx = (int *)nn_simd_alloc(&net->alloc, sizeof(int) * (size_t)n);
+        bl = (int *)nn_simd_alloc(&net->alloc, sizeof(int) * (size_t)mb);
+        bx = (float *)nn_simd_alloc(&net->alloc, sizeof(float) * (size_t)mb * D);
+        by = (float *)nn_simd_alloc(&net->alloc, sizeof(float) * (size_t)mb * K);
+        hist = (nn_epoch_stats *)nn_simd_alloc(&net->alloc, sizeof(nn_epoch_stats) * (size_t)NN__MAX(d.epochs, 1));
+        slots = (double *)nn_simd_alloc(&net->alloc, sizeof(double) * (size_t)nslots);
+        if (d.patience > 0 && !d.keep_last)
+            best = (float *)nn_simd_alloc(&net->alloc, sizeof(float) * net->n_params);
+        if (S > 0)
+            shard_g = (float *)nn_simd_alloc(&net->alloc, sizeof(float) * net->n_params * (size_t)S);
+        if (!idx || !bl || !bx || !by || !hist || !slots || (d.patience > 0 && !d.keep_last && !best) ||
+            (S > 0 && !shard_g))
+            st = NN_ERR_NOMEM;
+    }
+    st = nn__fit_agree(c, st); /* every process returns the same status from here on */
+    if (st != NN_OK) goto done;
+    vx = d.val_x; vy = d.val_y; vl = d.val_labels;
     has_val = n_val > 0;
     n_train = d.val_x ? n : n - n_val;
 
-    idx = (int *)nn_simd_alloc(&net->alloc, sizeof(int) * (size_t)n);
-    bl = (int *)nn_simd_alloc(&net->alloc, sizeof(int) * (size_t)mb);
-    bx = (float *)nn_simd_alloc(&net->alloc, sizeof(float) * (size_t)mb * D);
-    by = (float *)nn_simd_alloc(&net->alloc, sizeof(float) * (size_t)mb * K);
-    hist = (nn_epoch_stats *)nn_simd_alloc(&net->alloc, sizeof(nn_epoch_stats) * (size_t)NN__MAX(d.epochs, 1));
-    if (d.patience > 0 && !d.keep_last)
-        best = (float *)nn_simd_alloc(&net->alloc, sizeof(float) * net->n_params);
-    if (!idx || !bl || !bx || !by || !hist || (d.patience > 0 && !d.keep_last && !best)) {
-        st = NN_ERR_NOMEM;
-        goto done;
-    }
     nn_rng_seed(&rng, d.seed);
+    if (c && c->sharded) /* each shard its own stream of the shared seed */
+        nn_rng_seed(&rng, d.seed ^ (0x9e3779b97f4a7c15ull * (uint64_t)(rk + 1)));
     for (i = 0; i < n; i++) idx[i] = i;
     if (!d.val_x && n_val > 0) { /* a seeded random hold-out: the first n_val of a shuffle */
         for (i = n - 1; i > 0; i--) {
@@ -1599,22 +1775,37 @@ NNDEF nn_status nn_fit(nn_net *net, nn_optim *opt, const float *x, const float *
         }
     }
     train_idx = d.val_x ? idx : idx + n_val;
-    spe = (n_train + d.batch - 1) / d.batch;
-    memset(&S, 0, sizeof S);
-    S.net = net; S.opt = opt; S.x = x; S.y = y; S.labels = labels;
-    S.bx = bx; S.by = by; S.bl = bl; S.clip = d.clip_norm;
+    if (c && c->sharded) {
+        /* full steps only: each process takes its share lb of every batch from its
+           own shard, for as many steps as the smallest shard allows */
+        lb = (int)((long long)d.batch * (rk + 1) / P - (long long)d.batch * rk / P);
+        for (i = 0; i < P; i++) slots[i] = 0.0;
+        slots[rk] = lb > 0 ? (double)(n_train / lb) : -1.0;
+        if (!NN__COMM_OK(c->sum_doubles(slots, (size_t)P, c->ctx))) { st = NN_ERR_COMM; goto done; }
+        spe = -1;
+        for (i = 0; i < P; i++)
+            if (slots[i] >= 0.0 && (spe < 0 || slots[i] < (double)spe)) spe = (long long)slots[i];
+        if (spe < 1) { st = NN_ERR_INVALID; goto done; } /* a shard smaller than its share */
+    } else {
+        spe = (n_train + d.batch - 1) / d.batch;
+    }
+    memset(&R, 0, sizeof R);
+    R.net = net; R.opt = opt; R.comm = c; R.x = x; R.y = y; R.labels = labels;
+    R.bx = bx; R.by = by; R.bl = bl; R.clip = d.clip_norm;
+    R.shard_g = shard_g; R.shard_s = slots + NN__MAX(P, 4); R.micro = S;
+    R.part = c && !c->sharded ? rk : 0;
+    R.parts = c && !c->sharded ? P : 1;
+    R.procs = P;
 #if !defined(NN_NO_STDIO) && NN__POSIX
-    tty = !d.quiet && isatty(2);
+    tty = !d.quiet && rk == 0 && isatty(2);
 #endif
     t_start = nn__now();
     (void)tty; (void)t_start; /* used only for progress output */
 
     for (e = 1; e <= d.epochs && !stopped; e++) {
         nn_epoch_stats *es = &hist[e - 1];
-        double t0 = nn__now(), t_train, sum = 0.0, last_draw = t0;
+        double t0 = nn__now(), t_train, sums[4] = {0.0, 0.0, 0.0, 0.0}, last_draw = t0;
         (void)last_draw;
-        long right = 0;
-        int seen = 0;
         memset(es, 0, sizeof *es);
         es->epoch = e;
         if (!d.no_shuffle)
@@ -1622,15 +1813,18 @@ NNDEF nn_status nn_fit(nn_net *net, nn_optim *opt, const float *x, const float *
                 int k = (int)(nn_rng_u64(&rng) % (uint64_t)(i + 1)), t = train_idx[i];
                 train_idx[i] = train_idx[k]; train_idx[k] = t;
             }
-        for (i = 0; i < n_train; i += d.batch, step++) {
-            int b = NN__MIN(d.batch, n_train - i);
-            float loss = 0.0f, lr = nn_schedule_lr(&d, base_lr, step, spe);
+        net->drop_key = nn_rng_u64(&net->drop_rng); /* this epoch's dropout masks */
+        for (i = 0; i < spe; i++, step++) {
+            const int *bi = train_idx + (size_t)i * (c && c->sharded ? lb : d.batch);
+            const int b = c && c->sharded ? lb : NN__MIN(d.batch, n_train - i * d.batch);
+            float lr = nn_schedule_lr(&d, base_lr, step, spe);
             nn_optim_set_lr(opt, lr);
             es->lr = lr;
-            S.idx = train_idx + i;
-            S.b = b;
-            st = nn__fit_run_step(&S);
-            loss = S.loss;
+            if (S > 0) {
+                int s;
+                for (s = 0; s < 2 * S; s++) R.shard_s[s] = 0.0;
+            }
+            st = nn__fit_step(&R, bi, b, c && c->sharded ? d.batch : b, sums);
             if (st == NN_ERR_NONFINITE) {
                 es->skipped_steps++;
                 if (++bad >= d.max_bad_steps) { stopped = 1; break; }
@@ -1639,30 +1833,59 @@ NNDEF nn_status nn_fit(nn_net *net, nn_optim *opt, const float *x, const float *
             }
             if (st != NN_OK) goto done;
             bad = 0;
-            sum += (double)loss * b;
-            right += nn__count_correct(net, net->layer[net->n_layers - 1].A, y ? by : NULL,
-                                       y ? NULL : bl, b);
-            seen += b;
+            if (S > 0) { /* each part's sums, exactly once, in part order */
+                int s;
+                if (c && P > 1 && !NN__COMM_OK(c->sum_doubles(R.shard_s, 2 * (size_t)S, c->ctx))) {
+                    st = NN_ERR_COMM;
+                    goto done;
+                }
+                for (s = 0; s < S; s++) { sums[0] += R.shard_s[2 * s]; sums[1] += R.shard_s[2 * s + 1]; }
+            }
+            sums[2] += b;
 #if !defined(NN_NO_STDIO)
             if (tty && nn__now() - last_draw > 0.2) {
                 double el = nn__now() - t0;
                 last_draw = nn__now();
                 fprintf(stderr, "\repoch %d/%d  %3d%%  loss %.4f  %.0f samples/s\033[K", e, d.epochs,
-                        (int)(100.0 * (i + b) / n_train), sum / NN__MAX(seen, 1), (i + b) / el);
+                        (int)(100.0 * (i + 1) / spe), sums[0] / NN__MAX(sums[2], 1.0),
+                        sums[2] * (c && c->sharded ? P : 1) / el);
                 fflush(stderr);
             }
 #endif
         }
+        if (c && P > 1 && S == 0) { /* loss and correct counts of every process's rows */
+            double t = sums[2];
+            if (!NN__COMM_OK(c->sum_doubles(sums, 2, c->ctx))) { st = NN_ERR_COMM; goto done; }
+            if (c->sharded) {
+                slots[0] = t;
+                if (!NN__COMM_OK(c->sum_doubles(slots, 1, c->ctx))) { st = NN_ERR_COMM; goto done; }
+                sums[2] = slots[0];
+            }
+        }
         t_train = nn__now() - t0;
-        es->train_loss = seen ? (float)(sum / seen) : NAN;
-        es->train_accuracy = (seen && nn__has_accuracy(net, labels)) ? (float)right / seen : NAN;
+        es->train_loss = sums[2] > 0 ? (float)(sums[0] / sums[2]) : NAN;
+        es->train_accuracy = (sums[2] > 0 && nn__has_accuracy(net, labels)) ? (float)(sums[1] / sums[2]) : NAN;
         es->val_loss = es->val_accuracy = NAN;
         if (has_val) {
-            if (d.val_x) nn__evaluate(net, vx, vy, vl, NULL, n_val, bx, by, bl, &es->val_loss, &es->val_accuracy);
-            else nn__evaluate(net, x, y, labels, idx, n_val, bx, by, bl, &es->val_loss, &es->val_accuracy);
+            /* with the same validation set everywhere each process takes a share (all of
+               it with micro_shards: the same sums for any size); sharded, its own */
+            const int share = c && P > 1 && !c->sharded && S == 0;
+            const int v0 = share ? (int)((long long)n_val * rk / P) : 0;
+            const int v1 = share ? (int)((long long)n_val * (rk + 1) / P) : n_val;
+            double vs[3];
+            if (d.val_x) nn__evaluate(net, vx, vy, vl, NULL, v0, v1, bx, by, bl, vs);
+            else nn__evaluate(net, x, y, labels, idx, v0, v1, bx, by, bl, vs);
+            vs[2] = (double)(v1 - v0);
+            if ((share || (c && c->sharded && P > 1)) &&
+                !NN__COMM_OK(c->sum_doubles(vs, 3, c->ctx))) {
+                st = NN_ERR_COMM;
+                goto done;
+            }
+            es->val_loss = (float)(vs[0] / vs[2] + nn__l2_term(net));
+            es->val_accuracy = nn__has_accuracy(net, labels) ? (float)(vs[1] / vs[2]) : NAN;
         }
         es->seconds = nn__now() - t0;
-        es->samples_per_sec = t_train > 0 ? seen / t_train : 0.0;
+        es->samples_per_sec = t_train > 0 ? sums[2] / t_train : 0.0;
         epochs_run = e;
         { /* early stopping bookkeeping; without validation the train loss is watched */
             int acc_mode = has_val && d.monitor == NN_MONITOR_VAL_ACCURACY;
@@ -1680,22 +1903,30 @@ NNDEF nn_status nn_fit(nn_net *net, nn_optim *opt, const float *x, const float *
             }
         }
 #if !defined(NN_NO_STDIO)
-        if (!d.quiet) {
+        if (!d.quiet && rk == 0) {
             double el = nn__now() - t_start;
             if (tty) fputc('\r', stderr);
             nn__progress_line(es, d.epochs, el, el / e * (d.epochs - e));
             fputs(tty ? "\033[K\n" : "\n", stderr);
         }
 #endif
-        if (d.on_epoch && d.on_epoch(es, d.user)) stopped = 1;
+        if (d.on_epoch) {
+            double ask = d.on_epoch(es, d.user) ? 1.0 : 0.0;
+            if (c && P > 1 && !NN__COMM_OK(c->sum_doubles(&ask, 1, c->ctx))) { /* one asks: all stop */
+                st = NN_ERR_COMM;
+                goto done;
+            }
+            if (ask > 0.0) stopped = 1;
+        }
         if (bad >= d.max_bad_steps) break;
     }
     if (bad >= d.max_bad_steps) st = NN_ERR_NONFINITE;
     if (best && best_epoch > 0) memcpy(net->params, best, sizeof(float) * net->n_params);
 
 done:
-    nn_optim_set_lr(opt, base_lr);
-    if (report && st != NN_ERR_NOMEM && st != NN_ERR_INVALID) {
+    if (opt && base_lr > 0.0f) nn_optim_set_lr(opt, base_lr);
+    if (net) net->drop_ids = NULL;
+    if (report && st != NN_ERR_NOMEM && st != NN_ERR_INVALID && st != NN_ERR_COMM && hist) {
         report->epochs_run = epochs_run;
         report->best_epoch = best_epoch;
         report->stopped_early = stopped && epochs_run < d.epochs;
@@ -1703,12 +1934,16 @@ done:
         report->alloc = net->alloc;
         hist = NULL;
     }
-    nn_simd_free(&net->alloc, idx);
-    nn_simd_free(&net->alloc, bl);
-    nn_simd_free(&net->alloc, bx);
-    nn_simd_free(&net->alloc, by);
-    nn_simd_free(&net->alloc, best);
-    nn_simd_free(&net->alloc, hist);
+    if (net) {
+        nn_simd_free(&net->alloc, idx);
+        nn_simd_free(&net->alloc, bl);
+        nn_simd_free(&net->alloc, bx);
+        nn_simd_free(&net->alloc, by);
+        nn_simd_free(&net->alloc, best);
+        nn_simd_free(&net->alloc, hist);
+        nn_simd_free(&net->alloc, slots);
+        nn_simd_free(&net->alloc, shard_g);
+    }
     return st;
 }
 

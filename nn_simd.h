@@ -117,7 +117,8 @@ extern "C" {
     X(ERR_TRUNCATED, "file or buffer ends too early")                               \
     X(ERR_CRC,       "checksum mismatch: the data is corrupt")                      \
     X(ERR_LIMIT,     "sizes beyond the documented limits, or overflowing")          \
-    X(ERR_CORRUPT,   "invalid contents (unknown id or non-finite value)")
+    X(ERR_CORRUPT,   "invalid contents (unknown id or non-finite value)")       \
+    X(ERR_COMM,      "communication with the other processes failed")
 
 typedef enum nn_status {
 #define NN__STATUS_ENUM(name, text) NN_##name,
