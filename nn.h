@@ -283,7 +283,8 @@ typedef struct nn_fit_desc {
     int   patience;          /* stop after this many epochs without improvement: 0 -> never */
     nn_monitor monitor;      /* what improves: 0 -> validation loss */
     float min_delta;         /* smallest change that counts as improvement (>= 0) */
-    int   keep_last;         /* 0: on an early stop, restore the best epoch's weights */
+    int   keep_last;         /* 0: with patience, end with the best epoch's weights
+                                and optimizer state (step count, moments) */
     /* learning rate: the optimizer's lr is the base; restored after fit */
     nn_schedule schedule;    /* 0 -> constant */
     float gamma;             /* STEP / EXP factor: 0 -> 0.1 (STEP), 0.95 (EXP) */
@@ -310,7 +311,8 @@ typedef struct nn_fit_report {
 NNDEF nn_fit_desc nn_fit_desc_defaults(const nn_fit_desc *desc, const nn_net *net);
 /* Trains net with opt on n samples x [n][n_inputs] with targets y [n][n_outputs] or
    labels [n] (exactly one). Allocates its index and batch buffers (and a copy of the
-   best weights when early stopping) at the start, none per step. report may be NULL;
+   best weights and optimizer state when early stopping restores them) at the start,
+   none per step. report may be NULL;
    it is zeroed first, so nn_fit_report_free(report) is safe after any return, and
    filled on NN_OK and NN_ERR_NONFINITE. Steps with non-finite gradients are skipped
    (weights untouched) and counted; after max_bad_steps in a row fit stops with
@@ -1155,6 +1157,30 @@ static int nn__same_layout(const nn_optim *opt, const nn_net *net)
     return 1;
 }
 
+/* Floats of optimizer state (s1 and s2); nn__optim_copy_state copies them and the step
+   count between opt and a buffer of that size (to_opt 1: buffer -> opt). nn_fit keeps
+   the best epoch's state with its weights. */
+static size_t nn__optim_state_floats(const nn_optim *opt)
+{
+    return (opt->s1 ? opt->n : 0) + (opt->s2 ? opt->n : 0);
+}
+
+static void nn__optim_copy_state(nn_optim *opt, float *buf, long long *t, int to_opt)
+{
+    float *s[2];
+    int k;
+    s[0] = opt->s1;
+    s[1] = opt->s2;
+    for (k = 0; k < 2; k++) {
+        if (!s[k]) continue;
+        if (to_opt) memcpy(s[k], buf, sizeof(float) * opt->n);
+        else memcpy(buf, s[k], sizeof(float) * opt->n);
+        buf += opt->n;
+    }
+    if (to_opt) opt->t = *t;
+    else *t = opt->t;
+}
+
 static int nn__in01(float v)
 {
     return v >= 0.0f && v < 1.0f;
@@ -1542,7 +1568,7 @@ NNDEF nn_status nn_fit(nn_net *net, nn_optim *opt, const float *x, const float *
     int *idx = NULL, *bl = NULL, *train_idx, n_train, n_val = 0, e, i, D, K, mb, bad = 0;
     float *bx = NULL, *by = NULL, *best = NULL, base_lr, best_score = 0.0f;
     nn_epoch_stats *hist = NULL;
-    long long step = 0, spe;
+    long long step = 0, spe, best_t = 0;
     int epochs_run = 0, best_epoch = 0, since_best = 0, stopped = 0, has_val, tty = 0;
     double t_start;
     const float *vx = NULL, *vy = NULL;
@@ -1584,8 +1610,9 @@ NNDEF nn_status nn_fit(nn_net *net, nn_optim *opt, const float *x, const float *
     bx = (float *)nn_simd_alloc(&net->alloc, sizeof(float) * (size_t)mb * D);
     by = (float *)nn_simd_alloc(&net->alloc, sizeof(float) * (size_t)mb * K);
     hist = (nn_epoch_stats *)nn_simd_alloc(&net->alloc, sizeof(nn_epoch_stats) * (size_t)NN__MAX(d.epochs, 1));
-    if (d.patience > 0 && !d.keep_last)
-        best = (float *)nn_simd_alloc(&net->alloc, sizeof(float) * net->n_params);
+    if (d.patience > 0 && !d.keep_last) /* the best weights, then the optimizer's state */
+        best = (float *)nn_simd_alloc(&net->alloc,
+                                      sizeof(float) * (net->n_params + nn__optim_state_floats(opt)));
     if (!idx || !bl || !bx || !by || !hist || (d.patience > 0 && !d.keep_last && !best)) {
         st = NN_ERR_NOMEM;
         goto done;
@@ -1674,7 +1701,10 @@ NNDEF nn_status nn_fit(nn_net *net, nn_optim *opt, const float *x, const float *
                 best_score = score;
                 best_epoch = e;
                 since_best = 0;
-                if (best) memcpy(best, net->params, sizeof(float) * net->n_params);
+                if (best) {
+                    memcpy(best, net->params, sizeof(float) * net->n_params);
+                    nn__optim_copy_state(opt, best + net->n_params, &best_t, 0);
+                }
             } else if (++since_best >= d.patience && d.patience > 0) {
                 stopped = 1;
             }
@@ -1691,7 +1721,10 @@ NNDEF nn_status nn_fit(nn_net *net, nn_optim *opt, const float *x, const float *
         if (bad >= d.max_bad_steps) break;
     }
     if (bad >= d.max_bad_steps) st = NN_ERR_NONFINITE;
-    if (best && best_epoch > 0) memcpy(net->params, best, sizeof(float) * net->n_params);
+    if (best && best_epoch > 0) { /* weights and optimizer state as they were together */
+        memcpy(net->params, best, sizeof(float) * net->n_params);
+        nn__optim_copy_state(opt, best + net->n_params, &best_t, 1);
+    }
 
 done:
     nn_optim_set_lr(opt, base_lr);
