@@ -356,7 +356,7 @@ NNDEF nn_status nn_net_confusion(nn_net *net, const float *x, const int *labels,
 
 /* File arguments follow the rule of every call here, inputs first and outputs last:
    nn_net_save(net, opt, path) writes to path, nn_net_load(path, ..., &net, &opt) reads
-   from it, as the _mem pair and nn_data_load_* do. (Kept for 1.0: no reordering.) */
+   from it, as the _mem pair and nn_data_load_* do. This order stays for 1.0. */
 /* Writes net (and opt's state, when opt is not NULL) to `path` atomically: a temporary
    file in the same directory is written, flushed (and fsync'ed where POSIX is
    available), closed and renamed over `path`. On any failure the temporary file is
