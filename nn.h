@@ -33,7 +33,8 @@
       L2 penalty (desc.l2 = lambda): L += lambda * sum of squares of all WEIGHTS (biases are
         not penalized); its gradient 2 lambda W is added to dW.
       Decoupled weight decay (optimizer weight_decay = wd, AdamW's default 0.01): before each
-        update, W <- W - lr wd W on weights only (not biases). Not part of the loss.
+        update, W <- W - lr wd W on weights only (not biases). Not part of the loss. Every
+        optimizer decays this way; torch.optim's weight_decay (except AdamW's) adds wd W to g.
       Optimizers: see >>optim below for each update written out.
 
    MEMORY
@@ -1121,6 +1122,8 @@ NNDEF nn_status nn_net_accuracy(nn_net *net, const float *x, const int *labels, 
      NESTEROV   v <- gamma v + lr g;  w <- w - (gamma v + lr g)
                 (the look-ahead gradient of w - gamma v, rewritten in the variables the
                  step keeps; identical trajectory to the classic form)
+                MOMENTUM and NESTEROV keep lr in v: torch.optim's v <- gamma v + g,
+                w <- w - lr v differs once lr changes (schedules, warm-up)
      ADAGRAD    s <- s + g^2;                  w <- w - lr g / (sqrt(s) + eps)
      RMSPROP    s <- rho s + (1 - rho) g^2;    w <- w - lr g / (sqrt(s) + eps)
      ADAM/W     m <- b1 m + (1 - b1) g;  v <- b2 v + (1 - b2) g^2;  at step t = 1, 2, ...
