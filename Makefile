@@ -6,14 +6,14 @@
 #                   blocks as C and C++, and two installs: ~2.5 min on 2 idle cores
 #                   (builds in parallel, then runs the suites one by one)
 #   make test-full  the same suites with the exhaustive sweeps (sanitizers at the quick
-#                   sizes), and the full compile matrix
+#                   sizes), the full compile matrix, and the CMake target both ways
 #   make test-valgrind  the single-threaded build of the tests under valgrind memcheck
 #   make fuzz       libFuzzer (ASan+UBSan) on the model-file loader for FUZZ_SECONDS, then
 #                   on the CSV, IDX and gzip readers for FUZZ_DATA_SECONDS each
 #   make examples   build examples/ into build/
 #   make fashion    Fashion-MNIST example (10 epochs)
 #   make bench      nn.h vs OpenBLAS and PyTorch; writes bench/RESULTS.md (peers: make bench-deps)
-#   make install    headers + nn.pc into $(DESTDIR)$(PREFIX)
+#   make install    headers, nn.pc and the CMake package into $(DESTDIR)$(PREFIX)
 
 CC      ?= cc
 CXX     ?= c++
@@ -53,7 +53,7 @@ HAVE_NEON := $(shell command -v $(AARCH64_CC) >/dev/null 2>&1 && command -v $(QE
 
 .PHONY: fashion bench-deps all test test-full test-build test-build-full test-native test-san \
         test-compile test-compile-full test-neon test-threads-noomp \
-        test-valgrind test-readme test-install fuzz fuzz-data fuzz-corpus demo examples bench bench-ab bench-quick bench-kernels clean install uninstall
+        test-valgrind test-readme test-install test-cmake fuzz fuzz-data fuzz-corpus demo examples bench bench-ab bench-quick bench-kernels clean install uninstall
 all: demo-build examples
 
 $(B) $(B)/san $(B)/neon $(B)/compile $(B)/noomp $(B)/vg:
@@ -185,6 +185,10 @@ test-readme:
 	@CC=gcc CXX=g++ sh tests/readme_snippets.sh $(B)
 test-install:
 	@MAKE="$(MAKE)" sh tests/install_test.sh $(B)
+# nn::nn through add_subdirectory and through find_package after cmake --install and
+# after make install (tests/cmake_test.sh; skipped without cmake).
+test-cmake:
+	@MAKE="$(MAKE)" sh tests/cmake_test.sh $(B)
 
 test-compile: $(COMPILE_QUICK_OK)
 	$(call compile_report,$(COMPILE_QUICK))
@@ -223,6 +227,7 @@ test-full:
 	$(call neon_suite,NN_TEST_FULL=1)
 	@CC=gcc CXX=g++ sh tests/readme_snippets.sh $(B)
 	@MAKE="$(MAKE)" sh tests/install_test.sh $(B)
+	@MAKE="$(MAKE)" sh tests/cmake_test.sh $(B)
 	@echo "make test-full: all suites passed"
 
 # valgrind memcheck over the single-threaded (no OpenMP) build, with the quick sweeps:
@@ -334,15 +339,24 @@ bench-kernels: $(BENCHES)
 
 # nn.pc is written by each install from that run's PREFIX (a file made once kept the
 # first PREFIX). -fopenmp is in Cflags and in Libs: builds that compile and link in
-# separate steps (meson, automake) need it in both (tests/install_test.sh).
+# separate steps (meson, automake) need it in both (tests/install_test.sh). The CMake
+# package (find_package(nn)) is the one cmake --install writes: cmake/nnConfig.cmake
+# finds the prefix from its own path, and the version file is filled in here as
+# CMakeLists.txt does (tests/cmake_test.sh compares the two installs).
+NN_VERSION := 0.1.0
 install:
-	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/lib/cmake/nn
 	install -m 644 nn.h nn_simd.h nn_data.h $(DESTDIR)$(PREFIX)/include/
-	printf 'prefix=%s\nincludedir=$${prefix}/include\n\nName: nn\nDescription: header-only multilayer perceptron training (define NN_IMPLEMENTATION in one file)\nVersion: 0.1.0\nCflags: -I$${includedir} -fopenmp\nLibs: -fopenmp -lm\n' '$(PREFIX)' > $(DESTDIR)$(PREFIX)/lib/pkgconfig/nn.pc
+	printf 'prefix=%s\nincludedir=$${prefix}/include\n\nName: nn\nDescription: header-only multilayer perceptron training (define NN_IMPLEMENTATION in one file)\nVersion: $(NN_VERSION)\nCflags: -I$${includedir} -fopenmp\nLibs: -fopenmp -lm\n' '$(PREFIX)' > $(DESTDIR)$(PREFIX)/lib/pkgconfig/nn.pc
 	chmod 644 $(DESTDIR)$(PREFIX)/lib/pkgconfig/nn.pc
+	install -m 644 cmake/nnConfig.cmake $(DESTDIR)$(PREFIX)/lib/cmake/nn/
+	sed 's/@NN_VERSION@/$(NN_VERSION)/g' cmake/nnConfigVersion.cmake.in > $(DESTDIR)$(PREFIX)/lib/cmake/nn/nnConfigVersion.cmake
+	chmod 644 $(DESTDIR)$(PREFIX)/lib/cmake/nn/nnConfigVersion.cmake
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/include/nn.h $(DESTDIR)$(PREFIX)/include/nn_simd.h $(DESTDIR)$(PREFIX)/include/nn_data.h $(DESTDIR)$(PREFIX)/lib/pkgconfig/nn.pc
+	rm -f $(DESTDIR)$(PREFIX)/include/nn.h $(DESTDIR)$(PREFIX)/include/nn_simd.h $(DESTDIR)$(PREFIX)/include/nn_data.h $(DESTDIR)$(PREFIX)/lib/pkgconfig/nn.pc \
+	      $(DESTDIR)$(PREFIX)/lib/cmake/nn/nnConfig.cmake $(DESTDIR)$(PREFIX)/lib/cmake/nn/nnConfigVersion.cmake
+	-rmdir $(DESTDIR)$(PREFIX)/lib/cmake/nn 2>/dev/null
 
 clean:
 	rm -rf $(B)

@@ -33,7 +33,8 @@
       L2 penalty (desc.l2 = lambda): L += lambda * sum of squares of all WEIGHTS (biases are
         not penalized); its gradient 2 lambda W is added to dW.
       Decoupled weight decay (optimizer weight_decay = wd, AdamW's default 0.01): before each
-        update, W <- W - lr wd W on weights only (not biases). Not part of the loss.
+        update, W <- W - lr wd W on weights only (not biases). Not part of the loss. Every
+        optimizer decays this way; torch.optim's weight_decay (except AdamW's) adds wd W to g.
       Optimizers: see >>optim below for each update written out.
 
    MEMORY
@@ -301,7 +302,8 @@ typedef struct nn_fit_desc {
     int   patience;          /* stop after this many epochs without improvement: 0 -> never */
     nn_monitor monitor;      /* what improves: 0 -> validation loss */
     float min_delta;         /* smallest change that counts as improvement (>= 0) */
-    int   keep_last;         /* 0: on an early stop, restore the best epoch's weights */
+    int   keep_last;         /* 0: with patience, end with the best epoch's weights
+                                and optimizer state (step count, moments) */
     /* learning rate: the optimizer's lr is the base; restored after fit */
     nn_schedule schedule;    /* 0 -> constant */
     float gamma;             /* STEP / EXP factor: 0 -> 0.1 (STEP), 0.95 (EXP) */
@@ -333,7 +335,8 @@ typedef struct nn_fit_report {
 NNDEF nn_fit_desc nn_fit_desc_defaults(const nn_fit_desc *desc, const nn_net *net);
 /* Trains net with opt on n samples x [n][n_inputs] with targets y [n][n_outputs] or
    labels [n] (exactly one). Allocates its index and batch buffers (and a copy of the
-   best weights when early stopping) at the start, none per step. report may be NULL;
+   best weights and optimizer state when early stopping restores them) at the start,
+   none per step. report may be NULL;
    it is zeroed first, so nn_fit_report_free(report) is safe after any return, and
    filled on NN_OK and NN_ERR_NONFINITE. Steps with non-finite gradients are skipped
    (weights untouched) and counted; after max_bad_steps in a row fit stops with
@@ -375,6 +378,9 @@ NNDEF nn_status nn_net_confusion(nn_net *net, const float *x, const int *labels,
                                        is not: this bounds what a hostile file can allocate */
 #endif
 
+/* File arguments follow the rule of every call here, inputs first and outputs last:
+   nn_net_save(net, opt, path) writes to path, nn_net_load(path, ..., &net, &opt) reads
+   from it, as the _mem pair and nn_data_load_* do. This order stays for 1.0. */
 /* Writes net (and opt's state, when opt is not NULL) to `path` atomically: a temporary
    file in the same directory is written, flushed (and fsync'ed where POSIX is
    available), closed and renamed over `path`. On any failure the temporary file is
@@ -1162,6 +1168,8 @@ NNDEF nn_status nn_net_accuracy(nn_net *net, const float *x, const int *labels, 
      NESTEROV   v <- gamma v + lr g;  w <- w - (gamma v + lr g)
                 (the look-ahead gradient of w - gamma v, rewritten in the variables the
                  step keeps; identical trajectory to the classic form)
+                MOMENTUM and NESTEROV keep lr in v: torch.optim's v <- gamma v + g,
+                w <- w - lr v differs once lr changes (schedules, warm-up)
      ADAGRAD    s <- s + g^2;                  w <- w - lr g / (sqrt(s) + eps)
      RMSPROP    s <- rho s + (1 - rho) g^2;    w <- w - lr g / (sqrt(s) + eps)
      ADAM/W     m <- b1 m + (1 - b1) g;  v <- b2 v + (1 - b2) g^2;  at step t = 1, 2, ...
@@ -1199,6 +1207,30 @@ static int nn__same_layout(const nn_optim *opt, const nn_net *net)
     for (l = 0; l < net->n_layers; l++)
         if (opt->shape[l][0] != net->layer[l].in || opt->shape[l][1] != net->layer[l].out) return 0;
     return 1;
+}
+
+/* Floats of optimizer state (s1 and s2); nn__optim_copy_state copies them and the step
+   count between opt and a buffer of that size (to_opt 1: buffer -> opt). nn_fit keeps
+   the best epoch's state with its weights. */
+static size_t nn__optim_state_floats(const nn_optim *opt)
+{
+    return (opt->s1 ? opt->n : 0) + (opt->s2 ? opt->n : 0);
+}
+
+static void nn__optim_copy_state(nn_optim *opt, float *buf, long long *t, int to_opt)
+{
+    float *s[2];
+    int k;
+    s[0] = opt->s1;
+    s[1] = opt->s2;
+    for (k = 0; k < 2; k++) {
+        if (!s[k]) continue;
+        if (to_opt) memcpy(s[k], buf, sizeof(float) * opt->n);
+        else memcpy(buf, s[k], sizeof(float) * opt->n);
+        buf += opt->n;
+    }
+    if (to_opt) opt->t = *t;
+    else *t = opt->t;
 }
 
 static int nn__in01(float v)
@@ -1716,7 +1748,7 @@ NNDEF nn_status nn_fit(nn_net *net, nn_optim *opt, const float *x, const float *
     float *bx = NULL, *by = NULL, *best = NULL, *shard_g = NULL, base_lr = 0.0f, best_score = 0.0f;
     double *slots = NULL;
     nn_epoch_stats *hist = NULL;
-    long long step = 0, spe = 0;
+    long long step = 0, spe = 0, best_t = 0;
     int epochs_run = 0, best_epoch = 0, since_best = 0, stopped = 0, has_val, tty = 0;
     int P = 1, rk = 0, lb = 0, S, nslots;
     double t_start;
@@ -1750,8 +1782,9 @@ NNDEF nn_status nn_fit(nn_net *net, nn_optim *opt, const float *x, const float *
         by = (float *)nn_simd_alloc(&net->alloc, sizeof(float) * (size_t)mb * K);
         hist = (nn_epoch_stats *)nn_simd_alloc(&net->alloc, sizeof(nn_epoch_stats) * (size_t)NN__MAX(d.epochs, 1));
         slots = (double *)nn_simd_alloc(&net->alloc, sizeof(double) * (size_t)nslots);
-        if (d.patience > 0 && !d.keep_last)
-            best = (float *)nn_simd_alloc(&net->alloc, sizeof(float) * net->n_params);
+        if (d.patience > 0 && !d.keep_last) /* the best weights, then the optimizer's state */
+            best = (float *)nn_simd_alloc(&net->alloc,
+                                          sizeof(float) * (net->n_params + nn__optim_state_floats(opt)));
         if (S > 0)
             shard_g = (float *)nn_simd_alloc(&net->alloc, sizeof(float) * net->n_params * (size_t)S);
         if (!idx || !bl || !bx || !by || !hist || !slots || (d.patience > 0 && !d.keep_last && !best) ||
@@ -1813,7 +1846,11 @@ NNDEF nn_status nn_fit(nn_net *net, nn_optim *opt, const float *x, const float *
                 int k = (int)(nn_rng_u64(&rng) % (uint64_t)(i + 1)), t = train_idx[i];
                 train_idx[i] = train_idx[k]; train_idx[k] = t;
             }
-        net->drop_key = nn_rng_u64(&net->drop_rng); /* this epoch's dropout masks */
+        for (i = 0; i < net->n_layers; i++) /* this epoch's dropout masks */
+            if (net->layer[i].drop > 0) {
+                net->drop_key = nn_rng_u64(&net->drop_rng);
+                break;
+            }
         for (i = 0; i < spe; i++, step++) {
             const int *bi = train_idx + (size_t)i * (c && c->sharded ? lb : d.batch);
             const int b = c && c->sharded ? lb : NN__MIN(d.batch, n_train - i * d.batch);
@@ -1897,7 +1934,10 @@ NNDEF nn_status nn_fit(nn_net *net, nn_optim *opt, const float *x, const float *
                 best_score = score;
                 best_epoch = e;
                 since_best = 0;
-                if (best) memcpy(best, net->params, sizeof(float) * net->n_params);
+                if (best) {
+                    memcpy(best, net->params, sizeof(float) * net->n_params);
+                    nn__optim_copy_state(opt, best + net->n_params, &best_t, 0);
+                }
             } else if (++since_best >= d.patience && d.patience > 0) {
                 stopped = 1;
             }
@@ -1921,7 +1961,10 @@ NNDEF nn_status nn_fit(nn_net *net, nn_optim *opt, const float *x, const float *
         if (bad >= d.max_bad_steps) break;
     }
     if (bad >= d.max_bad_steps) st = NN_ERR_NONFINITE;
-    if (best && best_epoch > 0) memcpy(net->params, best, sizeof(float) * net->n_params);
+    if (best && best_epoch > 0) { /* weights and optimizer state as they were together */
+        memcpy(net->params, best, sizeof(float) * net->n_params);
+        nn__optim_copy_state(opt, best + net->n_params, &best_t, 1);
+    }
 
 done:
     if (opt && base_lr > 0.0f) nn_optim_set_lr(opt, base_lr);

@@ -178,8 +178,8 @@ NN_DATA_DEF nn_status nn_data_parse_csv(const char *text, size_t len, int label_
 
 #ifndef NN_NO_STDIO
 /* Reads a whole file into *buf [*size] (allocated with a, free with nn_data_free_buf;
-   NULL and 0 on error). NN_ERR_IO if it cannot be opened or read, NN_ERR_LIMIT beyond
-   NN_DATA_MAX_BYTES. */
+   NULL and 0 on error). NN_ERR_IO if it cannot be opened or read (a directory too, as
+   for nn_net_load), NN_ERR_LIMIT beyond NN_DATA_MAX_BYTES. */
 NN_DATA_DEF nn_status nn_data_read_file(const char *path, void **buf, size_t *size,
                                         const nn_allocator *a);
 /* nn_data_read_file, then nn_data_gunzip if the file starts with 1f 8b. */
@@ -901,12 +901,19 @@ NN_DATA_DEF nn_status nn_data_read_file(const char *path, void **buf, size_t *si
     unsigned char *b = NULL;
     size_t cap = 65536, n = 0;
     long hint;
+    int first, rewound = 0;
     nn_status st = NN_OK;
     if (buf) *buf = NULL;
     if (size) *size = 0;
     if (!path || !buf || !size || !nn__data_alloc_ok(a)) return NN_ERR_INVALID;
     f = fopen(path, "rb");
     if (!f) return NN_ERR_IO;
+    /* a first read tells a directory or unreadable file (NN_ERR_IO, as nn_net_load says)
+       from a large one: ext4 gives a directory a huge size */
+    if ((first = getc(f)) == EOF && ferror(f)) {
+        fclose(f);
+        return NN_ERR_IO;
+    }
     /* The size is a hint only (pipes, files that change while being read): reading
        stops at end of file, and one spare byte shows the end without a regrowth. */
     if (fseek(f, 0, SEEK_END) == 0 && (hint = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
@@ -914,12 +921,14 @@ NN_DATA_DEF nn_status nn_data_read_file(const char *path, void **buf, size_t *si
             fclose(f);
             return NN_ERR_LIMIT;
         }
+        rewound = 1;
         cap = (size_t)hint + 1;
         if (cap < 4096) cap = 4096;
     }
     clearerr(f);
     b = (unsigned char *)nn__data_alloc(a, cap);
     if (!b) st = NN_ERR_NOMEM;
+    else if (!rewound && first != EOF) b[n++] = (unsigned char)first; /* a pipe: keep it */
     while (st == NN_OK) {
         size_t got;
         if (n == cap) {

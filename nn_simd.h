@@ -181,7 +181,7 @@ NN_SIMD_DEF nn_status nn_simd_init(void);
    no change if it is not compiled in or the CPU lacks it. Not thread-safe: call it
    before starting work. */
 NN_SIMD_DEF nn_status nn_simd_set_backend(nn_simd_backend b);
-/* Same, by name: "auto", "scalar", "avx2", "neon". */
+/* Same, by name: "auto", "scalar", "avx2", "avx512", "neon". */
 NN_SIMD_DEF nn_status nn_simd_set_backend_name(const char *name);
 NN_SIMD_DEF int nn_simd_backend_available(nn_simd_backend b);
 NN_SIMD_DEF nn_simd_backend nn_simd_backend_active(void);

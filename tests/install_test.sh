@@ -1,5 +1,6 @@
 #!/bin/sh
-# install_test.sh - make install writes nn.pc from the PREFIX of that run: two installs
+# install_test.sh - make install writes nn.pc from the PREFIX of that run, and the CMake
+# package (lib/cmake/nn, its version nn.pc's; tests/cmake_test.sh uses it): two installs
 # in a row (DESTDIR staging with PREFIX=/opt/nn-a, then PREFIX=/usr) must each carry
 # their own prefix (a .pc made once used to keep the first). With pkg-config present,
 # its flags must build and run a program against the installed headers: in one step
@@ -42,6 +43,12 @@ for prefix in /opt/nn-a /usr; do
     pc=$dest$prefix/lib/pkgconfig/nn.pc
     if [ "$(sed -n 's/^prefix=//p' "$pc" 2>/dev/null)" != "$prefix" ] || [ ! -f "$dest$prefix/include/nn_data.h" ]; then
         echo "FAILED: install $n: $pc should say prefix=$prefix:"; cat "$pc"; fail=$((fail + 1)); continue
+    fi
+    cm=$dest$prefix/lib/cmake/nn
+    if [ ! -f "$cm/nnConfig.cmake" ] ||
+       [ "$(sed -n 's/^set(PACKAGE_VERSION "\(.*\)")$/\1/p' "$cm/nnConfigVersion.cmake" 2>/dev/null)" != "$(sed -n 's/^Version: //p' "$pc")" ]; then
+        echo "FAILED: install $n: $cm should hold nnConfig.cmake and a version file with nn.pc's version"; ls -l "$cm"
+        fail=$((fail + 1)); continue
     fi
     if [ "$(grep -o -- -fopenmp "$pc" | wc -l)" -ne 2 ]; then
         echo "FAILED: install $n: -fopenmp should be once in Cflags and once in Libs:"; cat "$pc"; fail=$((fail + 1)); continue

@@ -238,6 +238,30 @@ static void test_dispatch(void)
     NN_CHECK(nn_simd_init() == NN_OK && nn_simd_backend_active() == best, "init after set changed the backend");
 }
 
+/* The comment above nn_simd_set_backend_name lists every name it accepts (it once left
+   out "avx512"). Reads nn_simd.h from the repository root; skipped elsewhere. */
+static void test_name_doc(void)
+{
+    char line[256], prev[256] = "";
+    FILE *f = fopen("nn_simd.h", "r");
+    int b, found = 0;
+    if (!f) {
+        printf("backend names in the doc comment: skipped (nn_simd.h not in the working directory)\n");
+        return;
+    }
+    while (!found && fgets(line, sizeof line, f)) {
+        if (strstr(line, "nn_status nn_simd_set_backend_name(") && strstr(prev, "/*")) found = 1;
+        else memcpy(prev, line, sizeof line);
+    }
+    fclose(f);
+    NN_CHECK(found, "no comment line before nn_simd_set_backend_name's declaration");
+    for (b = 0; found && b < NN_SIMD_BACKEND_COUNT; b++) {
+        char quoted[32];
+        snprintf(quoted, sizeof quoted, "\"%s\"", nn_simd_backend_str((nn_simd_backend)b));
+        NN_CHECK(strstr(prev, quoted) != NULL, "nn_simd_set_backend_name's comment leaves out %s: %s", quoted, prev);
+    }
+}
+
 int main(int argc, char **argv)
 {
     if (argc >= 3 && strcmp(argv[1], "--child") == 0) return child_main(argv[2]);
@@ -246,5 +270,6 @@ int main(int argc, char **argv)
     unsetenv("NN_BACKEND"); /* this test decides the environment itself */
     test_env();             /* before anything touches the backend (see the top) */
     test_dispatch();
+    test_name_doc();
     return nn_test_done();
 }

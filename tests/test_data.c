@@ -27,7 +27,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -786,6 +789,7 @@ static void test_outputs_zeroed(void)
     void *buf = (void *)&g_cnt;
     size_t n = 123;
     nn_data d, h;
+    nn_status st;
     memset(&d, 0xab, sizeof d);
     NN_CHECK(nn_data_gunzip("x", 1, &buf, &n, NULL) == NN_ERR_FORMAT && !buf && !n, "gunzip outputs");
     nn_data_free_buf(buf, NULL);
@@ -817,6 +821,38 @@ static void test_outputs_zeroed(void)
     NN_CHECK(nn_data_load_csv(NULL, -1, 0, &g_alloc, &d, NULL) == NN_ERR_INVALID &&
              is_zero(&d, sizeof d), "load_csv NULL path output");
     nn_data_free(&d);
+    /* a directory where a file is expected: NN_ERR_IO, as nn_net_load says (ext4 reports
+       a directory's size as huge, which read as NN_ERR_LIMIT) */
+    buf = (void *)&g_cnt;
+    n = 123;
+    st = nn_data_read_file(g_dir, &buf, &n, &g_alloc);
+    NN_CHECK(st == NN_ERR_IO && !buf && !n, "read_file of a directory: %s", nn_status_str(st));
+    st = nn_data_load_file(g_dir, &buf, &n, &g_alloc);
+    NN_CHECK(st == NN_ERR_IO && !buf && !n, "load_file of a directory: %s", nn_status_str(st));
+    memset(&d, 0xab, sizeof d);
+    st = nn_data_load_idx(g_dir, NULL, &g_alloc, &d);
+    NN_CHECK(st == NN_ERR_IO && is_zero(&d, sizeof d), "load_idx of a directory: %s", nn_status_str(st));
+    memset(&d, 0xab, sizeof d);
+    st = nn_data_load_csv(g_dir, -1, 0, &g_alloc, &d, NULL);
+    NN_CHECK(st == NN_ERR_IO && is_zero(&d, sizeof d), "load_csv of a directory: %s", nn_status_str(st));
+    { /* a pipe (no size, no seek): every byte, the first one read to tell it from a directory too */
+        const char *fifo = tmp_path("fifo");
+        pid_t pid;
+        if (mkfifo(fifo, 0600) == 0 && (pid = fork()) >= 0) {
+            if (pid == 0) { /* the writer: only async-signal-safe calls after fork */
+                int w = open(fifo, O_WRONLY);
+                _exit(w >= 0 && write(w, "1,2\n3,4\n", 8) == 8 && close(w) == 0 ? 0 : 1);
+            }
+            st = nn_data_read_file(fifo, &buf, &n, &g_alloc);
+            NN_CHECK(st == NN_OK && n == 8 && memcmp(buf, "1,2\n3,4\n", 8) == 0,
+                     "read_file of a pipe: %s, %zu bytes", nn_status_str(st), n);
+            nn_data_free_buf(buf, &g_alloc);
+            waitpid(pid, NULL, 0);
+        } else {
+            NN_CHECK(0, "mkfifo or fork failed");
+        }
+        remove(fifo);
+    }
     /* split: a refused fraction zeroes the holdout, never the source */
     NN_CHECK(nn_data_parse_csv("1\n2\n3\n", 6, -1, 0, &g_alloc, &d, NULL) == NN_OK, "split source");
     memset(&h, 0xab, sizeof h);

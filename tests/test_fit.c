@@ -1,6 +1,6 @@
-/* test_fit.c - the training loop: determinism, validation, early stopping with best
-   weights restored, learning-rate schedules, gradient clipping, callbacks, non-finite
-   steps, confusion matrix and precision/recall. */
+/* test_fit.c - the training loop: determinism, validation, early stopping with the best
+   weights and optimizer state restored, learning-rate schedules, gradient clipping,
+   callbacks, non-finite steps, confusion matrix and precision/recall. */
 #ifndef NN_TEST_LINKED /* make links tests/nn_test_impl.c, built once */
 #define NN_IMPLEMENTATION
 #endif
@@ -99,11 +99,14 @@ static void basic_and_deterministic(void)
 
 /* Early stopping: validation labels are a shuffled (meaningless) copy, so validation
    loss rises as a big net memorizes a small train set. The callback snapshots the
-   weights every epoch; after fit the weights must equal the best epoch's snapshot. */
+   weights every epoch, and the model file with the optimizer's state; after fit the
+   weights and the file (weights, step count, moments) must equal the best epoch's. */
 typedef struct snap {
     nn_net *net;
+    nn_optim *opt;
     float *w[64];
-    size_t n;
+    unsigned char *file[64];
+    size_t n, file_size[64];
     int stop_at;
 } snap;
 
@@ -112,10 +115,27 @@ static int on_epoch(const nn_epoch_stats *s, void *user)
     snap *sp = (snap *)user;
     float *p = nn_net_params(sp->net, &sp->n, NULL);
     if (s->epoch <= 64) {
-        sp->w[s->epoch - 1] = (float *)malloc(sp->n * sizeof(float));
-        memcpy(sp->w[s->epoch - 1], p, sp->n * sizeof(float));
+        int e = s->epoch - 1;
+        sp->w[e] = (float *)malloc(sp->n * sizeof(float));
+        memcpy(sp->w[e], p, sp->n * sizeof(float));
+        if (sp->opt && nn_net_save_mem(sp->net, sp->opt, NULL, 0, &sp->file_size[e]) == NN_OK) {
+            sp->file[e] = (unsigned char *)malloc(sp->file_size[e]);
+            if (nn_net_save_mem(sp->net, sp->opt, sp->file[e], sp->file_size[e], &sp->file_size[e]) != NN_OK) {
+                free(sp->file[e]);
+                sp->file[e] = NULL;
+            }
+        }
     }
     return sp->stop_at && s->epoch >= sp->stop_at;
+}
+
+static void snap_free(snap *sp)
+{
+    int i;
+    for (i = 0; i < 64; i++) {
+        free(sp->w[i]);
+        free(sp->file[i]);
+    }
 }
 
 static void early_stopping(void)
@@ -131,6 +151,7 @@ static void early_stopping(void)
     float bestv = INFINITY;
     memset(&sp, 0, sizeof sp);
     sp.net = net;
+    sp.opt = o;
     for (i = 0; i < 60; i++) {
         vx[2 * i] = X[2 * i];
         vx[2 * i + 1] = X[2 * i + 1];
@@ -152,7 +173,19 @@ static void early_stopping(void)
     NN_CHECK(r.epochs_run == best + 3, "stopped at %d, best %d, patience 3", r.epochs_run, best);
     NN_CHECK(best >= 1 && memcmp(nn_net_params(net, NULL, NULL), sp.w[best - 1], sp.n * sizeof(float)) == 0,
              "weights after fit are not the best epoch's (%d)", best);
-    for (i = 0; i < 64; i++) free(sp.w[i]);
+    NN_CHECK(nn_optim_steps(o) == (long long)best * 8, "optimizer steps %lld, want the best epoch's %d",
+             nn_optim_steps(o), best * 8);
+    {
+        size_t size = 0;
+        unsigned char *now = NULL;
+        if (nn_net_save_mem(net, o, NULL, 0, &size) == NN_OK) now = (unsigned char *)malloc(size);
+        NN_CHECK(now && nn_net_save_mem(net, o, now, size, &size) == NN_OK, "save after fit");
+        NN_CHECK(best >= 1 && now && sp.file[best - 1] && sp.file_size[best - 1] == size &&
+                 memcmp(now, sp.file[best - 1], size) == 0,
+                 "weights and optimizer state after fit are not the best epoch's (%d)", best);
+        free(now);
+    }
+    snap_free(&sp);
     nn_fit_report_free(&r);
 
     /* on_epoch returning nonzero stops the run */
@@ -162,7 +195,7 @@ static void early_stopping(void)
     fd.patience = 0;
     NN_CHECK(nn_fit(net, o, X, NULL, Y, 120, &fd, &r) == NN_OK, "fit");
     NN_CHECK(r.epochs_run == 2 && r.stopped_early, "callback stop: %d epochs", r.epochs_run);
-    for (i = 0; i < 64; i++) free(sp.w[i]);
+    snap_free(&sp);
     nn_fit_report_free(&r);
     nn_optim_destroy(o);
     nn_net_destroy(net);
