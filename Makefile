@@ -7,6 +7,7 @@
 #                   (builds in parallel, then runs the suites one by one)
 #   make test-full  the same suites with the exhaustive sweeps (sanitizers at the quick
 #                   sizes), the full compile matrix, and the CMake target both ways
+#   make test-mpi   nn_mpi.h under mpirun -np 1, 2, 4 (make test runs it when mpicc exists)
 #   make test-valgrind  the single-threaded build of the tests under valgrind memcheck
 #   make fuzz       libFuzzer (ASan+UBSan) on the model-file loader for FUZZ_SECONDS, then
 #                   on the CSV, IDX and gzip readers for FUZZ_DATA_SECONDS each
@@ -36,11 +37,11 @@ SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fram
 SAN_OPT ?= -O0
 
 HEADERS := nn.h nn_simd.h nn_data.h
-TEST_SRC := $(sort $(wildcard tests/test_*.c))
+TEST_SRC := $(sort $(filter-out tests/test_mpi.c,$(wildcard tests/test_*.c)))
 TEST_NAMES := $(patsubst tests/%.c,%,$(TEST_SRC))
 TESTS   := $(addprefix $(B)/,$(TEST_NAMES))
 SAN_TESTS := $(addprefix $(B)/san/,$(TEST_NAMES))
-EX_SRC  := $(sort $(wildcard examples/*.c))
+EX_SRC  := $(sort $(filter-out %_mpi.c,$(wildcard examples/*.c)))
 EXAMPLES := $(patsubst examples/%.c,$(B)/ex_%,$(EX_SRC))
 
 # NEON: cross-compiled kernels tests run under qemu-aarch64.
@@ -53,7 +54,7 @@ HAVE_NEON := $(shell command -v $(AARCH64_CC) >/dev/null 2>&1 && command -v $(QE
 
 .PHONY: fashion bench-deps all test test-full test-build test-build-full test-native test-san \
         test-compile test-compile-full test-neon test-threads-noomp \
-        test-valgrind test-readme test-install test-cmake fuzz fuzz-data fuzz-corpus demo examples bench bench-ab bench-quick bench-kernels clean install uninstall
+        test-valgrind test-mpi test-readme test-install test-cmake fuzz fuzz-data fuzz-corpus demo examples bench bench-ab bench-quick bench-kernels clean install uninstall
 all: demo-build examples
 
 $(B) $(B)/san $(B)/neon $(B)/compile $(B)/noomp $(B)/vg:
@@ -214,6 +215,7 @@ test:
 	$(call neon_suite,)
 	@CC=gcc CXX=g++ sh tests/readme_snippets.sh $(B)
 	@MAKE="$(MAKE)" sh tests/install_test.sh $(B)
+	$(mpi_suite)
 	@echo "make test: all suites passed"
 
 # The exhaustive sweeps natively and under qemu, the sanitizers at the quick sizes
@@ -228,7 +230,24 @@ test-full:
 	@CC=gcc CXX=g++ sh tests/readme_snippets.sh $(B)
 	@MAKE="$(MAKE)" sh tests/install_test.sh $(B)
 	@MAKE="$(MAKE)" sh tests/cmake_test.sh $(B)
+	$(mpi_suite)
 	@echo "make test-full: all suites passed"
+
+# nn_mpi.h: the test under mpirun on 1, 2 and 4 ranks of one thread each, over
+# loopback; the 1-rank run writes the checkpoint the others resume.
+MPICC  ?= mpicc
+MPIRUN ?= mpirun --oversubscribe $(if $(filter 0,$(shell id -u)),--allow-run-as-root) --mca btl self,vader,tcp --mca btl_tcp_if_include lo --mca oob_tcp_if_include lo
+HAVE_MPI := $(shell command -v $(MPICC) >/dev/null 2>&1 && command -v mpirun >/dev/null 2>&1 && echo 1)
+$(B)/test_mpi: tests/test_mpi.c tests/nn_test.h $(HEADERS) nn_mpi.h | $(B)
+	$(MPICC) $(CFLAGS_ALL) $< -o $@ $(LIBS)
+$(B)/ex_fashion_mnist_mpi: examples/fashion_mnist_mpi.c $(HEADERS) nn_mpi.h | $(B)
+	$(MPICC) $(CFLAGS_ALL) $< -o $@ $(LIBS)
+test-mpi: $(B)/test_mpi
+	@rm -f $(B)/mpi_ckpt.nn $(B)/mpi_ckpt.nn.ref
+	@for np in 1 2 4; do MPI_CKPT=$(B)/mpi_ckpt.nn OMP_NUM_THREADS=1 $(MPIRUN) -np $$np $(B)/test_mpi || exit 1; done
+define mpi_suite
+	@if [ -n "$(HAVE_MPI)" ]; then $(SUBMAKE) test-mpi; else echo "MPI suite skipped: $(MPICC) not found (sudo apt-get install openmpi-bin libopenmpi-dev)"; fi
+endef
 
 # valgrind memcheck over the single-threaded (no OpenMP) build, with the quick sweeps:
 # uninitialised reads, invalid accesses and leaks fail the run.
