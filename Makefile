@@ -242,6 +242,8 @@ $(B)/test_mpi: tests/test_mpi.c tests/nn_test.h $(HEADERS) nn_mpi.h | $(B)
 	$(MPICC) $(CFLAGS_ALL) $< -o $@ $(LIBS)
 $(B)/ex_fashion_mnist_mpi: examples/fashion_mnist_mpi.c $(HEADERS) nn_mpi.h | $(B)
 	$(MPICC) $(CFLAGS_ALL) $< -o $@ $(LIBS)
+$(B)/bench_mpi: bench/bench_mpi.c $(HEADERS) nn_mpi.h bench/bench_util.h | $(B)
+	$(MPICC) $(CSTD) $(WARN) -O3 -g $(OMP) -I. $(CFLAGS) $< -o $@ $(LIBS)
 test-mpi: $(B)/test_mpi
 	@rm -f $(B)/mpi_ckpt.nn $(B)/mpi_ckpt.nn.ref
 	@for np in 1 2 4; do MPI_CKPT=$(B)/mpi_ckpt.nn OMP_NUM_THREADS=1 $(MPIRUN) -np $$np $(B)/test_mpi || exit 1; done
@@ -333,15 +335,15 @@ endif
 bench-deps:
 	apt-get install -y hyperfine libopenblas-openmp-dev python3-torch dataset-fashion-mnist gnuplot-nox
 
-BENCH_SRC := $(sort $(wildcard bench/bench_*.c))
+BENCH_SRC := $(sort $(filter-out bench/bench_mpi.c,$(wildcard bench/bench_*.c)))
 BENCHES := $(patsubst bench/%.c,$(B)/%,$(BENCH_SRC))
 $(B)/bench_%: bench/bench_%.c $(HEADERS) $(wildcard bench/*.h) | $(B)
 	$(CC) $(CSTD) $(WARN) -O3 -g $(OMP) -I. $(CFLAGS) $< -o $@ $(BENCH_BLAS) $(LIBS)
 
 # bench/run.sh: FMA peak, GEMM vs OpenBLAS, training/inference/latency vs PyTorch,
 # hyperfine of the Fashion-MNIST example vs its torch twin; writes bench/RESULTS.md.
-bench: $(BENCHES) $(B)/ex_fashion_mnist
-	BUILD=$(B) bench/run.sh
+bench: $(BENCHES) $(B)/ex_fashion_mnist $(if $(HAVE_MPI),$(B)/bench_mpi)
+	BUILD=$(B) MPIRUN="$(MPIRUN)" bench/run.sh
 # Same-run A/B of the headers at AB_REV against the working tree (bench/ab.sh, alternated
 # runs of bench/ab_bench.c); the table goes to bench/results/ab.md and into RESULTS.md.
 AB_REV ?= HEAD
@@ -365,7 +367,7 @@ bench-kernels: $(BENCHES)
 NN_VERSION := 0.1.0
 install:
 	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/lib/cmake/nn
-	install -m 644 nn.h nn_simd.h nn_data.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 nn.h nn_simd.h nn_data.h nn_mpi.h $(DESTDIR)$(PREFIX)/include/
 	printf 'prefix=%s\nincludedir=$${prefix}/include\n\nName: nn\nDescription: header-only multilayer perceptron training (define NN_IMPLEMENTATION in one file)\nVersion: $(NN_VERSION)\nCflags: -I$${includedir} -fopenmp\nLibs: -fopenmp -lm\n' '$(PREFIX)' > $(DESTDIR)$(PREFIX)/lib/pkgconfig/nn.pc
 	chmod 644 $(DESTDIR)$(PREFIX)/lib/pkgconfig/nn.pc
 	install -m 644 cmake/nnConfig.cmake $(DESTDIR)$(PREFIX)/lib/cmake/nn/
@@ -373,7 +375,7 @@ install:
 	chmod 644 $(DESTDIR)$(PREFIX)/lib/cmake/nn/nnConfigVersion.cmake
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/include/nn.h $(DESTDIR)$(PREFIX)/include/nn_simd.h $(DESTDIR)$(PREFIX)/include/nn_data.h $(DESTDIR)$(PREFIX)/lib/pkgconfig/nn.pc \
+	rm -f $(DESTDIR)$(PREFIX)/include/nn.h $(DESTDIR)$(PREFIX)/include/nn_simd.h $(DESTDIR)$(PREFIX)/include/nn_data.h $(DESTDIR)$(PREFIX)/include/nn_mpi.h $(DESTDIR)$(PREFIX)/lib/pkgconfig/nn.pc \
 	      $(DESTDIR)$(PREFIX)/lib/cmake/nn/nnConfig.cmake $(DESTDIR)$(PREFIX)/lib/cmake/nn/nnConfigVersion.cmake
 	-rmdir $(DESTDIR)$(PREFIX)/lib/cmake/nn 2>/dev/null
 

@@ -28,6 +28,8 @@
 #   7. hyperfine: ex_fashion_mnist --epochs 2 --quiet vs torch_fashion.py --epochs 2 --quiet,
 #      1 and 2 threads, --warmup 1 --runs 5, JSON + Markdown into the results folder
 #   8. bench_threads again (without the contention part): both rounds are reported
+#   9. bench_mpi (when built): 2 ranks x 1 thread vs 1 process x 2 threads, the
+#      gradient all-reduce, and a cost model for clusters
 # (bench_threads runs twice, minutes apart: on a 2-vCPU VM whose host now and then
 # deschedules a vCPU, its 2-thread figures moved by up to 45% between full runs.)
 # A missing peer (hyperfine, torch, OpenBLAS, gnuplot) or binary is reported and skipped.
@@ -205,6 +207,21 @@ fi
 if [ -x "$BUILD/bench_threads" ] && [ $QUICK = 0 ]; then
     echo "== bench_threads (round 2)"
     locked "$RAW/threads_r2.txt" "$BUILD/bench_threads" --no-contention || note "bench_threads round 2 failed"
+fi
+
+# ---------------------------------------------------------------- 9. MPI (nn_mpi.h)
+# 2 ranks x 1 thread against 1 process x 2 threads (alternated, ROUNDS times), the
+# all-reduce of the gradient, and the cluster cost model from the measured step time.
+if [ -x "$BUILD/bench_mpi" ]; then
+    echo "== bench_mpi"
+    ep=2; [ $QUICK = 1 ] && ep=1
+    for ((r = 1; r <= ROUNDS; r++)); do
+        locked "$RAW/mpi_2r_r$r.txt" env OMP_NUM_THREADS=1 ${MPIRUN:-mpirun} -np 2 "$BUILD/bench_mpi" --threads 1 --epochs $ep || note "bench_mpi 2 ranks failed"
+        locked "$RAW/mpi_1p_r$r.txt" env OMP_NUM_THREADS=2 "$BUILD/bench_mpi" --threads 2 --epochs $ep || note "bench_mpi 1 process failed"
+    done
+    locked "$RAW/mpi_model.txt" env OMP_NUM_THREADS=1 taskset -c 0 "$BUILD/bench_mpi" --threads 1 --epochs 1 --model || note "bench_mpi --model failed"
+else
+    note "bench_mpi not built (no mpicc): MPI section skipped (apt-get install openmpi-bin libopenmpi-dev)"
 fi
 
 else
@@ -497,6 +514,28 @@ status() { # status value op target -> met / NOT met
         done
     else
         echo "Not run (see below)."
+        echo
+    fi
+
+    if ls "$RAW"/mpi_2r_r*.txt >/dev/null 2>&1; then
+        echo "## Many machines: nn_mpi.h on this machine, and a model for clusters"
+        echo
+        echo "784-256-128-10, Adam, global batch 128, 25,600 random samples, \`nn_mpi_fit\` (\`bench/bench_mpi.c\`),"
+        echo "runs alternated. The all-reduce is one \`MPI_Allreduce\` of the whole gradient (median of 50)."
+        echo
+        echo "| run | samples/s (each round) | all-reduce, us |"
+        echo "|---|---|---|"
+        for k in 2r 1p; do
+            label="2 ranks x 1 thread"; [ $k = 1p ] && label="1 process x 2 threads"
+            sps=$(grep -h '^mpi ' "$RAW"/mpi_${k}_r*.txt 2>/dev/null | awk '{printf "%s%s", s, $7; s=", "}')
+            arr=$(grep -h '^mpi ' "$RAW"/mpi_${k}_r*.txt 2>/dev/null | awk '{printf "%s%s", s, $9; s=", "}')
+            echo "| $label | ${sps:-–} | ${arr:-–} |"
+        done
+        echo
+        echo "The model: every rank keeps a local batch of 128 (weak scaling), one thread per rank, the step"
+        echo "time measured here on one thread, then a ring all-reduce without overlap,"
+        echo "t(P) = t_step + 2 (P-1)/P x bytes / bandwidth + 2 (P-1) x 20 us; efficiency = t_step / t(P)."
+        sed -n '/^model /,$p' "$RAW/mpi_model.txt" 2>/dev/null
         echo
     fi
 

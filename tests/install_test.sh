@@ -41,7 +41,7 @@ for prefix in /opt/nn-a /usr; do
         echo "FAILED: make install DESTDIR=$dest PREFIX=$prefix"; cat "$t/install$n.log"; fail=$((fail + 1)); continue
     fi
     pc=$dest$prefix/lib/pkgconfig/nn.pc
-    if [ "$(sed -n 's/^prefix=//p' "$pc" 2>/dev/null)" != "$prefix" ] || [ ! -f "$dest$prefix/include/nn_data.h" ]; then
+    if [ "$(sed -n 's/^prefix=//p' "$pc" 2>/dev/null)" != "$prefix" ] || [ ! -f "$dest$prefix/include/nn_data.h" ] || [ ! -f "$dest$prefix/include/nn_mpi.h" ]; then
         echo "FAILED: install $n: $pc should say prefix=$prefix:"; cat "$pc"; fail=$((fail + 1)); continue
     fi
     cm=$dest$prefix/lib/cmake/nn
