@@ -1,11 +1,12 @@
 /* bench_mpi.c - nn_mpi_fit on this machine, and a cost model for clusters.
 
-   usage: mpirun -np P bench_mpi [--threads T] [--epochs E] [--model]
+   usage: mpirun -np P bench_mpi [--threads T] [--epochs E] [--reproducible] [--model]
      Trains 784-256-128-10 (Adam, global batch 128, 25,600 random samples) with
      nn_mpi_fit and prints, on rank 0, one line:
        mpi ranks P threads T samples/s S allreduce_us A
      where A is the median time of one MPI_Allreduce of the whole gradient (in place,
-     floats, sum). A single process (P = 1) runs the same loop.
+     floats, sum). A single process (P = 1) runs the same loop. --reproducible: with
+     mpi.reproducible (8 parts per batch).
      --model: also time, on rank 0 alone with one thread, a training step of the local
      batch (128 rows: every rank keeps its batch as ranks are added) for 784-256-128-10
      and 784-2048-2048-10, and print the predicted samples/s and efficiency of P = 2..64
@@ -77,7 +78,7 @@ static double step_seconds(int w1, int w2, int B)
 int main(int argc, char **argv)
 {
     enum { N = 25600, B = 128, REPS = 50 };
-    int rank = 0, size = 1, threads = 1, epochs = 2, model = 0, i;
+    int rank = 0, size = 1, threads = 1, epochs = 2, model = 0, repro = 0, i;
     nn_net *net;
     nn_optim *opt = NULL;
     nn_optim_desc od;
@@ -96,6 +97,7 @@ int main(int argc, char **argv)
         if (!strcmp(argv[i], "--threads") && i + 1 < argc) threads = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--epochs") && i + 1 < argc) epochs = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--model")) model = 1;
+        else if (!strcmp(argv[i], "--reproducible")) repro = 1;
         else { if (rank == 0) fprintf(stderr, "bench_mpi: unknown option %s\n", argv[i]); MPI_Finalize(); return 2; }
     }
     if (nn_simd_init() != NN_OK) MPI_Abort(MPI_COMM_WORLD, 1);
@@ -110,6 +112,7 @@ int main(int argc, char **argv)
     nn_optim_create(net, &od, &opt);
     memset(&fd, 0, sizeof fd);
     memset(&md, 0, sizeof md);
+    md.reproducible = repro;
     fd.epochs = 1; fd.batch = B; fd.quiet = 1;
     nn_mpi_fit(MPI_COMM_WORLD, net, opt, x, NULL, lab, N, &fd, &md, NULL); /* warm-up */
     fd.epochs = epochs;
@@ -126,8 +129,8 @@ int main(int argc, char **argv)
     }
     qsort(ar, REPS, sizeof ar[0], cmp_d);
     if (rank == 0)
-        printf("mpi ranks %d threads %d samples/s %.0f allreduce_us %.1f status %s\n", size,
-               threads, sps, ar[REPS / 2] * 1e6, nn_status_str(st));
+        printf("mpi ranks %d threads %d samples/s %.0f allreduce_us %.1f status %s%s\n", size,
+               threads, sps, ar[REPS / 2] * 1e6, nn_status_str(st), repro ? " reproducible" : "");
     if (model && rank == 0) {
         static const int P[] = {2, 4, 8, 16, 32, 64};
         static const double gbps[] = {10, 25, 100};

@@ -218,6 +218,7 @@ if [ -x "$BUILD/bench_mpi" ]; then
     for ((r = 1; r <= ROUNDS; r++)); do
         locked "$RAW/mpi_2r_r$r.txt" env OMP_NUM_THREADS=1 ${MPIRUN:-mpirun} -np 2 "$BUILD/bench_mpi" --threads 1 --epochs $ep || note "bench_mpi 2 ranks failed"
         locked "$RAW/mpi_1p_r$r.txt" env OMP_NUM_THREADS=2 "$BUILD/bench_mpi" --threads 2 --epochs $ep || note "bench_mpi 1 process failed"
+        locked "$RAW/mpi_2rr_r$r.txt" env OMP_NUM_THREADS=1 ${MPIRUN:-mpirun} -np 2 "$BUILD/bench_mpi" --threads 1 --epochs $ep --reproducible || note "bench_mpi 2 ranks reproducible failed"
     done
     locked "$RAW/mpi_model.txt" env OMP_NUM_THREADS=1 taskset -c 0 "$BUILD/bench_mpi" --threads 1 --epochs 1 --model || note "bench_mpi --model failed"
 else
@@ -525,8 +526,9 @@ status() { # status value op target -> met / NOT met
         echo
         echo "| run | samples/s (each round) | all-reduce, us |"
         echo "|---|---|---|"
-        for k in 2r 1p; do
+        for k in 2r 2rr 1p; do
             label="2 ranks x 1 thread"; [ $k = 1p ] && label="1 process x 2 threads"
+            [ $k = 2rr ] && label="2 ranks x 1 thread, reproducible (8 parts per batch)"
             sps=$(grep -h '^mpi ' "$RAW"/mpi_${k}_r*.txt 2>/dev/null | awk '{printf "%s%s", s, $7; s=", "}')
             arr=$(grep -h '^mpi ' "$RAW"/mpi_${k}_r*.txt 2>/dev/null | awk '{printf "%s%s", s, $9; s=", "}')
             echo "| $label | ${sps:-–} | ${arr:-–} |"
