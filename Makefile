@@ -13,7 +13,7 @@
 #                   on the CSV, IDX and gzip readers for FUZZ_DATA_SECONDS each
 #   make examples   build examples/ into build/
 #   make fashion    Fashion-MNIST example (10 epochs)
-#   make bench      nn.h vs OpenBLAS and PyTorch; writes bench/RESULTS.md (peers: make bench-deps)
+#   make bench      nn.h vs OpenBLAS, oneDNN and PyTorch; writes bench/RESULTS.md (peers: make bench-deps)
 #   make install    headers, nn.pc and the CMake package into $(DESTDIR)$(PREFIX)
 
 CC      ?= cc
@@ -333,14 +333,18 @@ endif
 
 # The peers the benchmarks compare against (Debian packages).
 bench-deps:
-	apt-get install -y hyperfine libopenblas-openmp-dev python3-torch dataset-fashion-mnist gnuplot-nox
+	apt-get install -y hyperfine libopenblas-openmp-dev libdnnl-dev python3-torch dataset-fashion-mnist gnuplot-nox
 
 BENCH_SRC := $(sort $(filter-out bench/bench_mpi.c,$(wildcard bench/bench_*.c)))
 BENCHES := $(patsubst bench/%.c,$(B)/%,$(BENCH_SRC))
+# oneDNN (Debian libdnnl-dev): dnnl_sgemm beside OpenBLAS in bench_gemm.
+ifneq ($(wildcard /usr/include/oneapi/dnnl/dnnl.h),)
+BENCH_BLAS += -DNN_BENCH_ONEDNN -ldnnl
+endif
 $(B)/bench_%: bench/bench_%.c $(HEADERS) $(wildcard bench/*.h) | $(B)
 	$(CC) $(CSTD) $(WARN) -O3 -g $(OMP) -I. $(CFLAGS) $< -o $@ $(BENCH_BLAS) $(LIBS)
 
-# bench/run.sh: FMA peak, GEMM vs OpenBLAS, training/inference/latency vs PyTorch,
+# bench/run.sh: FMA peak, GEMM vs OpenBLAS and oneDNN, training/inference/latency vs PyTorch,
 # hyperfine of the Fashion-MNIST example vs its torch twin; writes bench/RESULTS.md.
 bench: $(BENCHES) $(B)/ex_fashion_mnist $(if $(HAVE_MPI),$(B)/bench_mpi)
 	BUILD=$(B) MPIRUN="$(MPIRUN)" bench/run.sh

@@ -1,10 +1,12 @@
 #define _POSIX_C_SOURCE 199309L /* clock_gettime under -std=c99 */
-/* bench_gemm.c - nn_simd_gemm against OpenBLAS cblas_sgemm in the same run.
+/* bench_gemm.c - nn_simd_gemm against OpenBLAS cblas_sgemm and oneDNN dnnl_sgemm in
+   the same run (each peer when linked: NN_BENCH_OPENBLAS, NN_BENCH_ONEDNN).
 
    For every shape: validate nn's C against a double-precision reference (sampled
-   entries for the big ones) and refuse to time a wrong kernel; then time nn and
-   OpenBLAS alternately, many repetitions, and print best and median GFLOP/s
-   (2*m*n*k / t) and the ratio, as a Markdown table on stdout.
+   entries for the big ones) and refuse to time a wrong kernel; then time nn and the
+   peers in turn, many repetitions, and print best and median GFLOP/s (2*m*n*k / t) and
+   the ratios, as a Markdown table on stdout. With NN_BACKEND=avx2, run it with
+   ONEDNN_MAX_CPU_ISA=AVX2 so that oneDNN is held to the same ISA.
 
    Shapes: squares 64..2048 (1000 and 2000 among them: rows not a power of two apart
    take other packing decisions) and the nine GEMMs of a 784-256-128-10 training step at
@@ -25,6 +27,9 @@
 #include "bench_util.h"
 #ifdef NN_BENCH_OPENBLAS
 #  include <cblas.h>
+#endif
+#ifdef NN_BENCH_ONEDNN
+#  include <oneapi/dnnl/dnnl.h>
 #endif
 
 typedef struct shape { char name[48]; int ta, tb, m, n, k; } shape;
@@ -48,6 +53,14 @@ static void run_blas(const shape *s, const float *A, const float *B, float *C)
     cblas_sgemm(CblasRowMajor, s->ta ? CblasTrans : CblasNoTrans,
                 s->tb ? CblasTrans : CblasNoTrans, s->m, s->n, s->k, 1.0f, A,
                 s->ta ? s->m : s->k, B, s->tb ? s->k : s->n, 0.0f, C, s->n);
+}
+#endif
+
+#ifdef NN_BENCH_ONEDNN
+static void run_dnnl(const shape *s, const float *A, const float *B, float *C)
+{
+    dnnl_sgemm(s->ta ? 'T' : 'N', s->tb ? 'T' : 'N', s->m, s->n, s->k, 1.0f, A,
+               s->ta ? s->m : s->k, B, s->tb ? s->k : s->n, 0.0f, C, s->n);
 }
 #endif
 
@@ -75,17 +88,22 @@ static int validate(const shape *s, const float *A, const float *B, const float 
 }
 
 /* Seconds per call, best and median over `reps` samples of `iters` calls each;
-   the two libraries alternate sample by sample. */
+   the libraries take turns sample by sample. */
 static void time_shape(const shape *s, const float *A, const float *B, float *C, int reps,
-                       double *nn_best, double *nn_med, double *bl_best, double *bl_med)
+                       double *nn_best, double *nn_med, double *bl_best, double *bl_med,
+                       double *dn_best, double *dn_med)
 {
     double flops = 2.0 * s->m * s->n * s->k;
     int iters = (int)(2e-3 * 60e9 / flops) + 1; /* ~2 ms per sample */
     double *tn = (double *)malloc(sizeof(double) * reps), *tb = (double *)malloc(sizeof(double) * reps);
+    double *td = (double *)malloc(sizeof(double) * reps);
     int r, it;
     run_nn(s, A, B, C);
 #ifdef NN_BENCH_OPENBLAS
     run_blas(s, A, B, C);
+#endif
+#ifdef NN_BENCH_ONEDNN
+    run_dnnl(s, A, B, C);
 #endif
     for (r = 0; r < reps; r++) {
         double t0 = now_s();
@@ -98,12 +116,21 @@ static void time_shape(const shape *s, const float *A, const float *B, float *C,
 #else
         tb[r] = 0;
 #endif
+#ifdef NN_BENCH_ONEDNN
+        t0 = now_s();
+        for (it = 0; it < iters; it++) run_dnnl(s, A, B, C);
+        td[r] = (now_s() - t0) / iters;
+#else
+        td[r] = 0;
+#endif
     }
     qsort(tn, reps, sizeof(double), cmp_d);
     qsort(tb, reps, sizeof(double), cmp_d);
+    qsort(td, reps, sizeof(double), cmp_d);
     *nn_best = tn[0]; *nn_med = tn[reps / 2];
     *bl_best = tb[0]; *bl_med = tb[reps / 2];
-    free(tn); free(tb);
+    *dn_best = td[0]; *dn_med = td[reps / 2];
+    free(tn); free(tb); free(td);
 }
 
 int main(int argc, char **argv)
@@ -156,19 +183,28 @@ int main(int argc, char **argv)
        ones, nn.h its AVX2 ones; the header line says which. */
     printf("backend=%s cpu=\"%s\" threads=%d reps=%d", nn_simd_backend_name(), cpu, threads, reps);
 #ifdef NN_BENCH_OPENBLAS
-    printf(" openblas_core=%s\n\n", openblas_get_corename());
+    printf(" openblas_core=%s", openblas_get_corename());
 #else
-    printf(" (OpenBLAS not linked)\n\n");
+    printf(" (OpenBLAS not linked)");
 #endif
-    printf("| shape | op | m | n | k | nn best GF/s | nn median | OpenBLAS best | OpenBLAS median | ratio best | ratio median |\n");
-    printf("|---|---|---|---|---|---|---|---|---|---|---|\n");
+#ifdef NN_BENCH_ONEDNN
+    {
+        const char *isa = getenv("ONEDNN_MAX_CPU_ISA");
+        const dnnl_version_t *v = dnnl_version();
+        printf(" onednn=%d.%d.%d onednn_max_isa=%s\n\n", v->major, v->minor, v->patch, isa ? isa : "(all)");
+    }
+#else
+    printf(" (oneDNN not linked)\n\n");
+#endif
+    printf("| shape | op | m | n | k | nn best GF/s | nn median | OpenBLAS best | OpenBLAS median | ratio best | ratio median | oneDNN best | oneDNN median | ratio best | ratio median |\n");
+    printf("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     fflush(stdout);
 
     for (i = 0; i < ns; i++) {
         const shape *s = &shapes[i];
         size_t na = (size_t)s->m * s->k, nb = (size_t)s->k * s->n, nc = (size_t)s->m * s->n, t;
         float *A, *B, *C;
-        double nb_, nm, bb, bm, fl = 2.0 * s->m * s->n * s->k * 1e-9;
+        double nb_, nm, bb, bm, db, dm, fl = 2.0 * s->m * s->n * s->k * 1e-9;
         if (filter && !strstr(s->name, filter)) continue;
         if (quick && s->m * (double)s->n * s->k > 600e6) continue;
         A = (float *)nn_simd_alloc(NULL, na * sizeof(float));
@@ -181,13 +217,19 @@ int main(int argc, char **argv)
         if (!validate(s, A, B, C)) {
             failed = 1;
         } else {
-            time_shape(s, A, B, C, reps, &nb_, &nm, &bb, &bm);
+            time_shape(s, A, B, C, reps, &nb_, &nm, &bb, &bm, &db, &dm);
             printf("| %s | %s%s | %d | %d | %d | %.1f | %.1f |", s->name, s->ta ? "T" : "N",
                    s->tb ? "T" : "N", s->m, s->n, s->k, fl / nb_, fl / nm);
 #ifdef NN_BENCH_OPENBLAS
-            printf(" %.1f | %.1f | %.2f | %.2f |\n", fl / bb, fl / bm, bb / nb_, bm / nm);
+            printf(" %.1f | %.1f | %.2f | %.2f |", fl / bb, fl / bm, bb / nb_, bm / nm);
 #else
             (void)bb; (void)bm;
+            printf(" - | - | - | - |");
+#endif
+#ifdef NN_BENCH_ONEDNN
+            printf(" %.1f | %.1f | %.2f | %.2f |\n", fl / db, fl / dm, db / nb_, dm / nm);
+#else
+            (void)db; (void)dm;
             printf(" - | - | - | - |\n");
 #endif
             fflush(stdout);

@@ -19,7 +19,8 @@
 # What runs, each under `flock $LOCK` (the lock every engineer's timing runs take), 1-thread
 # runs pinned with `taskset -c 0`:
 #   1. bench_fma_peak: measured FMA peak, 1 and 2 threads
-#   2. bench_gemm, 1 thread: nn_simd_gemm vs OpenBLAS (OpenMP build)
+#   2. bench_gemm, 1 thread: nn_simd_gemm vs OpenBLAS (OpenMP build) and oneDNN; again with
+#      NN_BACKEND=avx2 and ONEDNN_MAX_CPU_ISA=AVX2 on an AVX-512 machine
 #   3. bench_threads: GEMM 1024^3 and a training step, 1 vs 2 threads; a busy-loop process on
 #      CPU 0 (contention); the per-thread work thresholds
 #   4. bench_kernels, 1 thread: activations, softmax, column sums, optimizers, SIMD vs scalar
@@ -130,10 +131,14 @@ if [ -x "$BUILD/bench_fma_peak" ]; then
     locked "$RAW/fma_peak.txt" env OMP_NUM_THREADS=2 "$BUILD/bench_fma_peak" $QF || note "bench_fma_peak failed"
 fi
 
-# ---------------------------------------------------------------- 2. GEMM vs OpenBLAS
+# ---------------------------------------------------------------- 2. GEMM vs OpenBLAS and oneDNN
 if [ -x "$BUILD/bench_gemm" ]; then
     echo "== GEMM, 1 thread"
     locked "$RAW/gemm_1t.txt" env OMP_NUM_THREADS=1 taskset -c 0 "$BUILD/bench_gemm" $QF || note "bench_gemm failed (exit $?)"
+    if grep -q 'backend=avx512' "$RAW/gemm_1t.txt" 2>/dev/null; then # each backend meets oneDNN at its ISA
+        echo "== GEMM, 1 thread, AVX2 (nn.h and oneDNN)"
+        locked "$RAW/gemm_1t_avx2.txt" env OMP_NUM_THREADS=1 NN_BACKEND=avx2 ONEDNN_MAX_CPU_ISA=AVX2 taskset -c 0 "$BUILD/bench_gemm" $QF || note "bench_gemm avx2 failed (exit $?)"
+    fi
 fi
 
 # ---------------------------------------------------------------- 3. threads, contention
@@ -347,7 +352,7 @@ status() { # status value op target -> met / NOT met
 }
 
 {
-    echo "# nn.h benchmarks: against OpenBLAS and PyTorch"
+    echo "# nn.h benchmarks: against OpenBLAS, oneDNN and PyTorch"
     echo
     [ $QUICK = 1 ] && { echo "> **QUICK RUN** (\`bench/run.sh --quick\`): fewer epochs and repetitions, one round. For development only; do not cite."; echo; }
     [ "$DATA" = RANDOM ] && { echo "> **RANDOM DATA**: Fashion-MNIST was not found in \`$FASHION_DIR\`; the training/inference numbers below were measured on random data of the same shape (60,000 x 784 / 10,000 x 784, 10 classes). Throughput is comparable, accuracies are meaningless."; echo; }
@@ -434,10 +439,10 @@ status() { # status value op target -> met / NOT met
     echo
 
     if [ -e "$RAW/gemm_1t.txt" ]; then
-        echo "## GEMM: nn_simd_gemm vs OpenBLAS, 1 thread"
+        echo "## GEMM: nn_simd_gemm vs OpenBLAS and oneDNN, 1 thread"
         echo
         echo "\`bench/bench_gemm.c\`: every shape validated against a double reference before it is timed;"
-        echo "best and median GFLOP/s; ratio = OpenBLAS time / nn time (> 1: nn.h faster). Measured peak per"
+        echo "best and median GFLOP/s; ratio = peer time / nn time (> 1: nn.h faster). Measured peak per"
         echo "core: ${PEAK1:-–} GFLOP/s with ymm (AVX2)${PEAKZ1:+, ${PEAKZ1} GFLOP/s with zmm (AVX-512)}. The b32/b128/b256 rows"
         echo "are the nine GEMMs of one training step. Both libraries choose their kernels at run time: nn.h's"
         echo "backend is on the header line below, OpenBLAS's kernel set is \`openblas_core\`."
@@ -446,6 +451,14 @@ status() { # status value op target -> met / NOT met
         echo
         grep '^|' "$RAW/gemm_1t.txt"
         echo
+        if [ -e "$RAW/gemm_1t_avx2.txt" ]; then
+            echo "The same with nn.h's AVX2 backend against oneDNN held to AVX2 (\`ONEDNN_MAX_CPU_ISA=AVX2\`):"
+            echo
+            head -1 "$RAW/gemm_1t_avx2.txt" | sed 's/^/    /'
+            echo
+            grep '^|' "$RAW/gemm_1t_avx2.txt"
+            echo
+        fi
     fi
 
     FM_FILES=$(ls "$RAW"/fashion_s*.txt 2>/dev/null)
