@@ -242,6 +242,11 @@ $(B)/test_mpi: tests/test_mpi.c tests/nn_test.h $(HEADERS) nn_mpi.h | $(B)
 	$(MPICC) $(CFLAGS_ALL) $< -o $@ $(LIBS)
 $(B)/ex_fashion_mnist_mpi: examples/fashion_mnist_mpi.c $(HEADERS) nn_mpi.h | $(B)
 	$(MPICC) $(CFLAGS_ALL) $< -o $@ $(LIBS)
+# libtorch C++ (Debian libtorch-dev): the PyTorch recipe without Python, in make bench.
+TORCH_INC := /usr/include/torch/csrc/api/include
+HAVE_LIBTORCH := $(if $(wildcard $(TORCH_INC)/torch/torch.h),1)
+$(B)/libtorch_bench: bench/libtorch_bench.cpp $(HEADERS) | $(B)
+	$(CXX) -std=c++17 -O2 $(OMP) -I. -I$(TORCH_INC) $< -o $@ -ltorch -ltorch_cpu -lc10 $(LIBS)
 $(B)/bench_mpi: bench/bench_mpi.c $(HEADERS) nn_mpi.h bench/bench_util.h | $(B)
 	$(MPICC) $(CSTD) $(WARN) -O3 -g $(OMP) -I. $(CFLAGS) $< -o $@ $(LIBS)
 test-mpi: $(B)/test_mpi
@@ -333,7 +338,7 @@ endif
 
 # The peers the benchmarks compare against (Debian packages).
 bench-deps:
-	apt-get install -y hyperfine libopenblas-openmp-dev libdnnl-dev python3-torch dataset-fashion-mnist gnuplot-nox
+	apt-get install -y hyperfine libopenblas-openmp-dev libdnnl-dev libtorch-dev python3-torch dataset-fashion-mnist gnuplot-nox openmpi-bin libopenmpi-dev
 
 BENCH_SRC := $(sort $(filter-out bench/bench_mpi.c,$(wildcard bench/bench_*.c)))
 BENCHES := $(patsubst bench/%.c,$(B)/%,$(BENCH_SRC))
@@ -346,7 +351,7 @@ $(B)/bench_%: bench/bench_%.c $(HEADERS) $(wildcard bench/*.h) | $(B)
 
 # bench/run.sh: FMA peak, GEMM vs OpenBLAS and oneDNN, training/inference/latency vs PyTorch,
 # hyperfine of the Fashion-MNIST example vs its torch twin; writes bench/RESULTS.md.
-bench: $(BENCHES) $(B)/ex_fashion_mnist $(if $(HAVE_MPI),$(B)/bench_mpi)
+bench: $(BENCHES) $(B)/ex_fashion_mnist $(if $(HAVE_MPI),$(B)/bench_mpi) $(if $(HAVE_LIBTORCH),$(B)/libtorch_bench)
 	BUILD=$(B) MPIRUN="$(MPIRUN)" bench/run.sh
 # Same-run A/B of the headers at AB_REV against the working tree (bench/ab.sh, alternated
 # runs of bench/ab_bench.c); the table goes to bench/results/ab.md and into RESULTS.md.

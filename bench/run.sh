@@ -25,7 +25,7 @@
 #      CPU 0 (contention); the per-thread work thresholds
 #   4. bench_kernels, 1 thread: activations, softmax, column sums, optimizers, SIMD vs scalar
 #   5. ex_fashion_mnist --epochs 10 --threads 2, seeds 1 2 3: test accuracy and wall time
-#   6. bench_train and torch_bench.py alternating: nn 1T, torch 1T, nn 2T, torch 2T (x ROUNDS)
+#   6. bench_train, torch_bench.py and libtorch_bench alternating, 1 then 2 threads (x ROUNDS)
 #   7. hyperfine: ex_fashion_mnist --epochs 2 --quiet vs torch_fashion.py --epochs 2 --quiet,
 #      1 and 2 threads, --warmup 1 --runs 5, JSON + Markdown into the results folder
 #   8. bench_threads again (without the contention part): both rounds are reported
@@ -187,8 +187,15 @@ for r in $(seq 1 "$ROUNDS"); do
             locked "$RAW/torch_${t}t_r$r.txt" "${TORCH_ENV[@]}" OMP_NUM_THREADS=$t "${pin[@]}" "$PY" bench/torch_bench.py \
                 --threads $t $QF --max-seconds "$MAX_SECONDS" --data "$FASHION_DIR" || note "torch_bench ${t}T round $r failed"
         fi
+        if [ -x "$BUILD/libtorch_bench" ]; then
+            echo "== libtorch C++ libtorch_bench, $t thread(s), round $r"
+            locked "$RAW/libtorch_${t}t_r$r.txt" "${TORCH_ENV[@]}" OMP_NUM_THREADS=$t "${pin[@]}" "$BUILD/libtorch_bench" \
+                --threads $t $QF --max-seconds "$MAX_SECONDS" --data "$FASHION_DIR" || note "libtorch_bench ${t}T round $r failed"
+        fi
     done
 done
+[ -x "$BUILD/libtorch_bench" ] || [ $REPORT_ONLY = 1 ] || note "libtorch_bench not built (no libtorch-dev): the libtorch C++ rows are missing"
+
 
 # ---------------------------------------------------------------- 7. hyperfine
 if [ $HAVE_HF = 1 ] && [ -x "$BUILD/ex_fashion_mnist" ] && [ -e "$FASHION_DIR/train-images-idx3-ubyte.gz" ]; then
@@ -252,7 +259,7 @@ RUN_DATE=$(cat "$RAW/date" 2>/dev/null || date -u '+%Y-%m-%d %H:%M UTC')
 # median of the rounds' medians; latency: the lowest p10, median of medians)
 TSV=$OUT/results.tsv
 : > "$TSV"
-for lib in nn torch; do
+for lib in nn torch libtorch; do
     for t in 1 2; do
         cat "$RAW/${lib}_${t}t_r"*.txt 2>/dev/null | awk -v lib=$lib -v busyf="$(cat "$RAW/${lib}_${t}t_r"*.txt.busy 2>/dev/null | sort -n | tail -1)" '
             /^RESULT / { k = $2 " " $3 " " $4; unit[k] = $7; n[k]++; v[k, n[k]] = $6
@@ -430,6 +437,33 @@ status() { # status value op target -> met / NOT met
     echo
     echo "![training throughput vs batch size]($( [ $QUICK = 1 ] && echo "results/quick/" || echo "results/")$PLOT)"
     echo
+    if [ -n "$(get libtorch train 1 128 best)" ]; then
+        PK=${PEAKZ1:-${PEAK1:-}}
+        share() { # share FLOP_PER_SAMPLE SAMPLES_PER_S THREADS -> % of the measured FMA peak
+            [ -n "$2" ] && [ -n "$PK" ] && awk -v f="$1" -v s="$2" -v t="$3" -v p="$PK" 'BEGIN { printf "%.0f%%", 100 * f * s / (p * 1e9 * t) }' || echo "–"
+        }
+        echo "### nn.h vs libtorch C++"
+        echo
+        echo "The same recipe in libtorch C++ (\`bench/libtorch_bench.cpp\`, Debian libtorch-dev, OpenMP OpenBLAS): no"
+        echo "interpreter between the steps. Share of peak: FLOPs done (training 1.007 MFLOP/sample, inference"
+        echo "0.470) over the measured FMA peak per core (${PK:-–} GFLOP/s) times the threads."
+        echo
+        echo "| measurement | threads | batch | nn.h best | libtorch best | nn.h / libtorch | nn.h share of peak | libtorch share of peak |"
+        echo "|---|---|---|---|---|---|---|---|"
+        for row in "train 1 32" "train 1 128" "train 1 256" "train 2 32" "train 2 128" "train 2 256" \
+                   "infer 1 1000" "infer 2 1000" "latency 1 1" "latency 2 1"; do
+            set -- $row
+            nb=$(get nn "$1" "$2" "$3" best); lb=$(get libtorch "$1" "$2" "$3" best)
+            [ -z "$nb$lb" ] && continue
+            if [ "$1" = latency ]; then
+                echo "| latency (µs) | $2 | $3 | ${nb:-–} | ${lb:-–} | $(ratio "$lb" "$nb") | | |"
+            else
+                fl=1.007e6; [ "$1" = infer ] && fl=0.4695e6
+                echo "| $1 (samples/s) | $2 | $3 | $(fmt_k "$nb") | $(fmt_k "$lb") | $(ratio "$nb" "$lb") | $(share $fl "$nb" "$2") | $(share $fl "$lb" "$2") |"
+            fi
+        done
+        echo
+    fi
     echo "Test accuracy after the timed epochs (sanity check; both must exceed 0.75 on Fashion-MNIST or the"
     echo "benches refuse to report):"
     echo
