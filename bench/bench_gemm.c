@@ -13,7 +13,13 @@
    batch 32, 128 and 256 (fwd NT: M=B, N=out, K=in; bwd-data NN: M=B, N=in, K=out;
    weight-grad TN: M=out, N=in, K=B).
 
-   usage: bench_gemm [--quick] [--shape SUBSTRING] [--reps N]
+   --sweep: instead, the layer shapes a user meets: in -> out for in = out = 64, 256,
+   512, 1024, 2048, 4096 and for a 784 input to each of those, at batch 32, 128, 256,
+   512, as forward (NT), backward-data (NN) and weight-gradient (TN) GEMMs, nn.h against
+   oneDNN (31 samples each), then the geometric mean of the ratios and the lowest one:
+     SWEEP n=<shapes> geomean=<x> min=<x> at <shape>
+
+   usage: bench_gemm [--quick] [--sweep] [--shape SUBSTRING] [--reps N]
    Single thread unless OMP_NUM_THREADS says otherwise (make bench sets 1). */
 #define NN_SIMD_IMPLEMENTATION
 #include "nn_simd.h"
@@ -138,8 +144,12 @@ int main(int argc, char **argv)
     static const int sq[] = {64, 128, 256, 512, 1000, 1024, 2000, 2048};
     static const int batches[] = {32, 128, 256};
     static const int layers[][2] = {{784, 256}, {256, 128}, {128, 10}};
-    shape shapes[64];
-    int ns = 0, quick = 0, reps = 0, i, b, l, failed = 0;
+    static const int widths[] = {64, 256, 512, 1024, 2048, 4096};
+    static const int sweep_batches[] = {32, 128, 256, 512};
+    static shape shapes[200];
+    int ns = 0, quick = 0, reps = 0, sweep = 0, i, b, l, failed = 0, nsw = 0;
+    double logsum = 0, minr = 1e30;
+    char minname[sizeof shapes[0].name] = "";
     const char *filter = NULL;
     char cpu[256];
     int threads = 1;
@@ -147,17 +157,31 @@ int main(int argc, char **argv)
     for (i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--quick")) quick = 1;
         else if (!strcmp(argv[i], "--shape") && i + 1 < argc) filter = argv[++i];
+        else if (!strcmp(argv[i], "--sweep")) sweep = 1;
         else if (!strcmp(argv[i], "--reps") && i + 1 < argc) reps = atoi(argv[++i]);
-        else { fprintf(stderr, "usage: %s [--quick] [--shape SUBSTRING] [--reps N]\n", argv[0]); return 2; }
+        else { fprintf(stderr, "usage: %s [--quick] [--sweep] [--shape SUBSTRING] [--reps N]\n", argv[0]); return 2; }
     }
-    if (reps <= 0) reps = quick ? 7 : 101; /* 2 ms samples: best-of over ~0.4 s per shape rides out host noise */
+    if (reps <= 0) reps = quick ? 7 : sweep ? 31 : 101; /* 2 ms samples: best-of over ~0.4 s per shape rides out host noise */
 
-    for (i = 0; i < (int)(sizeof sq / sizeof sq[0]); i++) {
+    for (i = 0; sweep && i < 12; i++)
+        for (b = 0; b < 4; b++) {
+            const int in = i < 6 ? widths[i] : 784, out = widths[i % 6], B = sweep_batches[b];
+            shape *s = &shapes[ns++];
+            snprintf(s->name, sizeof s->name, "b%d fwd %d->%d", B, in, out);
+            s->ta = 0; s->tb = 1; s->m = B; s->n = out; s->k = in;
+            s = &shapes[ns++];
+            snprintf(s->name, sizeof s->name, "b%d bwd-data %d->%d", B, in, out);
+            s->ta = 0; s->tb = 0; s->m = B; s->n = in; s->k = out;
+            s = &shapes[ns++];
+            snprintf(s->name, sizeof s->name, "b%d weight-grad %d->%d", B, in, out);
+            s->ta = 1; s->tb = 0; s->m = out; s->n = in; s->k = B;
+        }
+    for (i = 0; !sweep && i < (int)(sizeof sq / sizeof sq[0]); i++) {
         shape *s = &shapes[ns++];
         snprintf(s->name, sizeof s->name, "square %d", sq[i]);
         s->ta = 0; s->tb = 0; s->m = s->n = s->k = sq[i];
     }
-    for (b = 0; b < 3; b++)
+    for (b = 0; !sweep && b < 3; b++)
         for (l = 0; l < 3; l++) {
             int in = layers[l][0], out = layers[l][1], B = batches[b];
             shape *s = &shapes[ns++];
@@ -228,6 +252,9 @@ int main(int argc, char **argv)
 #endif
 #ifdef NN_BENCH_ONEDNN
             printf(" %.1f | %.1f | %.2f | %.2f |\n", fl / db, fl / dm, db / nb_, dm / nm);
+            logsum += log(db / nb_);
+            nsw++;
+            if (db / nb_ < minr) { minr = db / nb_; memcpy(minname, s->name, sizeof minname); }
 #else
             (void)db; (void)dm;
             printf(" - | - | - | - |\n");
@@ -236,5 +263,7 @@ int main(int argc, char **argv)
         }
         nn_simd_free(NULL, A); nn_simd_free(NULL, B); nn_simd_free(NULL, C);
     }
+    if (sweep && nsw > 0) /* nn.h against oneDNN, best times */
+        printf("\nSWEEP n=%d geomean=%.3f min=%.3f at %s\n", nsw, exp(logsum / nsw), minr, minname);
     return failed;
 }

@@ -139,6 +139,13 @@ if [ -x "$BUILD/bench_gemm" ]; then
         echo "== GEMM, 1 thread, AVX2 (nn.h and oneDNN)"
         locked "$RAW/gemm_1t_avx2.txt" env OMP_NUM_THREADS=1 NN_BACKEND=avx2 ONEDNN_MAX_CPU_ISA=AVX2 taskset -c 0 "$BUILD/bench_gemm" $QF || note "bench_gemm avx2 failed (exit $?)"
     fi
+    if grep -q 'onednn=' "$RAW/gemm_1t.txt" 2>/dev/null && [ $QUICK = 0 ]; then
+        echo "== GEMM sweep of layer shapes vs oneDNN, 1 thread"
+        locked "$RAW/sweep_1t.txt" env OMP_NUM_THREADS=1 taskset -c 0 "$BUILD/bench_gemm" --sweep || note "bench_gemm --sweep failed"
+        if [ -e "$RAW/gemm_1t_avx2.txt" ]; then
+            locked "$RAW/sweep_1t_avx2.txt" env OMP_NUM_THREADS=1 NN_BACKEND=avx2 ONEDNN_MAX_CPU_ISA=AVX2 taskset -c 0 "$BUILD/bench_gemm" --sweep || note "bench_gemm --sweep avx2 failed"
+        fi
+    fi
 fi
 
 # ---------------------------------------------------------------- 3. threads, contention
@@ -494,6 +501,20 @@ status() { # status value op target -> met / NOT met
             echo
         fi
     fi
+    for sw in sweep_1t sweep_1t_avx2; do
+        [ -e "$RAW/$sw.txt" ] || continue
+        be=$(head -1 "$RAW/$sw.txt" | tr ' ' '\n' | sed -n 's/^backend=//p')
+        echo "### Layer shapes against oneDNN, 1 thread, ${be:-?} backend"
+        echo
+        echo "\`bench_gemm --sweep\`: in -> out for in = out = 64 ... 4096 and for a 784 input, at batch 32 to 512,"
+        echo "forward (NT), backward-data (NN) and weight-gradient (TN); ratio = oneDNN time / nn.h time (> 1: nn.h"
+        echo "faster), best of 31 samples. $(sed -n 's/^SWEEP n=\([0-9]*\) geomean=\([0-9.]*\) min=\([0-9.]*\) at \(.*\)/\1 shapes: geometric mean \2, lowest \3 (\4)./p' "$RAW/$sw.txt")"
+        echo
+        echo "| shape | op | m | n | k | nn.h best GF/s | oneDNN best GF/s | ratio best |"
+        echo "|---|---|---|---|---|---|---|---|"
+        grep '^| b' "$RAW/$sw.txt" | awk -F'|' '{ printf "|%s|%s|%s|%s|%s|%s|%s|%s|\n", $2, $3, $4, $5, $6, $7, $13, $15 }'
+        echo
+    done
 
     FM_FILES=$(ls "$RAW"/fashion_s*.txt 2>/dev/null)
     if [ -n "$FM_FILES" ]; then
