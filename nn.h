@@ -134,17 +134,23 @@ typedef enum nn_optim_kind {
     NN_OPTIM_RMSPROP,
     NN_OPTIM_ADAM,
     NN_OPTIM_ADAMW,       /* Adam + decoupled weight decay (default 0.01) */
+    NN_OPTIM_ADADELTA,    /* Zeiler 2012; torch.optim.Adadelta's defaults */
+    NN_OPTIM_ADAFACTOR,   /* Shazeer & Stern 2018: factored second moments, relative step */
     NN_OPTIM_COUNT
 } nn_optim_kind;
 
 typedef struct nn_optim_desc {
     nn_optim_kind kind;         /* 0 -> ADAM */
-    float lr;                   /* 0 -> 0.01 (SGD, MOMENTUM, NESTEROV, ADAGRAD), 0.001 (others) */
+    float lr;                   /* 0 -> 0.01 (SGD, MOMENTUM, NESTEROV, ADAGRAD, ADAFACTOR),
+                                   1 (ADADELTA), 0.001 (others) */
     float momentum;             /* gamma of MOMENTUM/NESTEROV: 0 -> 0.9 */
-    float beta1, beta2;         /* ADAM/ADAMW: 0 -> 0.9, 0.999 */
-    float rho;                  /* RMSPROP decay: 0 -> 0.9 */
-    float eps;                  /* ADAGRAD/RMSPROP/ADAM/ADAMW: 0 -> 1e-8 */
+    float beta1, beta2;         /* ADAM/ADAMW: 0 -> 0.9, 0.999; ADAFACTOR beta1: 0 = off */
+    float rho;                  /* RMSPROP, ADADELTA decay: 0 -> 0.9 */
+    float eps;                  /* 0 -> 1e-8; ADADELTA 1e-6; ADAFACTOR (eps1) 1e-30 */
     float weight_decay;         /* decoupled, weights only: ADAMW 0 -> 0.01; others 0 -> none */
+    float eps2;                 /* ADAFACTOR: floor of the parameter scale: 0 -> 1e-3 */
+    float clip;                 /* ADAFACTOR: update clipping threshold d: 0 -> 1 */
+    int   explicit_lr;          /* ADAFACTOR: 1 = step size lr itself (no relative step) */
     nn_allocator allocator;     /* 0 -> the allocator of the network it is created for */
 } nn_optim_desc;
 
@@ -445,6 +451,9 @@ struct nn_optim {
     int           n_layers;
     int           shape[NN_MAX_LAYERS][2]; /* in, out of every layer */
     float        *s1, *s2;        /* state; NULL when unused */
+    float        *fac;            /* ADAFACTOR: per layer R [out], C [in], bias v [out] */
+    size_t        n_fac;
+    double       *acc;            /* ADAFACTOR: column sums, [widest layer input] */
     long long     t;              /* steps applied */
 };
 
@@ -1119,7 +1128,25 @@ NNDEF nn_status nn_net_accuracy(nn_net *net, const float *x, const int *labels, 
      ADAGRAD    s <- s + g^2;                  w <- w - lr g / (sqrt(s) + eps)
      RMSPROP    s <- rho s + (1 - rho) g^2;    w <- w - lr g / (sqrt(s) + eps)
      ADAM/W     m <- b1 m + (1 - b1) g;  v <- b2 v + (1 - b2) g^2;  at step t = 1, 2, ...
-                w <- w - lr (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)          */
+                w <- w - lr (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)
+     ADADELTA   s <- rho s + (1 - rho) g^2;  u = sqrt(d + eps) / sqrt(s + eps) g;
+                d <- rho d + (1 - rho) u^2;  w <- w - lr u
+                (Zeiler 2012 with lr; defaults lr 1, rho 0.9, eps 1e-6 as torch.optim.Adadelta,
+                 whose weight_decay is an L2 term in g: here it is decoupled as above)
+     ADAFACTOR  per parameter tensor X (a layer's W [n][m], or its b [n]), at step t:
+                b2 = 1 - t^-0.8;  rho_t = min(lr, 1/sqrt(t))  (lr 0.01: the paper's 1e-2)
+                a = max(eps2, RMS(X)) rho_t  (explicit_lr: a = lr);  Q = G^2 + eps1
+                W: R <- b2 R + (1-b2) Q 1_m (row sums);  C <- b2 C + (1-b2) 1_n^T Q (column
+                   sums);  V = R C^T / sum(R)          b: V <- b2 V + (1-b2) Q (unfactored)
+                U = G / sqrt(V);  U <- U / max(1, RMS(U) / clip);  with beta1 > 0:
+                m <- b1 m + (1-b1) U, U = m;  then X <- X - a wd X (weights) and X <- X - a U.
+                This is the paper's Algorithm 4/5 as fairseq and Hugging Face write it (eps1
+                inside Q, update clipping, decay scaled by a). torch.optim.Adafactor (>= 2.5)
+                differs: no update clipping, eps1 as a floor max(sqrt(V), eps1) and
+                max(sum(R), eps1) instead of added to G^2, decay scaled by lr. State: a
+                layer's W keeps n + m floats instead of Adam's 2 n m. Written in scalar
+                loops on one thread (sums in double): it does not use the kernels or
+                threads, so it is the same on every backend and thread count.   */
 NNDEF nn_optim_desc nn_optim_desc_defaults(const nn_optim_desc *desc)
 {
     nn_optim_desc d;
@@ -1129,19 +1156,38 @@ NNDEF nn_optim_desc nn_optim_desc_defaults(const nn_optim_desc *desc)
     d.kind = NN__DEF(d.kind, NN_OPTIM_ADAM);
     switch (d.kind) {
     case NN_OPTIM_SGD: case NN_OPTIM_MOMENTUM: case NN_OPTIM_NESTEROV: case NN_OPTIM_ADAGRAD:
+    case NN_OPTIM_ADAFACTOR:
         d.lr = NN__DEF(d.lr, 0.01f);
+        break;
+    case NN_OPTIM_ADADELTA:
+        d.lr = NN__DEF(d.lr, 1.0f);
         break;
     default:
         d.lr = NN__DEF(d.lr, 0.001f);
         break;
     }
     d.momentum = NN__DEF(d.momentum, 0.9f);
-    d.beta1 = NN__DEF(d.beta1, 0.9f);
+    if (d.kind != NN_OPTIM_ADAFACTOR) d.beta1 = NN__DEF(d.beta1, 0.9f);
     d.beta2 = NN__DEF(d.beta2, 0.999f);
     d.rho = NN__DEF(d.rho, 0.9f);
-    d.eps = NN__DEF(d.eps, 1e-8f);
+    d.eps = NN__DEF(d.eps, d.kind == NN_OPTIM_ADADELTA ? 1e-6f :
+                           d.kind == NN_OPTIM_ADAFACTOR ? 1e-30f : 1e-8f);
+    d.eps2 = NN__DEF(d.eps2, 1e-3f);
+    d.clip = NN__DEF(d.clip, 1.0f);
     if (d.kind == NN_OPTIM_ADAMW) d.weight_decay = NN__DEF(d.weight_decay, 0.01f);
     return d;
+}
+
+/* Full-size state buffers of a resolved desc: ADAM/ADAMW m and v, ADADELTA E[g^2] and
+   E[dx^2], ADAFACTOR m only with beta1 (its second moments are in opt->fac). */
+static int nn__state_buffers(const nn_optim_desc *d)
+{
+    switch (d->kind) {
+    case NN_OPTIM_SGD: return 0;
+    case NN_OPTIM_ADAM: case NN_OPTIM_ADAMW: case NN_OPTIM_ADADELTA: return 2;
+    case NN_OPTIM_ADAFACTOR: return d->beta1 > 0.0f ? 1 : 0;
+    default: return 1;
+    }
 }
 
 /* Whether opt was created for a network of net's exact layer shapes. */
@@ -1173,6 +1219,9 @@ NNDEF nn_status nn_optim_create(const nn_net *net, const nn_optim_desc *desc, nn
     if (!nn__in01(d.momentum) || !nn__in01(d.beta1) || !nn__in01(d.beta2) || !nn__in01(d.rho))
         return NN_ERR_INVALID;
     if (!(d.weight_decay >= 0.0f && d.weight_decay < INFINITY)) return NN_ERR_INVALID;
+    if (!(d.eps2 > 0.0f && d.eps2 < INFINITY) || !(d.clip > 0.0f && d.clip < INFINITY) ||
+        (d.explicit_lr != 0 && d.explicit_lr != 1))
+        return NN_ERR_INVALID;
     if ((d.allocator.alloc_fn == NULL) != (d.allocator.free_fn == NULL)) return NN_ERR_INVALID;
     if (!d.allocator.alloc_fn) d.allocator = net->alloc;
     a = &d.allocator;
@@ -1190,11 +1239,20 @@ NNDEF nn_status nn_optim_create(const nn_net *net, const nn_optim_desc *desc, nn
             o->shape[l][1] = net->layer[l].out;
         }
     }
-    one = d.kind != NN_OPTIM_SGD;
-    two = d.kind == NN_OPTIM_ADAM || d.kind == NN_OPTIM_ADAMW;
+    one = nn__state_buffers(&d) >= 1;
+    two = nn__state_buffers(&d) >= 2;
     if (one) o->s1 = (float *)nn_simd_alloc(a, o->n * sizeof(float));
     if (two) o->s2 = (float *)nn_simd_alloc(a, o->n * sizeof(float));
-    if ((one && !o->s1) || (two && !o->s2)) {
+    if (d.kind == NN_OPTIM_ADAFACTOR) {
+        int l, widest = 0;
+        for (l = 0; l < net->n_layers; l++) {
+            o->n_fac += 2 * (size_t)net->layer[l].out + (size_t)net->layer[l].in;
+            widest = net->layer[l].in > widest ? net->layer[l].in : widest;
+        }
+        o->fac = (float *)nn_simd_alloc(a, o->n_fac * sizeof(float));
+        o->acc = (double *)nn_simd_alloc(a, (size_t)widest * sizeof(double));
+    }
+    if ((one && !o->s1) || (two && !o->s2) || (o->n_fac && (!o->fac || !o->acc))) {
         nn_optim_destroy(o);
         return NN_ERR_NOMEM;
     }
@@ -1210,6 +1268,8 @@ NNDEF void nn_optim_destroy(nn_optim *opt)
     a = opt->desc.allocator;
     nn_simd_free(&a, opt->s1);
     nn_simd_free(&a, opt->s2);
+    nn_simd_free(&a, opt->fac);
+    nn_simd_free(&a, opt->acc);
     nn_simd_free(&a, opt);
 }
 
@@ -1218,7 +1278,97 @@ NNDEF void nn_optim_reset(nn_optim *opt)
     if (!opt) return;
     if (opt->s1) memset(opt->s1, 0, opt->n * sizeof(float));
     if (opt->s2) memset(opt->s2, 0, opt->n * sizeof(float));
+    if (opt->fac) memset(opt->fac, 0, opt->n_fac * sizeof(float));
     opt->t = 0;
+}
+
+/* ADAFACTOR on one tensor (>>optim): W [rows][cols] with its factored R [rows] and
+   C [cols], or with C NULL a vector of `rows` with its full second moment R. m: the
+   momentum (NULL without beta1); wd: 0 for biases. */
+static void nn__adafactor_tensor(const nn_optim_desc *d, double b2, double rho_t, double wd,
+                                 float *X, const float *G, float *m, float *R, float *C,
+                                 double *acc, int rows, int cols)
+{
+    const double eps1 = d->eps, c2 = 1.0 - b2, b1 = d->beta1;
+    const size_t n = (size_t)rows * (size_t)cols;
+    double ss = 0.0, sum_r = 0.0, su = 0.0, a, clip;
+    size_t i, j;
+    for (i = 0; i < n; i++) ss += (double)X[i] * X[i];
+    a = d->explicit_lr ? (double)d->lr : NN__MAX((double)d->eps2, sqrt(ss / (double)n)) * rho_t;
+    if (C) {
+        for (j = 0; j < (size_t)cols; j++) acc[j] = 0.0;
+        for (i = 0; i < (size_t)rows; i++) {
+            const float *g = G + i * (size_t)cols;
+            double rs = 0.0;
+            for (j = 0; j < (size_t)cols; j++) {
+                double q = (double)g[j] * g[j] + eps1;
+                rs += q;
+                acc[j] += q;
+            }
+            R[i] = (float)(b2 * R[i] + c2 * rs);
+            sum_r += R[i];
+        }
+        /* V_ij = R_i C_j / sum(R): U_ij = G_ij r_i c_j with r_i = 1/sqrt(R_i / sum R) and
+           acc[j] = c_j = 1/sqrt(C_j); two passes, the first for RMS(U) */
+        for (j = 0; j < (size_t)cols; j++) {
+            C[j] = (float)(b2 * C[j] + c2 * acc[j]);
+            acc[j] = C[j] > 0.0f ? 1.0 / sqrt((double)C[j]) : 0.0;
+        }
+        for (i = 0; i < (size_t)rows; i++) {
+            const double r = R[i] > 0.0f ? 1.0 / sqrt(R[i] / sum_r) : 0.0;
+            for (j = 0; j < (size_t)cols; j++) {
+                double u = G[i * (size_t)cols + j] * r * acc[j];
+                su += u * u;
+            }
+        }
+    } else {
+        for (i = 0; i < n; i++) {
+            double u;
+            R[i] = (float)(b2 * R[i] + c2 * ((double)G[i] * G[i] + eps1));
+            u = R[i] > 0.0f ? G[i] / sqrt((double)R[i]) : 0.0;
+            su += u * u;
+        }
+    }
+    clip = 1.0 / NN__MAX(1.0, sqrt(su / (double)n) / d->clip);
+    for (i = 0; i < (size_t)rows; i++) {
+        const double r = !C ? 1.0 : R[i] > 0.0f ? 1.0 / sqrt(R[i] / sum_r) : 0.0;
+        for (j = 0; j < (size_t)cols; j++) {
+            const size_t k = i * (size_t)cols + j;
+            double u, x = X[k];
+            if (C) u = G[k] * r * acc[j];
+            else u = R[k] > 0.0f ? G[k] / sqrt((double)R[k]) : 0.0;
+            u *= clip;
+            if (m) {
+                m[k] = (float)(b1 * m[k] + (1.0 - b1) * u);
+                u = m[k];
+            }
+            x -= a * wd * x;
+            X[k] = (float)(x - a * u);
+        }
+    }
+}
+
+/* ADAFACTOR's step (>>optim): refused as a whole when a gradient is not finite. */
+static nn_status nn__adafactor_step(nn_optim *opt, nn_net *net)
+{
+    const nn_optim_desc *d = &opt->desc;
+    const double t = (double)(opt->t + 1);
+    const double b2 = 1.0 - pow(t, -0.8), rho_t = NN__MIN((double)d->lr, 1.0 / sqrt(t));
+    float *f = opt->fac;
+    int l;
+    if (!nn_simd_all_finite(net->grads, opt->n)) return NN_ERR_NONFINITE;
+    for (l = 0; l < net->n_layers; l++) {
+        nn__layer *ly = &net->layer[l];
+        const size_t ow = (size_t)(ly->W - net->params), ob = (size_t)(ly->b - net->params);
+        float *mw = opt->s1 ? opt->s1 + ow : NULL, *mb = opt->s1 ? opt->s1 + ob : NULL;
+        nn__adafactor_tensor(d, b2, rho_t, d->weight_decay, ly->W, ly->dW, mw, f,
+                             f + ly->out, opt->acc, ly->out, ly->in);
+        f += (size_t)ly->out + (size_t)ly->in;
+        nn__adafactor_tensor(d, b2, rho_t, 0.0, ly->b, ly->db, mb, f, NULL, NULL, ly->out, 1);
+        f += (size_t)ly->out;
+    }
+    opt->t++;
+    return NN_OK;
 }
 
 NNDEF nn_status nn_optim_step(nn_optim *opt, nn_net *net)
@@ -1233,6 +1383,7 @@ NNDEF nn_status nn_optim_step(nn_optim *opt, nn_net *net)
     if (!nn__same_layout(opt, net)) return NN_ERR_SHAPE;
     if (!be) return NN_ERR_BACKEND;
     d = &opt->desc;
+    if (d->kind == NN_OPTIM_ADAFACTOR) return nn__adafactor_step(opt, net);
     memset(&p, 0, sizeof p);
     p.lr = d->lr;
     p.mu = d->momentum;
@@ -1243,6 +1394,7 @@ NNDEF nn_status nn_optim_step(nn_optim *opt, nn_net *net)
     case NN_OPTIM_NESTEROV: kind = NN_SIMD_OPTIM_NESTEROV; break;
     case NN_OPTIM_ADAGRAD:  kind = NN_SIMD_OPTIM_ADAGRAD; break;
     case NN_OPTIM_RMSPROP:  kind = NN_SIMD_OPTIM_RMSPROP; p.beta2 = d->rho; break;
+    case NN_OPTIM_ADADELTA: kind = NN_SIMD_OPTIM_ADADELTA; p.beta2 = d->rho; break;
     default: {
         /* bias corrections in double: 1 - beta^t loses precision in float for small t */
         double t = (double)(opt->t + 1);
@@ -1752,13 +1904,13 @@ NNDEF nn_status nn_net_confusion(nn_net *net, const float *x, const int *labels,
 
 
 /* >>io ---------------------------------------------------------------------- */
-/* MODEL FILE FORMAT, version 1. Every field is little-endian and written byte by byte,
+/* MODEL FILE FORMAT, version 2 (version 1 files still load: see E below). Every field is little-endian and written byte by byte,
    so the host's byte order never matters; f32 is the IEEE-754 binary32 bit pattern,
    u32/u64 are unsigned. P = number of real parameters, L = number of layers.
      offset     size   field
      0          8      magic 89 4E 4E 48 0D 0A 1A 0A  ("\x89NNH\r\n\x1a\n", PNG-style:
                        a text-mode or 7-bit transfer breaks it visibly)
-     8          4      u32 format version = 1
+     8          4      u32 format version = 2 (1 is read too)
      12         4      u32 flags: bit 0 = optimizer state present; other bits must be 0
      16         8      u64 file size in bytes, this header and the CRC included
      24         4      u32 n_inputs                      (1 .. NN_MAX_UNITS)
@@ -1777,9 +1929,14 @@ NNDEF nn_status nn_net_confusion(nn_net *net, const float *x, const int *labels,
      Q=H+8+4P   4      u32 optimizer kind (nn_optim_kind, resolved: never DEFAULT)
      Q+4        28     f32 lr (the current one), momentum, beta1, beta2, rho, eps,
                        weight_decay: the resolved desc
-     Q+32       8      u64 step count t (< 2^63)
-     Q+40       4      u32 S = number of state buffers (0 SGD; 2 ADAM, ADAMW; 1 others)
-     Q+44       4 P S  f32 state buffer s1, then s2, each in the parameter order above
+     Q+32       E      version 2 (E = 12): f32 eps2, f32 clip, u32 explicit_lr (0 or 1);
+                       version 1 (E = 0): nothing (ids up to ADAMW only; eps2, clip default)
+     Q+32+E     8      u64 step count t (< 2^63)
+     Q+40+E     4      u32 S = number of state buffers (0 SGD, ADAFACTOR without beta1;
+                       2 ADAM, ADAMW, ADADELTA; 1 others)
+     Q+44+E     4 P S  f32 state buffer s1, then s2, each in the parameter order above
+     then       4 F    ADAFACTOR only: its second moments, per layer R [out], C [in], then
+                       the bias's [out]: F = sum over layers of 2 out + in
      --
      end-4      4      u32 CRC-32 of every byte before it (IEEE 802.3: reflected
                        polynomial 0xEDB88320, initial value and final xor 0xFFFFFFFF)
@@ -1820,13 +1977,14 @@ NNDEF nn_status nn_net_confusion(nn_net *net, const float *x, const int *labels,
 
 typedef char nn__float_is_binary32[sizeof(float) == 4 ? 1 : -1];
 
-#define NN__FORMAT_VERSION 1u
+#define NN__FORMAT_VERSION 2u
 #define NN__HDR_FIXED      60u   /* bytes before the per-layer records */
 #define NN__HDR_LAYER      24u   /* bytes per layer record */
-#define NN__OPT_HDR        44u   /* optimizer section before its state */
-/* No valid model file is larger than this (all three float sections at NN_MAX_PARAMS). */
+#define NN__OPT_HDR        56u   /* optimizer section before its state (version 1: 44) */
+/* No valid model file is larger than this (parameters and two state buffers at
+   NN_MAX_PARAMS, or ADAFACTOR's at most 2 P factored floats). */
 #define NN__MAX_FILE ((uint64_t)NN__HDR_FIXED + (uint64_t)NN__HDR_LAYER * NN_MAX_LAYERS + 12u + \
-                      NN__OPT_HDR + (uint64_t)NN_MAX_PARAMS * 12u)
+                      NN__OPT_HDR + (uint64_t)NN_MAX_PARAMS * 16u)
 
 static const unsigned char nn__magic[8] = { 0x89, 'N', 'N', 'H', 0x0D, 0x0A, 0x1A, 0x0A };
 
@@ -1983,11 +2141,6 @@ static void nn__r_real(const nn_net *net, float *base, const unsigned char *p)
     }
 }
 
-static int nn__state_buffers(nn_optim_kind k)
-{
-    return k == NN_OPTIM_SGD ? 0 : (k == NN_OPTIM_ADAM || k == NN_OPTIM_ADAMW) ? 2 : 1;
-}
-
 /* Floats nn_net_create reserves for activations and deltas (exact, with padding). Within
    the unit and batch limits this cannot overflow 64 bits. */
 static uint64_t nn__arena_floats(const nn_net_desc *d, int L)
@@ -2016,13 +2169,15 @@ static nn_status nn__save_check(const nn_net *net, const nn_optim *opt, uint64_t
     if (opt && !nn__same_layout(opt, net)) return NN_ERR_SHAPE;
     for (i = 0; i < net->n_params; i++)
         if (!isfinite(net->params[i])) return NN_ERR_NONFINITE;
-    s = opt ? nn__state_buffers(opt->desc.kind) : 0;
+    s = opt ? nn__state_buffers(&opt->desc) : 0;
     for (i = 0; i < (size_t)s * net->n_params; i++)
         if (!isfinite(i < net->n_params ? opt->s1[i] : opt->s2[i - net->n_params]))
             return NN_ERR_NONFINITE;
+    for (i = 0; opt && i < opt->n_fac; i++)
+        if (!isfinite(opt->fac[i])) return NN_ERR_NONFINITE;
     *P = p;
     *total = NN__HDR_FIXED + (uint64_t)NN__HDR_LAYER * net->n_layers + 8 + 4 * p + 4;
-    if (opt) *total += NN__OPT_HDR + 4 * p * (uint64_t)s;
+    if (opt) *total += NN__OPT_HDR + 4 * p * (uint64_t)s + 4 * (uint64_t)opt->n_fac;
     if (*total > (size_t)-1) return NN_ERR_LIMIT;
     return NN_OK;
 }
@@ -2066,10 +2221,14 @@ static void nn__serialize(nn__writer *w, const nn_net *net, const nn_optim *opt,
         nn__w_f32(w, od->rho);
         nn__w_f32(w, od->eps);
         nn__w_f32(w, od->weight_decay);
+        nn__w_f32(w, od->eps2);
+        nn__w_f32(w, od->clip);
+        nn__w_u32(w, (uint32_t)od->explicit_lr);
         nn__w_u64(w, (uint64_t)opt->t);
-        nn__w_u32(w, (uint32_t)nn__state_buffers(od->kind));
-        if (nn__state_buffers(od->kind) >= 1) nn__w_real(w, net, opt->s1);
-        if (nn__state_buffers(od->kind) >= 2) nn__w_real(w, net, opt->s2);
+        nn__w_u32(w, (uint32_t)nn__state_buffers(od));
+        if (nn__state_buffers(od) >= 1) nn__w_real(w, net, opt->s1);
+        if (nn__state_buffers(od) >= 2) nn__w_real(w, net, opt->s2);
+        nn__w_floats(w, opt->fac, opt->n_fac);
     }
     nn__put_u32(crc, w->crc ^ 0xFFFFFFFFu);
     nn__w_bytes(w, crc, 4);
@@ -2099,8 +2258,8 @@ typedef struct nn__model {
     nn_net_desc          nd;
     nn_optim_desc        od;
     int                  has_opt, n_state;
-    uint64_t             P, t, drop_state;
-    const unsigned char *params, *state;
+    uint64_t             P, F, t, drop_state;   /* F: ADAFACTOR's factored floats */
+    const unsigned char *params, *state, *fac;
 } nn__model;
 
 /* Bounded little-endian reader: reading past the end sets bad and yields zeros. */
@@ -2156,7 +2315,9 @@ static int nn__optim_desc_ok(const nn_optim_desc *d)
     nn_optim_desc r = nn_optim_desc_defaults(d);
     if (r.lr != d->lr || r.momentum != d->momentum || r.beta1 != d->beta1 ||
         r.beta2 != d->beta2 || r.rho != d->rho || r.eps != d->eps ||
-        r.weight_decay != d->weight_decay)
+        r.weight_decay != d->weight_decay || r.eps2 != d->eps2 || r.clip != d->clip ||
+        (d->explicit_lr != 0 && d->explicit_lr != 1) || !(d->eps2 < INFINITY) ||
+        !(d->clip < INFINITY))
         return 0;
     return d->lr > 0.0f && d->lr < INFINITY && d->eps > 0.0f && d->eps < INFINITY &&
            nn__in01(d->momentum) && nn__in01(d->beta1) && nn__in01(d->beta2) &&
@@ -2168,14 +2329,16 @@ static nn_status nn__parse(const unsigned char *b, size_t size, nn__model *m)
 {
     nn__reader r;
     uint64_t fsize, in, P = 0;
-    uint32_t flags, n_in, L, mb, loss, kind;
+    uint32_t flags, n_in, L, mb, loss, kind, version;
+    uint64_t F = 0;
     int l;
     memset(m, 0, sizeof *m);
     if (size == 0) return NN_ERR_TRUNCATED;
     if (size < 8) return memcmp(b, nn__magic, size) == 0 ? NN_ERR_TRUNCATED : NN_ERR_MAGIC;
     if (memcmp(b, nn__magic, 8) != 0) return NN_ERR_MAGIC;
     if (size < 12) return NN_ERR_TRUNCATED;
-    if (nn__get_u32(b + 8) != NN__FORMAT_VERSION) return NN_ERR_VERSION;
+    version = nn__get_u32(b + 8);
+    if (version != 1u && version != NN__FORMAT_VERSION) return NN_ERR_VERSION;
     if (size < 24) return NN_ERR_TRUNCATED;
     fsize = nn__get_u64(b + 16);
     if (fsize > (uint64_t)size) return NN_ERR_TRUNCATED;
@@ -2223,6 +2386,7 @@ static nn_status nn__parse(const unsigned char *b, size_t size, nn__model *m)
         ld->init_scale = is;
         ld->dropout = dropout;
         P += (uint64_t)units * (in + 1);
+        F += 2 * (uint64_t)units + in;
         in = units;
     }
     if (P > (uint64_t)NN_MAX_PARAMS || nn__arena_floats(&m->nd, (int)L) > (uint64_t)NN_MAX_ARENA)
@@ -2240,24 +2404,43 @@ static nn_status nn__parse(const unsigned char *b, size_t size, nn__model *m)
         m->od.rho = nn__r_f32(&r);
         m->od.eps = nn__r_f32(&r);
         m->od.weight_decay = nn__r_f32(&r);
+        if (version >= 2) {
+            uint32_t e;
+            m->od.eps2 = nn__r_f32(&r);
+            m->od.clip = nn__r_f32(&r);
+            e = nn__r_u32(&r);
+            if (e > 1) return NN_ERR_CORRUPT;
+            m->od.explicit_lr = (int)e;
+        } else {
+            m->od.eps2 = 1e-3f;     /* the defaults: no kind version 1 knew uses them */
+            m->od.clip = 1.0f;
+        }
         m->t = nn__r_u64(&r);
         m->n_state = (int)nn__r_u32(&r);   /* compared below, so any value is safe */
         if (r.bad) return NN_ERR_CORRUPT;
-        if (kind == 0 || kind >= NN_OPTIM_COUNT) return NN_ERR_CORRUPT;
+        if (kind == 0 || kind >= NN_OPTIM_COUNT || (version < 2 && kind > NN_OPTIM_ADAMW))
+            return NN_ERR_CORRUPT;
         m->od.kind = (nn_optim_kind)kind;
         if (!nn__optim_desc_ok(&m->od) || (m->t >> 63) != 0 ||
-            (uint32_t)m->n_state != (uint32_t)nn__state_buffers(m->od.kind))
+            (uint32_t)m->n_state != (uint32_t)nn__state_buffers(&m->od))
             return NN_ERR_CORRUPT;
         m->state = nn__r_take(&r, 4 * P * (uint64_t)m->n_state);
+        if (m->od.kind == NN_OPTIM_ADAFACTOR) {
+            m->F = F;
+            m->fac = nn__r_take(&r, 4 * F);
+        }
     }
     if (r.bad || r.pos != r.n) return NN_ERR_CORRUPT;  /* sections do not add up */
     if (!nn__floats_ok(m->params, P, 0)) return NN_ERR_CORRUPT;
     if (m->n_state >= 1) {
-        /* Adagrad and RMSProp accumulate squares: a negative one would give NaN steps */
-        int sq = m->od.kind == NN_OPTIM_ADAGRAD || m->od.kind == NN_OPTIM_RMSPROP;
+        /* Adagrad, RMSProp and Adadelta accumulate squares: a negative one would give
+           NaN steps */
+        int sq = m->od.kind == NN_OPTIM_ADAGRAD || m->od.kind == NN_OPTIM_RMSPROP ||
+                 m->od.kind == NN_OPTIM_ADADELTA;
         if (!nn__floats_ok(m->state, P, sq)) return NN_ERR_CORRUPT;
     }
     if (m->n_state >= 2 && !nn__floats_ok(m->state + 4 * P, P, 1)) return NN_ERR_CORRUPT;
+    if (m->F && !nn__floats_ok(m->fac, m->F, 1)) return NN_ERR_CORRUPT;
     return NN_OK;
 }
 
@@ -2283,6 +2466,10 @@ NNDEF nn_status nn_net_load_mem(const void *buf, size_t size, const nn_allocator
         }
         if (m.n_state >= 1) nn__r_real(net, opt->s1, m.state);
         if (m.n_state >= 2) nn__r_real(net, opt->s2, m.state + 4 * m.P);
+        {
+            size_t i;
+            for (i = 0; i < opt->n_fac; i++) opt->fac[i] = nn__bits_f32(nn__get_u32(m.fac + 4 * i));
+        }
         opt->t = (long long)m.t;
     }
     *net_out = net;
@@ -2504,7 +2691,8 @@ NNDEF const char *nn_loss_name(nn_loss l)
 NNDEF const char *nn_optim_name(nn_optim_kind k)
 {
     static const char *const names[NN_OPTIM_COUNT] = {
-        "default", "sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw"
+        "default", "sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw",
+        "adadelta", "adafactor"
     };
     return ((int)k >= 0 && k < NN_OPTIM_COUNT) ? names[k] : "?";
 }

@@ -316,6 +316,12 @@ int main(void)
     nn_net_create(&d, &base);
     SWEEP("nn_optim_create", (opt = OPT_SENTINEL, od.allocator = a), nn_optim_create(base, &od, &opt),
           opt == OPT_SENTINEL, nn_optim_destroy(opt));
+    od.kind = NN_OPTIM_ADAFACTOR; /* full momentum, factored moments and column sums */
+    od.beta1 = 0.9f;
+    SWEEP("nn_optim_create (adafactor)", (opt = OPT_SENTINEL, od.allocator = a),
+          nn_optim_create(base, &od, &opt), opt == OPT_SENTINEL, nn_optim_destroy(opt));
+    od.kind = NN_OPTIM_ADAM;
+    od.beta1 = 0.0f;
     od.allocator.alloc_fn = NULL;
     od.allocator.free_fn = NULL;
 
