@@ -207,6 +207,26 @@ NNDEF nn_status nn_net_loss(nn_net *net, const float *x, const float *y, const i
 NNDEF nn_status nn_net_backprop(nn_net *net, const float *x, const float *y,
                                 const int *labels, int batch, float *loss);
 
+/* Gradient check: the gradient nn_net_backprop computes for this batch (float, dropout
+   off) against centred finite differences (L(w+h) - L(w-h)) / 2h, h = 1e-5 max(1, |w|),
+   of the loss evaluated in double precision from the net's float parameters. Checks every
+   parameter (samples <= 0) or `samples` drawn at random from `seed`. The worst relative
+   error |a - n| / max(|a|, |n|, 1e-3 gmax) (gmax: the largest |gradient| of the net) and
+   where it is go to *res. A parameter whose +-h moves a unit across a kink of ReLU, leaky
+   ReLU, hardtanh or sign (where the derivative jumps) is counted in res->kinks and not
+   compared. Expect ~1e-6 to 1e-4 (the float gradient's rounding); over 1e-2 is a wrong
+   gradient. Parameters, gradients and the dropout RNG are left as they were; the
+   activations a forward pass returned are not kept. Allocates its workspace here. */
+typedef struct nn_gradcheck_result {
+    double max_rel_err;        /* worst relative error (0 when nothing was compared) */
+    int    layer, row, col;    /* where: W[row][col] of layer, col -1 for b[row] */
+    double analytic, numeric;  /* the two gradients there */
+    long   checked, kinks;     /* parameters compared; skipped at a kink */
+} nn_gradcheck_result;
+NNDEF nn_status nn_net_gradcheck(nn_net *net, const float *x, const float *y, const int *labels,
+                                 int batch, long samples, uint64_t seed,
+                                 nn_gradcheck_result *res);
+
 /* Outputs for n samples of any count (in chunks of max_batch) into out [n][n_outputs]. */
 NNDEF nn_status nn_net_predict(nn_net *net, const float *x, int n, float *out);
 /* Fraction of n samples classified right: argmax of the outputs against labels (a single
@@ -1005,12 +1025,12 @@ static void nn__bwd_weights(nn_net *net, nn__layer *ly, const float *dz, const f
 
 /* The gradient into the layer below layer l (l > 0), through its dropout mask and
    activation derivative: da = (dz W) * mask * g'(A). */
-static void nn__bwd_data(nn_net *net, int l, const float *dz, float *da, int B)
+static void nn__bwd_data(nn_net *net, int l, const float *dz, float *da, int B, int train)
 {
     const nn__layer *ly = &net->layer[l], *prev = &net->layer[l - 1];
     nn__active->gemm(0, 0, B, ly->in, ly->out, 1.0f, dz, ly->out, ly->W, ly->in, 0.0f, da,
                      ly->in, NULL, NN_ACT_IDENTITY, 0.0f, &net->gws);
-    if (prev->drop > 0) { /* d/dA of D = A * mask */
+    if (train && prev->drop > 0) { /* d/dA of D = A * mask */
         size_t i, n = (size_t)B * prev->out;
         for (i = 0; i < n; i++) da[i] *= prev->mask[i];
     }
@@ -1024,9 +1044,10 @@ static void nn__bwd_data(nn_net *net, int l, const float *dz, float *da, int B)
      dA_{l-1} = dZ_l W_l          GEMM NN: M=B, N=IN, K=OUT   (not for l = 0)
      dZ_{l-1} = dA_{l-1} * mask_{l-1} * g'(A_{l-1})  from the stored outputs
    where A_{l-1} is replaced by the dropped-out D_{l-1} in dW_l, and mask = 1 without
-   dropout. Dropout is on here: this is the training path.                          */
+   dropout. Dropout is on (train 1) on the training path; the gradient check turns it
+   off (train 0: the gradient of the loss nn_net_loss computes).                    */
 static nn_status nn__backprop(nn_net *net, const float *x, const float *y,
-                              const int *labels, int batch, float *loss)
+                              const int *labels, int batch, float *loss, int train)
 {
     nn_status st = nn__check_batch(net, x, batch);
     double v;
@@ -1036,15 +1057,15 @@ static nn_status nn__backprop(nn_net *net, const float *x, const float *y,
     if (!net->grads) return NN_ERR_INVALID; /* inference-only network */
     if ((st = nn__check_targets(net, y, labels, batch)) != NN_OK) return st;
 
-    nn__forward(net, x, B, 1);
+    nn__forward(net, x, B, train);
     dz = net->delta[cur];
     v = nn__loss(net, y, labels, B, dz);
     for (l = net->n_layers - 1; l >= 0; l--) {
-        const float *a_prev = l > 0 ? nn__layer_output(&net->layer[l - 1], 1) : x;
+        const float *a_prev = l > 0 ? nn__layer_output(&net->layer[l - 1], train) : x;
         nn__bwd_weights(net, &net->layer[l], dz, a_prev, B);
         if (l > 0) {
             float *da = net->delta[cur ^ 1];
-            nn__bwd_data(net, l, dz, da, B);
+            nn__bwd_data(net, l, dz, da, B, train);
             cur ^= 1;
             dz = da;
         }
@@ -1060,7 +1081,7 @@ static nn_status nn__backprop(nn_net *net, const float *x, const float *y,
 static nn_status nn__backprop_step(nn_net *net, nn_optim *opt, const float *x, const float *y,
                                    const int *labels, int batch, float *loss)
 {
-    nn_status st = nn__backprop(net, x, y, labels, batch, loss);
+    nn_status st = nn__backprop(net, x, y, labels, batch, loss, 1);
     if (st == NN_OK && opt) st = nn_optim_step(opt, net);
     return st;
 }
@@ -1069,6 +1090,211 @@ NNDEF nn_status nn_net_backprop(nn_net *net, const float *x, const float *y,
                                 const int *labels, int batch, float *loss)
 {
     return nn__backprop_step(net, NULL, x, y, labels, batch, loss);
+}
+
+/* >>gradcheck --------------------------------------------------------------- */
+/* Test hook (tests define NN_TEST_GRADCHECK_HOOK): called on the analytic gradient
+   before the comparison, so a test can plant a wrong one. */
+#ifdef NN_TEST_GRADCHECK_HOOK
+static void (*nn__gradcheck_hook)(nn_net *net);
+#endif
+
+/* The double-precision model of a net: its input, every hidden layer's outputs and the
+   piece (side of a kink) of every hidden unit at the unperturbed parameters, and two
+   ping-pong buffers for the layers above a perturbed one. */
+typedef struct nn__gc {
+    const nn_net *net;
+    const float *y;
+    const int *labels;
+    int B;
+    double *xin, *hid[NN_MAX_LAYERS], *buf[2];
+    unsigned char *piece[NN_MAX_LAYERS];
+} nn__gc;
+
+static double nn__gc_act(nn_act a, double z, double p, unsigned char *piece)
+{
+    *piece = 0;
+    switch (a) {
+    case NN_ACT_SIGMOID:    return 1.0 / (1.0 + exp(-z));
+    case NN_ACT_TANH:       return tanh(z);
+    case NN_ACT_RELU:       *piece = z > 0; return z > 0 ? z : 0.0;
+    case NN_ACT_LEAKY_RELU: *piece = z > 0; return z > 0 ? z : p * z;
+    case NN_ACT_HARDTANH:   *piece = z < -1 ? 0 : z > 1 ? 2 : 1; return z < -1 ? -1 : z > 1 ? 1 : z;
+    case NN_ACT_SIGN:       *piece = z < 0 ? 0 : z > 0 ? 2 : 1; return z < 0 ? -1 : z > 0 ? 1 : 0;
+    default:                return z;
+    }
+}
+
+/* In-place softmax of the B rows of K values at v. */
+static void nn__gc_softmax(double *v, int B, int K)
+{
+    int i, k;
+    for (i = 0; i < B; i++, v += K) {
+        double mx = v[0], s = 0;
+        for (k = 1; k < K; k++) mx = v[k] > mx ? v[k] : mx;
+        for (k = 0; k < K; k++) s += (v[k] = exp(v[k] - mx));
+        for (k = 0; k < K; k++) v[k] /= s;
+    }
+}
+
+/* The data loss (no L2) with parameter k of layer l0 (W row-major, then b) moved by dw,
+   from the cached input of l0 up. l0 = L (no layer) caches every hidden layer instead.
+   *kink: a hidden unit ended on another piece than at the unperturbed point. */
+static double nn__gc_loss(nn__gc *g, int l0, size_t k, double dw, int *kink)
+{
+    const nn_net *net = g->net;
+    const int L = net->n_layers, B = g->B, base = l0 >= L;
+    const double *in = base ? g->xin : l0 == 0 ? g->xin : g->hid[l0 - 1];
+    double *z = NULL, sum = 0.0;
+    int l, i, j, r, K, cur = 0;
+    *kink = 0;
+    for (l = base ? 0 : l0; l < L; l++) {
+        const nn__layer *ly = &net->layer[l];
+        double *o = (base && l < L - 1) ? g->hid[l] : g->buf[cur];
+        for (r = 0; r < B; r++) {
+            const double *a = in + (size_t)r * ly->in;
+            for (i = 0; i < ly->out; i++) {
+                const float *w = ly->W + (size_t)i * ly->in;
+                double v = (double)ly->b[i];
+                for (j = 0; j < ly->in; j++) v += (double)w[j] * a[j];
+                if (l == l0) {
+                    if (k < (size_t)ly->out * ly->in) {
+                        if (k / ly->in == (size_t)i) v += dw * a[k % ly->in];
+                    } else if (k - (size_t)ly->out * ly->in == (size_t)i) {
+                        v += dw;
+                    }
+                }
+                if (l < L - 1 && ly->act != NN_ACT_SOFTMAX) {
+                    unsigned char pc;
+                    v = nn__gc_act(ly->act, v, ly->act_param, &pc);
+                    if (base) g->piece[l][(size_t)r * ly->out + i] = pc;
+                    else if (pc != g->piece[l][(size_t)r * ly->out + i]) *kink = 1;
+                }
+                o[(size_t)r * ly->out + i] = v;
+            }
+        }
+        if (l < L - 1 && ly->act == NN_ACT_SOFTMAX) nn__gc_softmax(o, B, ly->out);
+        in = o;
+        z = o;
+        if (!(base && l < L - 1)) cur ^= 1;
+    }
+    /* z: the output logits [B][K] */
+    K = net->layer[L - 1].out;
+    if (net->desc.loss == NN_LOSS_SOFTMAX_CE) {
+        for (r = 0; r < B; r++) {
+            const double *zr = z + (size_t)r * K;
+            double mx = zr[0], se = 0.0, lse;
+            for (i = 1; i < K; i++) mx = zr[i] > mx ? zr[i] : mx;
+            for (i = 0; i < K; i++) se += exp(zr[i] - mx);
+            lse = mx + log(se);
+            if (g->labels) sum += lse - zr[g->labels[r]];
+            else for (i = 0; i < K; i++) sum += (double)g->y[(size_t)r * K + i] * (lse - zr[i]);
+        }
+        return sum / B;
+    }
+    if (net->desc.loss == NN_LOSS_BCE) {
+        for (i = 0; i < B * K; i++) sum += nn__softplus(z[i]) - z[i] * (double)g->y[i];
+        return sum / ((double)B * K);
+    }
+    if (net->layer[L - 1].act == NN_ACT_SOFTMAX) {
+        nn__gc_softmax(z, B, K);
+    } else {
+        unsigned char pc;
+        for (i = 0; i < B * K; i++) z[i] = nn__gc_act(net->layer[L - 1].act, z[i], net->layer[L - 1].act_param, &pc);
+    }
+    for (i = 0; i < B * K; i++) sum += (z[i] - g->y[i]) * (z[i] - g->y[i]);
+    return sum / ((double)B * K);
+}
+
+NNDEF nn_status nn_net_gradcheck(nn_net *net, const float *x, const float *y, const int *labels,
+                                 int batch, long samples, uint64_t seed,
+                                 nn_gradcheck_result *res)
+{
+    nn__gc g;
+    nn_status st;
+    nn_rng rng, drop_rng;
+    float *saved, loss;
+    double *ws, gmax = 0.0;
+    size_t i, total = 0, nd, P = 0, nps = 0;
+    long s, count;
+    int l, L;
+    if (!res) return NN_ERR_INVALID;
+    memset(res, 0, sizeof *res);
+    res->layer = res->row = res->col = -1;
+    if ((st = nn__check_batch(net, x, batch)) != NN_OK) return st;
+    if (!net->grads) return NN_ERR_INVALID;
+    if ((st = nn__check_targets(net, y, labels, batch)) != NN_OK) return st;
+    L = net->n_layers;
+    nd = (size_t)batch * ((size_t)net->desc.n_inputs + 2 * (size_t)net->max_width);
+    for (l = 0; l < L; l++) {
+        P += (size_t)net->layer[l].out * ((size_t)net->layer[l].in + 1);
+        if (l < L - 1) { nd += (size_t)batch * net->layer[l].out; nps += (size_t)batch * net->layer[l].out; }
+    }
+    total = nd * sizeof(double) + net->n_params * sizeof(float) + nps;
+    ws = (double *)nn_simd_alloc(&net->alloc, total);
+    if (!ws) return NN_ERR_NOMEM;
+    saved = (float *)(ws + nd);
+    memcpy(saved, net->grads, net->n_params * sizeof(float));
+    drop_rng = net->drop_rng;
+    st = nn__backprop(net, x, y, labels, batch, &loss, 0);
+#ifdef NN_TEST_GRADCHECK_HOOK
+    if (nn__gradcheck_hook) nn__gradcheck_hook(net);
+#endif
+    if (st == NN_OK) {
+        double *d = ws;
+        unsigned char *pc = (unsigned char *)(saved + net->n_params);
+        int kink;
+        g.net = net; g.y = y; g.labels = labels; g.B = batch;
+        g.xin = d; d += (size_t)batch * net->desc.n_inputs;
+        for (l = 0; l < L - 1; l++) {
+            g.hid[l] = d; d += (size_t)batch * net->layer[l].out;
+            g.piece[l] = pc; pc += (size_t)batch * net->layer[l].out;
+        }
+        g.buf[0] = d; d += (size_t)batch * net->max_width;
+        g.buf[1] = d;
+        for (i = 0; i < (size_t)batch * net->desc.n_inputs; i++) g.xin[i] = x[i];
+        (void)nn__gc_loss(&g, L, 0, 0.0, &kink);   /* caches the hidden layers and pieces */
+        for (i = 0; i < net->n_params; i++) gmax = NN__MAX(gmax, fabs((double)net->grads[i]));
+        nn_rng_seed(&rng, seed);
+        count = samples <= 0 || (size_t)samples >= P ? (long)P : samples;
+        for (s = 0; s < count; s++) {
+            size_t k = count == (long)P ? (size_t)s : (size_t)(nn_rng_u64(&rng) % P), nl;
+            const nn__layer *ly;
+            float *wp;
+            double w, h, a, num, den, err, kw;
+            int k1, k2;
+            for (l = 0; ; l++) {   /* k: index among the real parameters -> layer, offset */
+                nl = (size_t)net->layer[l].out * ((size_t)net->layer[l].in + 1);
+                if (k < nl) break;
+                k -= nl;
+            }
+            ly = &net->layer[l];
+            kw = (double)ly->out * ly->in;
+            wp = k < (size_t)kw ? ly->W + k : ly->b + (k - (size_t)kw);
+            w = *wp;
+            h = 1e-5 * NN__MAX(1.0, fabs(w));
+            num = (nn__gc_loss(&g, l, k, h, &k1) - nn__gc_loss(&g, l, k, -h, &k2)) / (2 * h);
+            if (k < (size_t)kw && net->desc.l2 != 0.0f)   /* L2: d/dw of l2 w^2, as a difference */
+                num += (double)net->desc.l2 * ((w + h) * (w + h) - (w - h) * (w - h)) / (2 * h);
+            if (k1 || k2) { res->kinks++; continue; }
+            a = net->grads[wp - net->params];
+            den = NN__MAX(NN__MAX(fabs(a), fabs(num)), 1e-3 * gmax);
+            err = den > 0 ? fabs(a - num) / den : 0.0;
+            res->checked++;
+            if (err > res->max_rel_err || res->layer < 0) {
+                res->max_rel_err = err;
+                res->layer = l;
+                res->row = k < (size_t)kw ? (int)(k / ly->in) : (int)(k - (size_t)kw);
+                res->col = k < (size_t)kw ? (int)(k % ly->in) : -1;
+                res->analytic = a;
+                res->numeric = num;
+            }
+        }
+    }
+    memcpy(net->grads, saved, net->n_params * sizeof(float));
+    net->drop_rng = drop_rng;
+    nn_simd_free(&net->alloc, ws);
+    return st;
 }
 
 /* >>predict ----------------------------------------------------------------- */
@@ -1678,7 +1904,7 @@ static nn_status nn__fit_run_step(nn__fit_step *S)
     nn__gather(S->bx, S->x, S->idx, S->b, net->desc.n_inputs);
     if (S->y) nn__gather(S->by, S->y, S->idx, S->b, nn_net_n_outputs(net));
     else for (r = 0; r < S->b; r++) S->bl[r] = S->labels[S->idx[r]];
-    st = nn__backprop(net, S->bx, S->y ? S->by : NULL, S->y ? NULL : S->bl, S->b, &S->loss);
+    st = nn__backprop(net, S->bx, S->y ? S->by : NULL, S->y ? NULL : S->bl, S->b, &S->loss, 1);
     if (st == NN_OK && S->clip > 0.0f) st = nn_net_clip_grads(net, S->clip, NULL);
     if (st == NN_OK) st = nn_optim_step(S->opt, net);
     return st;
