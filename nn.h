@@ -349,6 +349,37 @@ NNDEF void nn_fit_report_free(nn_fit_report *report);
 NNDEF float nn_schedule_lr(const nn_fit_desc *desc, float base_lr, long long step,
                            long long steps_per_epoch);
 
+/* k-fold cross-validation. The n samples are dealt into k folds from `seed`: shuffled,
+   then with labels stratified (each class spread evenly over the folds). For each fold a
+   fresh net is built from nd and trained with a fresh optimizer from od by nn_fit with fd
+   on the other k-1 folds (fd->val_fraction, if any, is held out of those for early
+   stopping; fd->val_x must be NULL), then evaluated on the fold. Same nd/fd seeds in
+   every fold, so the folds differ by their data only. Allocates the report's folds and
+   one working copy of the data at the start, and each fold's net and optimizer.
+   NN_ERR_INVALID: a NULL, both or neither of y/labels, k < 2, k > n, a class with fewer
+   than k samples (labels), fd->val_x set, or a desc nn_net_create / nn_optim_create /
+   nn_fit refuses; their other statuses pass through. *report is zeroed first (free it
+   after any return) and filled on NN_OK. */
+typedef struct nn_cv_fold {
+    float val_loss;          /* mean loss (with L2) on the fold after training */
+    float val_accuracy;      /* NaN where nn_fit reports none (1-output regression) */
+    int   epochs_run;
+    int   n_val;             /* samples in the fold */
+} nn_cv_fold;
+
+typedef struct nn_cv_report {
+    int   k;
+    nn_cv_fold *folds;       /* k entries */
+    float mean_loss, sd_loss, mean_accuracy, sd_accuracy, mean_epochs; /* sd: over k-1 */
+    nn_allocator alloc;
+} nn_cv_report;
+
+NNDEF nn_status nn_cross_validate(const nn_net_desc *nd, const nn_optim_desc *od,
+                                  const nn_fit_desc *fd, const float *x, const float *y,
+                                  const int *labels, int n, int k, uint64_t seed,
+                                  nn_cv_report *report);
+NNDEF void nn_cv_report_free(nn_cv_report *report);
+
 /* Confusion matrix of n samples: m[true][predicted], classes x classes ints (classes is
    the output count, or 2 for a single sigmoid output). Also per-class precision and recall
    (may be NULL; NaN where undefined) and overall accuracy (may be NULL). */
@@ -1881,6 +1912,144 @@ NNDEF void nn_fit_report_free(nn_fit_report *report)
     nn_simd_free(&report->alloc, report->history);
     report->history = NULL;
     report->epochs_run = 0;
+}
+
+NNDEF void nn_cv_report_free(nn_cv_report *report)
+{
+    if (!report) return;
+    nn_simd_free(&report->alloc, report->folds);
+    report->folds = NULL;
+    report->k = 0;
+}
+
+/* Mean and sample standard deviation (over k - 1) of the folds' loss (acc 0) or
+   accuracy (acc 1). */
+static void nn__cv_mean_sd(const nn_cv_fold *f, int k, int acc, float *mean, float *sd)
+{
+    double s = 0.0, q = 0.0, m;
+    int i;
+    for (i = 0; i < k; i++) s += acc ? f[i].val_accuracy : f[i].val_loss;
+    m = s / k;
+    for (i = 0; i < k; i++) {
+        double e = (acc ? f[i].val_accuracy : f[i].val_loss) - m;
+        q += e * e;
+    }
+    *mean = (float)m;
+    *sd = (float)sqrt(q / (k - 1));
+}
+
+/* The fold of every sample: a seeded shuffle, with labels then sorted by class (stable),
+   dealt out in turn, so each class is spread over the folds. ord [n] and cnt [K + 1] are
+   scratch; fold [n] receives the folds. */
+static void nn__cv_folds(const int *labels, int n, int K, int k, uint64_t seed, int *ord,
+                         int *cnt, int *fold)
+{
+    nn_rng r;
+    int i, c;
+    nn_rng_seed(&r, seed);
+    for (i = 0; i < n; i++) ord[i] = i;
+    for (i = n - 1; i > 0; i--) {
+        int j = (int)(nn_rng_u64(&r) % (uint64_t)(i + 1)), t = ord[i];
+        ord[i] = ord[j];
+        ord[j] = t;
+    }
+    if (labels) {   /* counting sort by class, keeping the shuffled order within a class */
+        for (c = 0; c <= K; c++) cnt[c] = 0;
+        for (i = 0; i < n; i++) cnt[labels[i] + 1]++;
+        for (c = 1; c <= K; c++) cnt[c] += cnt[c - 1];
+        for (i = 0; i < n; i++) fold[cnt[labels[ord[i]]]++] = ord[i];
+        memcpy(ord, fold, (size_t)n * sizeof(int));
+    }
+    for (i = 0; i < n; i++) fold[ord[i]] = i % k;
+}
+
+NNDEF nn_status nn_cross_validate(const nn_net_desc *nd, const nn_optim_desc *od,
+                                  const nn_fit_desc *fd, const float *x, const float *y,
+                                  const int *labels, int n, int k, uint64_t seed,
+                                  nn_cv_report *report)
+{
+    nn_net *net = NULL;
+    nn_optim *opt = NULL;
+    nn_allocator a;
+    nn_status st;
+    nn_fit_desc f;
+    nn_fit_report fr;
+    int D, K, i, c, fi, *ord, *cnt, *fold, *ls = NULL;
+    float *xs, *ts = NULL;
+    size_t words;
+    void *ws = NULL;
+    if (report) memset(report, 0, sizeof *report);
+    if (!nd || !od || !fd || !x || !report || n <= 0 || k < 2 || k > n || fd->val_x)
+        return NN_ERR_INVALID;
+    if ((y == NULL) == (labels == NULL)) return NN_ERR_INVALID;
+    if ((nd->allocator.alloc_fn == NULL) != (nd->allocator.free_fn == NULL)) return NN_ERR_INVALID;
+    a = nd->allocator;
+    if ((st = nn_net_create(nd, &net)) != NN_OK) return st;   /* validates nd */
+    D = net->desc.n_inputs;
+    K = nn_net_n_outputs(net);
+    if ((st = nn__check_targets(net, y, labels, n)) != NN_OK) goto done;
+    /* one block: ord, fold [n] ints, cnt [K + 1], then the data copy (floats, or labels) */
+    words = 2 * (size_t)n + (size_t)K + 1 + (size_t)n * D + (labels ? (size_t)n : (size_t)n * K);
+    report->alloc = a;
+    ws = nn_simd_alloc(&a, words * 4);
+    report->folds = (nn_cv_fold *)nn_simd_alloc(&a, (size_t)k * sizeof(nn_cv_fold));
+    if (!ws || !report->folds) { st = NN_ERR_NOMEM; goto done; }
+    memset(report->folds, 0, (size_t)k * sizeof(nn_cv_fold));
+    ord = (int *)ws;
+    fold = ord + n;
+    cnt = fold + n;
+    xs = (float *)(void *)(cnt + K + 1);
+    if (labels) ls = (int *)(void *)(xs + (size_t)n * D);
+    else ts = xs + (size_t)n * D;
+    if (labels) {   /* every class needs a sample in every fold */
+        for (c = 0; c < K; c++) cnt[c] = 0;
+        for (i = 0; i < n; i++) cnt[labels[i]]++;
+        for (c = 0; c < K; c++)
+            if (cnt[c] > 0 && cnt[c] < k) { st = NN_ERR_INVALID; goto done; }
+    }
+    nn__cv_folds(labels, n, K, k, seed, ord, cnt, fold);
+    for (fi = 0; fi < k; fi++) {
+        int nt = 0, nv = 0, row;
+        nn_cv_fold *cf = &report->folds[fi];
+        for (i = 0; i < n; i++) nv += fold[i] == fi;
+        /* training rows first, the fold's after them, each in sample order */
+        for (i = 0; i < n; i++) {
+            row = fold[i] == fi ? n - nv + (cf->n_val++) : nt++;
+            memcpy(xs + (size_t)row * D, x + (size_t)i * D, (size_t)D * sizeof(float));
+            if (labels) ls[row] = labels[i];
+            else memcpy(ts + (size_t)row * K, y + (size_t)i * K, (size_t)K * sizeof(float));
+        }
+        if (!net && (st = nn_net_create(nd, &net)) != NN_OK) goto done;
+        if ((st = nn_optim_create(net, od, &opt)) != NN_OK) goto done;
+        f = *fd;
+        st = nn_fit(net, opt, xs, ts, ls, nt, &f, &fr);
+        cf->epochs_run = fr.epochs_run;
+        nn_fit_report_free(&fr);
+        if (st != NN_OK) goto done;
+        nn__evaluate(net, xs + (size_t)nt * D, ts ? ts + (size_t)nt * K : NULL, ls ? ls + nt : NULL,
+                     NULL, nv, NULL, NULL, NULL, &cf->val_loss, &cf->val_accuracy);
+        nn_optim_destroy(opt);
+        nn_net_destroy(net);
+        opt = NULL;
+        net = NULL;
+    }
+    report->k = k;
+    nn__cv_mean_sd(report->folds, k, 0, &report->mean_loss, &report->sd_loss);
+    nn__cv_mean_sd(report->folds, k, 1, &report->mean_accuracy, &report->sd_accuracy);
+    {
+        double e = 0.0;
+        for (fi = 0; fi < k; fi++) e += report->folds[fi].epochs_run;
+        report->mean_epochs = (float)(e / k);
+    }
+done:
+    nn_optim_destroy(opt);
+    nn_net_destroy(net);
+    nn_simd_free(&a, ws);
+    if (st != NN_OK) {
+        nn_cv_report_free(report);
+        memset(report, 0, sizeof *report);
+    }
+    return st;
 }
 
 /* One nn_fit step: the batch gathered, the gradient, clipping, the update. */
