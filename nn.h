@@ -1231,7 +1231,8 @@ static double nn__gc_loss(nn__gc *g, int l0, size_t k, double dw, int *kink)
         nn__gc_softmax(z, B, K);
     } else {
         unsigned char pc;
-        for (i = 0; i < B * K; i++) z[i] = nn__gc_act(net->layer[L - 1].act, z[i], net->layer[L - 1].act_param, &pc);
+        const nn__layer *ly = &net->layer[L - 1];
+        for (i = 0; i < B * K; i++) z[i] = nn__gc_act(ly->act, z[i], ly->act_param, &pc);
     }
     for (i = 0; i < B * K; i++) sum += (z[i] - g->y[i]) * (z[i] - g->y[i]);
     return sum / ((double)B * K);
@@ -1259,7 +1260,10 @@ NNDEF nn_status nn_net_gradcheck(nn_net *net, const float *x, const float *y, co
     nd = (size_t)batch * ((size_t)net->desc.n_inputs + 2 * (size_t)net->max_width);
     for (l = 0; l < L; l++) {
         P += (size_t)net->layer[l].out * ((size_t)net->layer[l].in + 1);
-        if (l < L - 1) { nd += (size_t)batch * net->layer[l].out; nps += (size_t)batch * net->layer[l].out; }
+        if (l < L - 1) {   /* hidden outputs, and their pieces */
+            nd += (size_t)batch * net->layer[l].out;
+            nps += (size_t)batch * net->layer[l].out;
+        }
     }
     total = nd * sizeof(double) + net->n_params * sizeof(float) + nps;
     ws = (double *)nn_simd_alloc(&net->alloc, total);
@@ -1391,8 +1395,9 @@ NNDEF nn_status nn_net_accuracy(nn_net *net, const float *x, const int *labels, 
                 (Zeiler 2012 with lr; defaults lr 1, rho 0.9, eps 1e-6 as torch.optim.Adadelta,
                  whose weight_decay is an L2 term in g: here it is decoupled as above)
      ADAFACTOR  per parameter tensor X (a layer's W [n][m], or its b [n]), at step t:
-                b2 = 1 - t^-0.8;  rho_t = min(lr, 1/sqrt(t))  (lr 0.01: the paper's 1e-2)
-                a = max(eps2, RMS(X)) rho_t  (explicit_lr: a = lr);  Q = G^2 + eps1
+                b2 = 1 - t^-0.8;  rho_t = min(lr, 1/sqrt(t));  Q = G^2 + eps1
+                a = max(eps2, RMS(X)) rho_t  (explicit_lr: a = lr, no RMS scale);
+                defaults are the paper's: lr 0.01, eps1 1e-30, eps2 1e-3, clip 1, beta1 0
                 W: R <- b2 R + (1-b2) Q 1_m (row sums);  C <- b2 C + (1-b2) 1_n^T Q (column
                    sums);  V = R C^T / sum(R)          b: V <- b2 V + (1-b2) Q (unfactored)
                 U = G / sqrt(V);  U <- U / max(1, RMS(U) / clip);  with beta1 > 0:
@@ -2299,9 +2304,10 @@ NNDEF nn_status nn_net_confusion(nn_net *net, const float *x, const int *labels,
 
 
 /* >>io ---------------------------------------------------------------------- */
-/* MODEL FILE FORMAT, version 2 (version 1 files still load: see E below). Every field is little-endian and written byte by byte,
-   so the host's byte order never matters; f32 is the IEEE-754 binary32 bit pattern,
-   u32/u64 are unsigned. P = number of real parameters, L = number of layers.
+/* MODEL FILE FORMAT, version 2 (version 1 files still load: see E below). Every field
+   is little-endian and written byte by byte, so the host's byte order never matters;
+   f32 is the IEEE-754 binary32 bit pattern, u32/u64 are unsigned. P = number of real
+   parameters, L = number of layers.
      offset     size   field
      0          8      magic 89 4E 4E 48 0D 0A 1A 0A  ("\x89NNH\r\n\x1a\n", PNG-style:
                        a text-mode or 7-bit transfer breaks it visibly)
