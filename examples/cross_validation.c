@@ -6,38 +6,16 @@
 
        cross_validation [DIR]    DIR: where the CSVs are (default: sklearn's data directory)
 
-   The CSVs start with a line "n_samples,n_features,class names..." that is not a header
-   of the table, so the file is read whole and parsed from its second line on. Features
-   are z-scored over the whole table first (a small leak into each held-out fold: fine for
-   a comparison of models, not for a reported error rate). Skips with a message when the
-   files are absent. */
+   The tables are read by sklearn_csv.h. Features are z-scored over the whole table first
+   (a small leak into each held-out fold: fine for a comparison of models, not for a
+   reported error rate). Skips with a message when the files are absent. */
 #define NN_IMPLEMENTATION
 #define NN_DATA_IMPLEMENTATION
 #include "nn.h"
 #include "nn_data.h"
+#include "sklearn_csv.h"
 #include <stdio.h>
 #include <string.h>
-
-#define SKLEARN_DATA "/usr/lib/python3/dist-packages/sklearn/datasets/data"
-
-/* The table of an sklearn CSV: everything after its first line, the class in the last
-   column. NN_ERR_IO when the file is missing. */
-static nn_status load_sklearn_csv(const char *path, nn_data *d)
-{
-    void *buf = NULL;
-    size_t n = 0;
-    const char *t, *nl;
-    nn_status st = nn_data_load_file(path, &buf, &n, NULL);
-    memset(d, 0, sizeof *d);
-    if (st != NN_OK) return st;
-    t = (const char *)buf;
-    nl = (const char *)memchr(t, '\n', n);
-    st = nl ? nn_data_parse_csv(nl + 1, n - (size_t)(nl + 1 - t), NN_DATA_LAST_COLUMN, 0, NULL, d, NULL)
-            : NN_ERR_FORMAT;
-    nn_data_free_buf(buf, NULL);
-    if (st == NN_OK) st = nn_data_normalize(d, NULL, NULL);
-    return st;
-}
 
 /* 10-fold CV of a net with `hidden` tanh units (0: logistic regression). */
 static nn_status run(const nn_data *d, int hidden, const char *name)
@@ -107,7 +85,6 @@ int main(int argc, char **argv)
         nn_data_free(&d);
     }
     if (!found)
-        printf("SKIPPED: no data (the CSVs come with Debian's python3-sklearn: "
-               "sudo apt-get install python3-sklearn; or pass their directory)\n");
+        printf("SKIPPED: no data (%s; or pass their directory)\n", SKLEARN_HINT);
     return bad;
 }
