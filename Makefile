@@ -6,7 +6,9 @@
 #                   blocks as C and C++, and two installs: ~2.5 min on 2 idle cores
 #                   (builds in parallel, then runs the suites one by one)
 #   make test-full  the same suites with the exhaustive sweeps (sanitizers at the quick
-#                   sizes), the full compile matrix, and the CMake target both ways
+#                   sizes), the full compile matrix, the CMake target both ways, and
+#                   Adadelta against torch.optim (make test-torch; skipped without
+#                   python3-torch)
 #   make test-mpi   nn_mpi.h under mpirun -np 1, 2, 4 (make test runs it when mpicc exists)
 #   make test-valgrind  the single-threaded build of the tests under valgrind memcheck
 #   make fuzz       libFuzzer (ASan+UBSan) on the model-file loader for FUZZ_SECONDS, then
@@ -53,7 +55,7 @@ NEON_TESTS := $(patsubst tests/%.c,$(B)/neon/%,$(NEON_TEST_SRC))
 HAVE_NEON := $(shell command -v $(AARCH64_CC) >/dev/null 2>&1 && command -v $(QEMU_AARCH64) >/dev/null 2>&1 && echo 1)
 
 .PHONY: fashion bench-deps all test test-full test-build test-build-full test-native test-san \
-        test-compile test-compile-full test-neon test-threads-noomp \
+        test-compile test-compile-full test-neon test-threads-noomp test-torch \
         test-valgrind test-mpi test-readme test-install test-cmake fuzz fuzz-data fuzz-corpus demo examples bench bench-ab bench-quick bench-kernels clean install uninstall
 all: demo-build examples
 
@@ -191,6 +193,16 @@ test-install:
 test-cmake:
 	@MAKE="$(MAKE)" sh tests/cmake_test.sh $(B)
 
+# NN_OPTIM_ADADELTA against torch.optim.Adadelta (tests/torch_adadelta.py; prints SKIPPED
+# without torch: apt-get install python3-torch). Part of make test-full.
+PYTHON_TORCH ?= /usr/bin/python3
+$(B)/torch_adadelta: tests/torch_adadelta.c $(HEADERS) | $(B)
+	$(CC) $(CFLAGS_ALL) $< -o $@ $(LIBS)
+torch_run = @if command -v $(PYTHON_TORCH) >/dev/null 2>&1; then $(PYTHON_TORCH) tests/torch_adadelta.py $(B)/torch_adadelta; \
+	else echo "torch_adadelta: SKIPPED ($(PYTHON_TORCH) not found)"; fi
+test-torch: $(B)/torch_adadelta
+	$(torch_run)
+
 test-compile: $(COMPILE_QUICK_OK)
 	$(call compile_report,$(COMPILE_QUICK))
 test-compile-full: $(COMPILE_ALL_OK)
@@ -204,7 +216,7 @@ SUBMAKE = $(MAKE) --no-print-directory $(if $(filter -j%,$(MAKEFLAGS)),,-j$(TEST
 TEST_BUILD = $(B)/san/nn_test_impl.o $(B)/nn_test_impl.o $(SAN_TESTS) $(TESTS) \
              $(B)/noomp/test_threads $(if $(HAVE_NEON),$(NEON_TESTS))
 test-build: $(TEST_BUILD) $(COMPILE_QUICK_OK)
-test-build-full: $(TEST_BUILD) $(COMPILE_ALL_OK)
+test-build-full: $(TEST_BUILD) $(COMPILE_ALL_OK) $(B)/torch_adadelta
 
 test:
 	@$(SUBMAKE) test-build
@@ -227,6 +239,7 @@ test-full:
 	$(call threads_noomp_suite,NN_TEST_FULL=1)
 	$(call san_suite,NN_TEST_QUICK=1)
 	$(call neon_suite,NN_TEST_FULL=1)
+	$(torch_run)
 	@CC=gcc CXX=g++ sh tests/readme_snippets.sh $(B)
 	@MAKE="$(MAKE)" sh tests/install_test.sh $(B)
 	@MAKE="$(MAKE)" sh tests/cmake_test.sh $(B)

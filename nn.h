@@ -135,17 +135,23 @@ typedef enum nn_optim_kind {
     NN_OPTIM_RMSPROP,
     NN_OPTIM_ADAM,
     NN_OPTIM_ADAMW,       /* Adam + decoupled weight decay (default 0.01) */
+    NN_OPTIM_ADADELTA,    /* Zeiler 2012; torch.optim.Adadelta's defaults */
+    NN_OPTIM_ADAFACTOR,   /* Shazeer & Stern 2018: factored second moments, relative step */
     NN_OPTIM_COUNT
 } nn_optim_kind;
 
 typedef struct nn_optim_desc {
     nn_optim_kind kind;         /* 0 -> ADAM */
-    float lr;                   /* 0 -> 0.01 (SGD, MOMENTUM, NESTEROV, ADAGRAD), 0.001 (others) */
+    float lr;                   /* 0 -> 0.01 (SGD, MOMENTUM, NESTEROV, ADAGRAD, ADAFACTOR),
+                                   1 (ADADELTA), 0.001 (others) */
     float momentum;             /* gamma of MOMENTUM/NESTEROV: 0 -> 0.9 */
-    float beta1, beta2;         /* ADAM/ADAMW: 0 -> 0.9, 0.999 */
-    float rho;                  /* RMSPROP decay: 0 -> 0.9 */
-    float eps;                  /* ADAGRAD/RMSPROP/ADAM/ADAMW: 0 -> 1e-8 */
+    float beta1, beta2;         /* ADAM/ADAMW: 0 -> 0.9, 0.999; ADAFACTOR beta1: 0 = off */
+    float rho;                  /* RMSPROP, ADADELTA decay: 0 -> 0.9 */
+    float eps;                  /* 0 -> 1e-8; ADADELTA 1e-6; ADAFACTOR (eps1) 1e-30 */
     float weight_decay;         /* decoupled, weights only: ADAMW 0 -> 0.01; others 0 -> none */
+    float eps2;                 /* ADAFACTOR: floor of the parameter scale: 0 -> 1e-3 */
+    float clip;                 /* ADAFACTOR: update clipping threshold d: 0 -> 1 */
+    int   explicit_lr;          /* ADAFACTOR: 1 = step size lr itself (no relative step) */
     nn_allocator allocator;     /* 0 -> the allocator of the network it is created for */
 } nn_optim_desc;
 
@@ -201,6 +207,26 @@ NNDEF nn_status nn_net_loss(nn_net *net, const float *x, const float *y, const i
    layer's own gradient is not computed. Targets as for nn_net_loss. */
 NNDEF nn_status nn_net_backprop(nn_net *net, const float *x, const float *y,
                                 const int *labels, int batch, float *loss);
+
+/* Gradient check: the gradient nn_net_backprop computes for this batch (float, dropout
+   off) against centred finite differences (L(w+h) - L(w-h)) / 2h, h = 1e-5 max(1, |w|),
+   of the loss evaluated in double precision from the net's float parameters. Checks every
+   parameter (samples <= 0) or `samples` drawn at random from `seed`. The worst relative
+   error |a - n| / max(|a|, |n|, 1e-3 gmax) (gmax: the largest |gradient| of the net) and
+   where it is go to *res. A parameter whose +-h moves a unit across a kink of ReLU, leaky
+   ReLU, hardtanh or sign (where the derivative jumps) is counted in res->kinks and not
+   compared. Expect ~1e-6 to 1e-4 (the float gradient's rounding); over 1e-2 is a wrong
+   gradient. Parameters, gradients and the dropout RNG are left as they were; the
+   activations a forward pass returned are not kept. Allocates its workspace here. */
+typedef struct nn_gradcheck_result {
+    double max_rel_err;        /* worst relative error (0 when nothing was compared) */
+    int    layer, row, col;    /* where: W[row][col] of layer, col -1 for b[row] */
+    double analytic, numeric;  /* the two gradients there */
+    long   checked, kinks;     /* parameters compared; skipped at a kink */
+} nn_gradcheck_result;
+NNDEF nn_status nn_net_gradcheck(nn_net *net, const float *x, const float *y, const int *labels,
+                                 int batch, long samples, uint64_t seed,
+                                 nn_gradcheck_result *res);
 
 /* Outputs for n samples of any count (in chunks of max_batch) into out [n][n_outputs]. */
 NNDEF nn_status nn_net_predict(nn_net *net, const float *x, int n, float *out);
@@ -349,6 +375,37 @@ NNDEF void nn_fit_report_free(nn_fit_report *report);
 NNDEF float nn_schedule_lr(const nn_fit_desc *desc, float base_lr, long long step,
                            long long steps_per_epoch);
 
+/* k-fold cross-validation. The n samples are dealt into k folds from `seed`: shuffled,
+   then with labels stratified (each class spread evenly over the folds). For each fold a
+   fresh net is built from nd and trained with a fresh optimizer from od by nn_fit with fd
+   on the other k-1 folds (fd->val_fraction, if any, is held out of those for early
+   stopping; fd->val_x must be NULL), then evaluated on the fold. Same nd/fd seeds in
+   every fold, so the folds differ by their data only. Allocates the report's folds and
+   one working copy of the data at the start, and each fold's net and optimizer.
+   NN_ERR_INVALID: a NULL, both or neither of y/labels, k < 2, k > n, a class with fewer
+   than k samples (labels), fd->val_x set, or a desc nn_net_create / nn_optim_create /
+   nn_fit refuses; their other statuses pass through. *report is zeroed first (free it
+   after any return) and filled on NN_OK. */
+typedef struct nn_cv_fold {
+    float val_loss;          /* mean loss (with L2) on the fold after training */
+    float val_accuracy;      /* NaN where nn_fit reports none (1-output regression) */
+    int   epochs_run;
+    int   n_val;             /* samples in the fold */
+} nn_cv_fold;
+
+typedef struct nn_cv_report {
+    int   k;
+    nn_cv_fold *folds;       /* k entries */
+    float mean_loss, sd_loss, mean_accuracy, sd_accuracy, mean_epochs; /* sd: over k-1 */
+    nn_allocator alloc;
+} nn_cv_report;
+
+NNDEF nn_status nn_cross_validate(const nn_net_desc *nd, const nn_optim_desc *od,
+                                  const nn_fit_desc *fd, const float *x, const float *y,
+                                  const int *labels, int n, int k, uint64_t seed,
+                                  nn_cv_report *report);
+NNDEF void nn_cv_report_free(nn_cv_report *report);
+
 /* Confusion matrix of n samples: m[true][predicted], classes x classes ints (classes is
    the output count, or 2 for a single sigmoid output). Also per-class precision and recall
    (may be NULL; NaN where undefined) and overall accuracy (may be NULL). */
@@ -478,6 +535,9 @@ struct nn_optim {
     int           n_layers;
     int           shape[NN_MAX_LAYERS][2]; /* in, out of every layer */
     float        *s1, *s2;        /* state; NULL when unused */
+    float        *fac;            /* ADAFACTOR: per layer R [out], C [in], bias v [out] */
+    size_t        n_fac;
+    double       *acc;            /* ADAFACTOR: column sums, [widest layer input] */
     long long     t;              /* steps applied */
 };
 
@@ -1046,12 +1106,12 @@ static void nn__bwd_weights(nn_net *net, nn__layer *ly, const float *dz, const f
 
 /* The gradient into the layer below layer l (l > 0), through its dropout mask and
    activation derivative: da = (dz W) * mask * g'(A). */
-static void nn__bwd_data(nn_net *net, int l, const float *dz, float *da, int B)
+static void nn__bwd_data(nn_net *net, int l, const float *dz, float *da, int B, int train)
 {
     const nn__layer *ly = &net->layer[l], *prev = &net->layer[l - 1];
     nn__active->gemm(0, 0, B, ly->in, ly->out, 1.0f, dz, ly->out, ly->W, ly->in, 0.0f, da,
                      ly->in, NULL, NN_ACT_IDENTITY, 0.0f, &net->gws);
-    if (prev->drop > 0) { /* d/dA of D = A * mask */
+    if (train && prev->drop > 0) { /* d/dA of D = A * mask */
         size_t i, n = (size_t)B * prev->out;
         for (i = 0; i < n; i++) da[i] *= prev->mask[i];
     }
@@ -1065,9 +1125,10 @@ static void nn__bwd_data(nn_net *net, int l, const float *dz, float *da, int B)
      dA_{l-1} = dZ_l W_l          GEMM NN: M=B, N=IN, K=OUT   (not for l = 0)
      dZ_{l-1} = dA_{l-1} * mask_{l-1} * g'(A_{l-1})  from the stored outputs
    where A_{l-1} is replaced by the dropped-out D_{l-1} in dW_l, and mask = 1 without
-   dropout. Dropout is on here: this is the training path.                          */
+   dropout. Dropout is on (train 1) on the training path; the gradient check turns it
+   off (train 0: the gradient of the loss nn_net_loss computes).                    */
 static nn_status nn__backprop(nn_net *net, const float *x, const float *y,
-                              const int *labels, int batch, float *loss)
+                              const int *labels, int batch, float *loss, int train)
 {
     nn_status st = nn__check_batch(net, x, batch);
     double v;
@@ -1077,15 +1138,15 @@ static nn_status nn__backprop(nn_net *net, const float *x, const float *y,
     if (!net->grads) return NN_ERR_INVALID; /* inference-only network */
     if ((st = nn__check_targets(net, y, labels, batch)) != NN_OK) return st;
 
-    nn__forward(net, x, B, 1);
+    nn__forward(net, x, B, train);
     dz = net->delta[cur];
     v = nn__loss(net, y, labels, B, dz);
     for (l = net->n_layers - 1; l >= 0; l--) {
-        const float *a_prev = l > 0 ? nn__layer_output(&net->layer[l - 1], 1) : x;
+        const float *a_prev = l > 0 ? nn__layer_output(&net->layer[l - 1], train) : x;
         nn__bwd_weights(net, &net->layer[l], dz, a_prev, B);
         if (l > 0) {
             float *da = net->delta[cur ^ 1];
-            nn__bwd_data(net, l, dz, da, B);
+            nn__bwd_data(net, l, dz, da, B, train);
             cur ^= 1;
             dz = da;
         }
@@ -1103,7 +1164,7 @@ static nn_status nn__backprop(nn_net *net, const float *x, const float *y,
 static nn_status nn__backprop_step(nn_net *net, nn_optim *opt, const float *x, const float *y,
                                    const int *labels, int batch, float *loss)
 {
-    nn_status st = nn__backprop(net, x, y, labels, batch, loss);
+    nn_status st = nn__backprop(net, x, y, labels, batch, loss, 1);
     if (st == NN_OK && opt) st = nn_optim_step(opt, net);
     return st;
 }
@@ -1112,6 +1173,215 @@ NNDEF nn_status nn_net_backprop(nn_net *net, const float *x, const float *y,
                                 const int *labels, int batch, float *loss)
 {
     return nn__backprop_step(net, NULL, x, y, labels, batch, loss);
+}
+
+/* >>gradcheck --------------------------------------------------------------- */
+/* Test hook (tests define NN_TEST_GRADCHECK_HOOK): called on the analytic gradient
+   before the comparison, so a test can plant a wrong one. */
+#ifdef NN_TEST_GRADCHECK_HOOK
+static void (*nn__gradcheck_hook)(nn_net *net);
+#endif
+
+/* The double-precision model of a net: its input, every hidden layer's outputs and the
+   piece (side of a kink) of every hidden unit at the unperturbed parameters, and two
+   ping-pong buffers for the layers above a perturbed one. */
+typedef struct nn__gc {
+    const nn_net *net;
+    const float *y;
+    const int *labels;
+    int B;
+    double *xin, *hid[NN_MAX_LAYERS], *buf[2];
+    unsigned char *piece[NN_MAX_LAYERS];
+} nn__gc;
+
+static double nn__gc_act(nn_act a, double z, double p, unsigned char *piece)
+{
+    *piece = 0;
+    switch (a) {
+    case NN_ACT_SIGMOID:    return 1.0 / (1.0 + exp(-z));
+    case NN_ACT_TANH:       return tanh(z);
+    case NN_ACT_RELU:       *piece = z > 0; return z > 0 ? z : 0.0;
+    case NN_ACT_LEAKY_RELU: *piece = z > 0; return z > 0 ? z : p * z;
+    case NN_ACT_HARDTANH:   *piece = z < -1 ? 0 : z > 1 ? 2 : 1; return z < -1 ? -1 : z > 1 ? 1 : z;
+    case NN_ACT_SIGN:       *piece = z < 0 ? 0 : z > 0 ? 2 : 1; return z < 0 ? -1 : z > 0 ? 1 : 0;
+    default:                return z;
+    }
+}
+
+/* In-place softmax of the B rows of K values at v. */
+static void nn__gc_softmax(double *v, int B, int K)
+{
+    int i, k;
+    for (i = 0; i < B; i++, v += K) {
+        double mx = v[0], s = 0;
+        for (k = 1; k < K; k++) mx = v[k] > mx ? v[k] : mx;
+        for (k = 0; k < K; k++) s += (v[k] = exp(v[k] - mx));
+        for (k = 0; k < K; k++) v[k] /= s;
+    }
+}
+
+/* The data loss (no L2) with parameter k of layer l0 (W row-major, then b) moved by dw,
+   from the cached input of l0 up. l0 = L (no layer) caches every hidden layer instead.
+   *kink: a hidden unit ended on another piece than at the unperturbed point. */
+static double nn__gc_loss(nn__gc *g, int l0, size_t k, double dw, int *kink)
+{
+    const nn_net *net = g->net;
+    const int L = net->n_layers, B = g->B, base = l0 >= L;
+    const double *in = base ? g->xin : l0 == 0 ? g->xin : g->hid[l0 - 1];
+    double *z = NULL, sum = 0.0;
+    int l, i, j, r, K, cur = 0;
+    *kink = 0;
+    for (l = base ? 0 : l0; l < L; l++) {
+        const nn__layer *ly = &net->layer[l];
+        double *o = (base && l < L - 1) ? g->hid[l] : g->buf[cur];
+        for (r = 0; r < B; r++) {
+            const double *a = in + (size_t)r * ly->in;
+            for (i = 0; i < ly->out; i++) {
+                const float *w = ly->W + (size_t)i * ly->in;
+                double v = (double)ly->b[i];
+                for (j = 0; j < ly->in; j++) v += (double)w[j] * a[j];
+                if (l == l0) {
+                    if (k < (size_t)ly->out * ly->in) {
+                        if (k / ly->in == (size_t)i) v += dw * a[k % ly->in];
+                    } else if (k - (size_t)ly->out * ly->in == (size_t)i) {
+                        v += dw;
+                    }
+                }
+                if (l < L - 1 && ly->act != NN_ACT_SOFTMAX) {
+                    unsigned char pc;
+                    v = nn__gc_act(ly->act, v, ly->act_param, &pc);
+                    if (base) g->piece[l][(size_t)r * ly->out + i] = pc;
+                    else if (pc != g->piece[l][(size_t)r * ly->out + i]) *kink = 1;
+                }
+                o[(size_t)r * ly->out + i] = v;
+            }
+        }
+        if (l < L - 1 && ly->act == NN_ACT_SOFTMAX) nn__gc_softmax(o, B, ly->out);
+        in = o;
+        z = o;
+        if (!(base && l < L - 1)) cur ^= 1;
+    }
+    /* z: the output logits [B][K] */
+    K = net->layer[L - 1].out;
+    if (net->desc.loss == NN_LOSS_SOFTMAX_CE) {
+        for (r = 0; r < B; r++) {
+            const double *zr = z + (size_t)r * K;
+            double mx = zr[0], se = 0.0, lse;
+            for (i = 1; i < K; i++) mx = zr[i] > mx ? zr[i] : mx;
+            for (i = 0; i < K; i++) se += exp(zr[i] - mx);
+            lse = mx + log(se);
+            if (g->labels) sum += lse - zr[g->labels[r]];
+            else for (i = 0; i < K; i++) sum += (double)g->y[(size_t)r * K + i] * (lse - zr[i]);
+        }
+        return sum / B;
+    }
+    if (net->desc.loss == NN_LOSS_BCE) {
+        for (i = 0; i < B * K; i++) sum += nn__softplus(z[i]) - z[i] * (double)g->y[i];
+        return sum / ((double)B * K);
+    }
+    if (net->layer[L - 1].act == NN_ACT_SOFTMAX) {
+        nn__gc_softmax(z, B, K);
+    } else {
+        unsigned char pc;
+        const nn__layer *ly = &net->layer[L - 1];
+        for (i = 0; i < B * K; i++) z[i] = nn__gc_act(ly->act, z[i], ly->act_param, &pc);
+    }
+    for (i = 0; i < B * K; i++) sum += (z[i] - g->y[i]) * (z[i] - g->y[i]);
+    return sum / ((double)B * K);
+}
+
+NNDEF nn_status nn_net_gradcheck(nn_net *net, const float *x, const float *y, const int *labels,
+                                 int batch, long samples, uint64_t seed,
+                                 nn_gradcheck_result *res)
+{
+    nn__gc g;
+    nn_status st;
+    nn_rng rng, drop_rng;
+    float *saved, loss;
+    double *ws, gmax = 0.0;
+    size_t i, total = 0, nd, P = 0, nps = 0;
+    long s, count;
+    int l, L;
+    if (!res) return NN_ERR_INVALID;
+    memset(res, 0, sizeof *res);
+    res->layer = res->row = res->col = -1;
+    if ((st = nn__check_batch(net, x, batch)) != NN_OK) return st;
+    if (!net->grads) return NN_ERR_INVALID;
+    if ((st = nn__check_targets(net, y, labels, batch)) != NN_OK) return st;
+    L = net->n_layers;
+    nd = (size_t)batch * ((size_t)net->desc.n_inputs + 2 * (size_t)net->max_width);
+    for (l = 0; l < L; l++) {
+        P += (size_t)net->layer[l].out * ((size_t)net->layer[l].in + 1);
+        if (l < L - 1) {   /* hidden outputs, and their pieces */
+            nd += (size_t)batch * net->layer[l].out;
+            nps += (size_t)batch * net->layer[l].out;
+        }
+    }
+    total = nd * sizeof(double) + net->n_params * sizeof(float) + nps;
+    ws = (double *)nn_simd_alloc(&net->alloc, total);
+    if (!ws) return NN_ERR_NOMEM;
+    saved = (float *)(ws + nd);
+    memcpy(saved, net->grads, net->n_params * sizeof(float));
+    drop_rng = net->drop_rng;
+    st = nn__backprop(net, x, y, labels, batch, &loss, 0);
+#ifdef NN_TEST_GRADCHECK_HOOK
+    if (nn__gradcheck_hook) nn__gradcheck_hook(net);
+#endif
+    if (st == NN_OK) {
+        double *d = ws;
+        unsigned char *pc = (unsigned char *)(saved + net->n_params);
+        int kink;
+        g.net = net; g.y = y; g.labels = labels; g.B = batch;
+        g.xin = d; d += (size_t)batch * net->desc.n_inputs;
+        for (l = 0; l < L - 1; l++) {
+            g.hid[l] = d; d += (size_t)batch * net->layer[l].out;
+            g.piece[l] = pc; pc += (size_t)batch * net->layer[l].out;
+        }
+        g.buf[0] = d; d += (size_t)batch * net->max_width;
+        g.buf[1] = d;
+        for (i = 0; i < (size_t)batch * net->desc.n_inputs; i++) g.xin[i] = x[i];
+        (void)nn__gc_loss(&g, L, 0, 0.0, &kink);   /* caches the hidden layers and pieces */
+        for (i = 0; i < net->n_params; i++) gmax = NN__MAX(gmax, fabs((double)net->grads[i]));
+        nn_rng_seed(&rng, seed);
+        count = samples <= 0 || (size_t)samples >= P ? (long)P : samples;
+        for (s = 0; s < count; s++) {
+            size_t k = count == (long)P ? (size_t)s : (size_t)(nn_rng_u64(&rng) % P), nl;
+            const nn__layer *ly;
+            float *wp;
+            double w, h, a, num, den, err, kw;
+            int k1, k2;
+            for (l = 0; ; l++) {   /* k: index among the real parameters -> layer, offset */
+                nl = (size_t)net->layer[l].out * ((size_t)net->layer[l].in + 1);
+                if (k < nl) break;
+                k -= nl;
+            }
+            ly = &net->layer[l];
+            kw = (double)ly->out * ly->in;
+            wp = k < (size_t)kw ? ly->W + k : ly->b + (k - (size_t)kw);
+            w = *wp;
+            h = 1e-5 * NN__MAX(1.0, fabs(w));
+            num = (nn__gc_loss(&g, l, k, h, &k1) - nn__gc_loss(&g, l, k, -h, &k2)) / (2 * h);
+            if (k < (size_t)kw && net->desc.l2 != 0.0f)   /* L2: d/dw of l2 w^2, as a difference */
+                num += (double)net->desc.l2 * ((w + h) * (w + h) - (w - h) * (w - h)) / (2 * h);
+            if (k1 || k2) { res->kinks++; continue; }
+            a = net->grads[wp - net->params];
+            den = NN__MAX(NN__MAX(fabs(a), fabs(num)), 1e-3 * gmax);
+            err = den > 0 ? fabs(a - num) / den : 0.0;
+            res->checked++;
+            if (err > res->max_rel_err || res->layer < 0) {
+                res->max_rel_err = err;
+                res->layer = l;
+                res->row = k < (size_t)kw ? (int)(k / ly->in) : (int)(k - (size_t)kw);
+                res->col = k < (size_t)kw ? (int)(k % ly->in) : -1;
+                res->analytic = a;
+                res->numeric = num;
+            }
+        }
+    }
+    memcpy(net->grads, saved, net->n_params * sizeof(float));
+    net->drop_rng = drop_rng;
+    nn_simd_free(&net->alloc, ws);
+    return st;
 }
 
 /* >>predict ----------------------------------------------------------------- */
@@ -1173,7 +1443,26 @@ NNDEF nn_status nn_net_accuracy(nn_net *net, const float *x, const int *labels, 
      ADAGRAD    s <- s + g^2;                  w <- w - lr g / (sqrt(s) + eps)
      RMSPROP    s <- rho s + (1 - rho) g^2;    w <- w - lr g / (sqrt(s) + eps)
      ADAM/W     m <- b1 m + (1 - b1) g;  v <- b2 v + (1 - b2) g^2;  at step t = 1, 2, ...
-                w <- w - lr (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)          */
+                w <- w - lr (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)
+     ADADELTA   s <- rho s + (1 - rho) g^2;  u = sqrt(d + eps) / sqrt(s + eps) g;
+                d <- rho d + (1 - rho) u^2;  w <- w - lr u
+                (Zeiler 2012 with lr; defaults lr 1, rho 0.9, eps 1e-6 as torch.optim.Adadelta,
+                 whose weight_decay is an L2 term in g: here it is decoupled as above)
+     ADAFACTOR  per parameter tensor X (a layer's W [n][m], or its b [n]), at step t:
+                b2 = 1 - t^-0.8;  rho_t = min(lr, 1/sqrt(t));  Q = G^2 + eps1
+                a = max(eps2, RMS(X)) rho_t  (explicit_lr: a = lr, no RMS scale);
+                defaults are the paper's: lr 0.01, eps1 1e-30, eps2 1e-3, clip 1, beta1 0
+                W: R <- b2 R + (1-b2) Q 1_m (row sums);  C <- b2 C + (1-b2) 1_n^T Q (column
+                   sums);  V = R C^T / sum(R)          b: V <- b2 V + (1-b2) Q (unfactored)
+                U = G / sqrt(V);  U <- U / max(1, RMS(U) / clip);  with beta1 > 0:
+                m <- b1 m + (1-b1) U, U = m;  then X <- X - a wd X (weights) and X <- X - a U.
+                This is the paper's Algorithm 4/5 as fairseq and Hugging Face write it (eps1
+                inside Q, update clipping, decay scaled by a). torch.optim.Adafactor (>= 2.5)
+                differs: no update clipping, eps1 as a floor max(sqrt(V), eps1) and
+                max(sum(R), eps1) instead of added to G^2, decay scaled by lr. State: a
+                layer's W keeps n + m floats instead of Adam's 2 n m. Written in scalar
+                loops on one thread (sums in double): it does not use the kernels or
+                threads, so it is the same on every backend and thread count.   */
 NNDEF nn_optim_desc nn_optim_desc_defaults(const nn_optim_desc *desc)
 {
     nn_optim_desc d;
@@ -1183,19 +1472,38 @@ NNDEF nn_optim_desc nn_optim_desc_defaults(const nn_optim_desc *desc)
     d.kind = NN__DEF(d.kind, NN_OPTIM_ADAM);
     switch (d.kind) {
     case NN_OPTIM_SGD: case NN_OPTIM_MOMENTUM: case NN_OPTIM_NESTEROV: case NN_OPTIM_ADAGRAD:
+    case NN_OPTIM_ADAFACTOR:
         d.lr = NN__DEF(d.lr, 0.01f);
+        break;
+    case NN_OPTIM_ADADELTA:
+        d.lr = NN__DEF(d.lr, 1.0f);
         break;
     default:
         d.lr = NN__DEF(d.lr, 0.001f);
         break;
     }
     d.momentum = NN__DEF(d.momentum, 0.9f);
-    d.beta1 = NN__DEF(d.beta1, 0.9f);
+    if (d.kind != NN_OPTIM_ADAFACTOR) d.beta1 = NN__DEF(d.beta1, 0.9f);
     d.beta2 = NN__DEF(d.beta2, 0.999f);
     d.rho = NN__DEF(d.rho, 0.9f);
-    d.eps = NN__DEF(d.eps, 1e-8f);
+    d.eps = NN__DEF(d.eps, d.kind == NN_OPTIM_ADADELTA ? 1e-6f :
+                           d.kind == NN_OPTIM_ADAFACTOR ? 1e-30f : 1e-8f);
+    d.eps2 = NN__DEF(d.eps2, 1e-3f);
+    d.clip = NN__DEF(d.clip, 1.0f);
     if (d.kind == NN_OPTIM_ADAMW) d.weight_decay = NN__DEF(d.weight_decay, 0.01f);
     return d;
+}
+
+/* Full-size state buffers of a resolved desc: ADAM/ADAMW m and v, ADADELTA E[g^2] and
+   E[dx^2], ADAFACTOR m only with beta1 (its second moments are in opt->fac). */
+static int nn__state_buffers(const nn_optim_desc *d)
+{
+    switch (d->kind) {
+    case NN_OPTIM_SGD: return 0;
+    case NN_OPTIM_ADAM: case NN_OPTIM_ADAMW: case NN_OPTIM_ADADELTA: return 2;
+    case NN_OPTIM_ADAFACTOR: return d->beta1 > 0.0f ? 1 : 0;
+    default: return 1;
+    }
 }
 
 /* Whether opt was created for a network of net's exact layer shapes. */
@@ -1251,6 +1559,9 @@ NNDEF nn_status nn_optim_create(const nn_net *net, const nn_optim_desc *desc, nn
     if (!nn__in01(d.momentum) || !nn__in01(d.beta1) || !nn__in01(d.beta2) || !nn__in01(d.rho))
         return NN_ERR_INVALID;
     if (!(d.weight_decay >= 0.0f && d.weight_decay < INFINITY)) return NN_ERR_INVALID;
+    if (!(d.eps2 > 0.0f && d.eps2 < INFINITY) || !(d.clip > 0.0f && d.clip < INFINITY) ||
+        (d.explicit_lr != 0 && d.explicit_lr != 1))
+        return NN_ERR_INVALID;
     if ((d.allocator.alloc_fn == NULL) != (d.allocator.free_fn == NULL)) return NN_ERR_INVALID;
     if (!d.allocator.alloc_fn) d.allocator = net->alloc;
     a = &d.allocator;
@@ -1268,11 +1579,20 @@ NNDEF nn_status nn_optim_create(const nn_net *net, const nn_optim_desc *desc, nn
             o->shape[l][1] = net->layer[l].out;
         }
     }
-    one = d.kind != NN_OPTIM_SGD;
-    two = d.kind == NN_OPTIM_ADAM || d.kind == NN_OPTIM_ADAMW;
+    one = nn__state_buffers(&d) >= 1;
+    two = nn__state_buffers(&d) >= 2;
     if (one) o->s1 = (float *)nn_simd_alloc(a, o->n * sizeof(float));
     if (two) o->s2 = (float *)nn_simd_alloc(a, o->n * sizeof(float));
-    if ((one && !o->s1) || (two && !o->s2)) {
+    if (d.kind == NN_OPTIM_ADAFACTOR) {
+        int l, widest = 0;
+        for (l = 0; l < net->n_layers; l++) {
+            o->n_fac += 2 * (size_t)net->layer[l].out + (size_t)net->layer[l].in;
+            widest = net->layer[l].in > widest ? net->layer[l].in : widest;
+        }
+        o->fac = (float *)nn_simd_alloc(a, o->n_fac * sizeof(float));
+        o->acc = (double *)nn_simd_alloc(a, (size_t)widest * sizeof(double));
+    }
+    if ((one && !o->s1) || (two && !o->s2) || (o->n_fac && (!o->fac || !o->acc))) {
         nn_optim_destroy(o);
         return NN_ERR_NOMEM;
     }
@@ -1288,6 +1608,8 @@ NNDEF void nn_optim_destroy(nn_optim *opt)
     a = opt->desc.allocator;
     nn_simd_free(&a, opt->s1);
     nn_simd_free(&a, opt->s2);
+    nn_simd_free(&a, opt->fac);
+    nn_simd_free(&a, opt->acc);
     nn_simd_free(&a, opt);
 }
 
@@ -1296,7 +1618,97 @@ NNDEF void nn_optim_reset(nn_optim *opt)
     if (!opt) return;
     if (opt->s1) memset(opt->s1, 0, opt->n * sizeof(float));
     if (opt->s2) memset(opt->s2, 0, opt->n * sizeof(float));
+    if (opt->fac) memset(opt->fac, 0, opt->n_fac * sizeof(float));
     opt->t = 0;
+}
+
+/* ADAFACTOR on one tensor (>>optim): W [rows][cols] with its factored R [rows] and
+   C [cols], or with C NULL a vector of `rows` with its full second moment R. m: the
+   momentum (NULL without beta1); wd: 0 for biases. */
+static void nn__adafactor_tensor(const nn_optim_desc *d, double b2, double rho_t, double wd,
+                                 float *X, const float *G, float *m, float *R, float *C,
+                                 double *acc, int rows, int cols)
+{
+    const double eps1 = d->eps, c2 = 1.0 - b2, b1 = d->beta1;
+    const size_t n = (size_t)rows * (size_t)cols;
+    double ss = 0.0, sum_r = 0.0, su = 0.0, a, clip;
+    size_t i, j;
+    for (i = 0; i < n; i++) ss += (double)X[i] * X[i];
+    a = d->explicit_lr ? (double)d->lr : NN__MAX((double)d->eps2, sqrt(ss / (double)n)) * rho_t;
+    if (C) {
+        for (j = 0; j < (size_t)cols; j++) acc[j] = 0.0;
+        for (i = 0; i < (size_t)rows; i++) {
+            const float *g = G + i * (size_t)cols;
+            double rs = 0.0;
+            for (j = 0; j < (size_t)cols; j++) {
+                double q = (double)g[j] * g[j] + eps1;
+                rs += q;
+                acc[j] += q;
+            }
+            R[i] = (float)(b2 * R[i] + c2 * rs);
+            sum_r += R[i];
+        }
+        /* V_ij = R_i C_j / sum(R): U_ij = G_ij r_i c_j with r_i = 1/sqrt(R_i / sum R) and
+           acc[j] = c_j = 1/sqrt(C_j); two passes, the first for RMS(U) */
+        for (j = 0; j < (size_t)cols; j++) {
+            C[j] = (float)(b2 * C[j] + c2 * acc[j]);
+            acc[j] = C[j] > 0.0f ? 1.0 / sqrt((double)C[j]) : 0.0;
+        }
+        for (i = 0; i < (size_t)rows; i++) {
+            const double r = R[i] > 0.0f ? 1.0 / sqrt(R[i] / sum_r) : 0.0;
+            for (j = 0; j < (size_t)cols; j++) {
+                double u = G[i * (size_t)cols + j] * r * acc[j];
+                su += u * u;
+            }
+        }
+    } else {
+        for (i = 0; i < n; i++) {
+            double u;
+            R[i] = (float)(b2 * R[i] + c2 * ((double)G[i] * G[i] + eps1));
+            u = R[i] > 0.0f ? G[i] / sqrt((double)R[i]) : 0.0;
+            su += u * u;
+        }
+    }
+    clip = 1.0 / NN__MAX(1.0, sqrt(su / (double)n) / d->clip);
+    for (i = 0; i < (size_t)rows; i++) {
+        const double r = !C ? 1.0 : R[i] > 0.0f ? 1.0 / sqrt(R[i] / sum_r) : 0.0;
+        for (j = 0; j < (size_t)cols; j++) {
+            const size_t k = i * (size_t)cols + j;
+            double u, x = X[k];
+            if (C) u = G[k] * r * acc[j];
+            else u = R[k] > 0.0f ? G[k] / sqrt((double)R[k]) : 0.0;
+            u *= clip;
+            if (m) {
+                m[k] = (float)(b1 * m[k] + (1.0 - b1) * u);
+                u = m[k];
+            }
+            x -= a * wd * x;
+            X[k] = (float)(x - a * u);
+        }
+    }
+}
+
+/* ADAFACTOR's step (>>optim): refused as a whole when a gradient is not finite. */
+static nn_status nn__adafactor_step(nn_optim *opt, nn_net *net)
+{
+    const nn_optim_desc *d = &opt->desc;
+    const double t = (double)(opt->t + 1);
+    const double b2 = 1.0 - pow(t, -0.8), rho_t = NN__MIN((double)d->lr, 1.0 / sqrt(t));
+    float *f = opt->fac;
+    int l;
+    if (!nn_simd_all_finite(net->grads, opt->n)) return NN_ERR_NONFINITE;
+    for (l = 0; l < net->n_layers; l++) {
+        nn__layer *ly = &net->layer[l];
+        const size_t ow = (size_t)(ly->W - net->params), ob = (size_t)(ly->b - net->params);
+        float *mw = opt->s1 ? opt->s1 + ow : NULL, *mb = opt->s1 ? opt->s1 + ob : NULL;
+        nn__adafactor_tensor(d, b2, rho_t, d->weight_decay, ly->W, ly->dW, mw, f,
+                             f + ly->out, opt->acc, ly->out, ly->in);
+        f += (size_t)ly->out + (size_t)ly->in;
+        nn__adafactor_tensor(d, b2, rho_t, 0.0, ly->b, ly->db, mb, f, NULL, NULL, ly->out, 1);
+        f += (size_t)ly->out;
+    }
+    opt->t++;
+    return NN_OK;
 }
 
 NNDEF nn_status nn_optim_step(nn_optim *opt, nn_net *net)
@@ -1311,6 +1723,7 @@ NNDEF nn_status nn_optim_step(nn_optim *opt, nn_net *net)
     if (!nn__same_layout(opt, net)) return NN_ERR_SHAPE;
     if (!be) return NN_ERR_BACKEND;
     d = &opt->desc;
+    if (d->kind == NN_OPTIM_ADAFACTOR) return nn__adafactor_step(opt, net);
     memset(&p, 0, sizeof p);
     p.lr = d->lr;
     p.mu = d->momentum;
@@ -1321,6 +1734,7 @@ NNDEF nn_status nn_optim_step(nn_optim *opt, nn_net *net)
     case NN_OPTIM_NESTEROV: kind = NN_SIMD_OPTIM_NESTEROV; break;
     case NN_OPTIM_ADAGRAD:  kind = NN_SIMD_OPTIM_ADAGRAD; break;
     case NN_OPTIM_RMSPROP:  kind = NN_SIMD_OPTIM_RMSPROP; p.beta2 = d->rho; break;
+    case NN_OPTIM_ADADELTA: kind = NN_SIMD_OPTIM_ADADELTA; p.beta2 = d->rho; break;
     default: {
         /* bias corrections in double: 1 - beta^t loses precision in float for small t */
         double t = (double)(opt->t + 1);
@@ -1584,6 +1998,149 @@ NNDEF void nn_fit_report_free(nn_fit_report *report)
     report->epochs_run = 0;
 }
 
+NNDEF void nn_cv_report_free(nn_cv_report *report)
+{
+    if (!report) return;
+    nn_simd_free(&report->alloc, report->folds);
+    report->folds = NULL;
+    report->k = 0;
+}
+
+/* Mean and sample standard deviation (over k - 1) of the folds' loss (acc 0) or
+   accuracy (acc 1). */
+static void nn__cv_mean_sd(const nn_cv_fold *f, int k, int acc, float *mean, float *sd)
+{
+    double s = 0.0, q = 0.0, m;
+    int i;
+    for (i = 0; i < k; i++) s += acc ? f[i].val_accuracy : f[i].val_loss;
+    m = s / k;
+    for (i = 0; i < k; i++) {
+        double e = (acc ? f[i].val_accuracy : f[i].val_loss) - m;
+        q += e * e;
+    }
+    *mean = (float)m;
+    *sd = (float)sqrt(q / (k - 1));
+}
+
+/* The fold of every sample: a seeded shuffle, with labels then sorted by class (stable),
+   dealt out in turn, so each class is spread over the folds. ord [n] and cnt [K + 1] are
+   scratch; fold [n] receives the folds. */
+static void nn__cv_folds(const int *labels, int n, int K, int k, uint64_t seed, int *ord,
+                         int *cnt, int *fold)
+{
+    nn_rng r;
+    int i, c;
+    nn_rng_seed(&r, seed);
+    for (i = 0; i < n; i++) ord[i] = i;
+    for (i = n - 1; i > 0; i--) {
+        int j = (int)(nn_rng_u64(&r) % (uint64_t)(i + 1)), t = ord[i];
+        ord[i] = ord[j];
+        ord[j] = t;
+    }
+    if (labels) {   /* counting sort by class, keeping the shuffled order within a class */
+        for (c = 0; c <= K; c++) cnt[c] = 0;
+        for (i = 0; i < n; i++) cnt[labels[i] + 1]++;
+        for (c = 1; c <= K; c++) cnt[c] += cnt[c - 1];
+        for (i = 0; i < n; i++) fold[cnt[labels[ord[i]]]++] = ord[i];
+        memcpy(ord, fold, (size_t)n * sizeof(int));
+    }
+    for (i = 0; i < n; i++) fold[ord[i]] = i % k;
+}
+
+NNDEF nn_status nn_cross_validate(const nn_net_desc *nd, const nn_optim_desc *od,
+                                  const nn_fit_desc *fd, const float *x, const float *y,
+                                  const int *labels, int n, int k, uint64_t seed,
+                                  nn_cv_report *report)
+{
+    nn_net *net = NULL;
+    nn_optim *opt = NULL;
+    nn_allocator a;
+    nn_status st;
+    nn_fit_desc f;
+    nn_fit_report fr;
+    int D, K, i, c, fi, *ord, *cnt, *fold, *ls = NULL;
+    float *xs, *ts = NULL;
+    size_t words;
+    void *ws = NULL;
+    if (report) memset(report, 0, sizeof *report);
+    if (!nd || !od || !fd || !x || !report || n <= 0 || k < 2 || k > n || fd->val_x)
+        return NN_ERR_INVALID;
+    if ((y == NULL) == (labels == NULL)) return NN_ERR_INVALID;
+    if ((nd->allocator.alloc_fn == NULL) != (nd->allocator.free_fn == NULL)) return NN_ERR_INVALID;
+    a = nd->allocator;
+    if ((st = nn_net_create(nd, &net)) != NN_OK) return st;   /* validates nd */
+    D = net->desc.n_inputs;
+    K = nn_net_n_outputs(net);
+    if ((st = nn__check_targets(net, y, labels, n)) != NN_OK) goto done;
+    /* one block: ord, fold [n] ints, cnt [K + 1], then the data copy (floats, or labels) */
+    words = 2 * (size_t)n + (size_t)K + 1 + (size_t)n * D + (labels ? (size_t)n : (size_t)n * K);
+    report->alloc = a;
+    ws = nn_simd_alloc(&a, words * 4);
+    report->folds = (nn_cv_fold *)nn_simd_alloc(&a, (size_t)k * sizeof(nn_cv_fold));
+    if (!ws || !report->folds) { st = NN_ERR_NOMEM; goto done; }
+    memset(report->folds, 0, (size_t)k * sizeof(nn_cv_fold));
+    ord = (int *)ws;
+    fold = ord + n;
+    cnt = fold + n;
+    xs = (float *)(void *)(cnt + K + 1);
+    if (labels) ls = (int *)(void *)(xs + (size_t)n * D);
+    else ts = xs + (size_t)n * D;
+    if (labels) {   /* every class needs a sample in every fold */
+        for (c = 0; c < K; c++) cnt[c] = 0;
+        for (i = 0; i < n; i++) cnt[labels[i]]++;
+        for (c = 0; c < K; c++)
+            if (cnt[c] > 0 && cnt[c] < k) { st = NN_ERR_INVALID; goto done; }
+    }
+    nn__cv_folds(labels, n, K, k, seed, ord, cnt, fold);
+    for (fi = 0; fi < k; fi++) {
+        int nt = 0, nv = 0, row;
+        nn_cv_fold *cf = &report->folds[fi];
+        for (i = 0; i < n; i++) nv += fold[i] == fi;
+        /* training rows first, the fold's after them, each in sample order */
+        for (i = 0; i < n; i++) {
+            row = fold[i] == fi ? n - nv + (cf->n_val++) : nt++;
+            memcpy(xs + (size_t)row * D, x + (size_t)i * D, (size_t)D * sizeof(float));
+            if (labels) ls[row] = labels[i];
+            else memcpy(ts + (size_t)row * K, y + (size_t)i * K, (size_t)K * sizeof(float));
+        }
+        if (!net && (st = nn_net_create(nd, &net)) != NN_OK) goto done;
+        if ((st = nn_optim_create(net, od, &opt)) != NN_OK) goto done;
+        f = *fd;
+        st = nn_fit(net, opt, xs, ts, ls, nt, &f, &fr);
+        cf->epochs_run = fr.epochs_run;
+        nn_fit_report_free(&fr);
+        if (st != NN_OK) goto done;
+        {
+            double vs[2];
+            nn__evaluate(net, xs + (size_t)nt * D, ts ? ts + (size_t)nt * K : NULL,
+                         ls ? ls + nt : NULL, NULL, 0, nv, NULL, NULL, NULL, vs);
+            cf->val_loss = (float)(vs[0] / nv + nn__l2_term(net));
+            cf->val_accuracy = nn__has_accuracy(net, ls) ? (float)(vs[1] / nv) : NAN;
+        }
+        nn_optim_destroy(opt);
+        nn_net_destroy(net);
+        opt = NULL;
+        net = NULL;
+    }
+    report->k = k;
+    nn__cv_mean_sd(report->folds, k, 0, &report->mean_loss, &report->sd_loss);
+    nn__cv_mean_sd(report->folds, k, 1, &report->mean_accuracy, &report->sd_accuracy);
+    {
+        double e = 0.0;
+        for (fi = 0; fi < k; fi++) e += report->folds[fi].epochs_run;
+        report->mean_epochs = (float)(e / k);
+    }
+done:
+    nn_optim_destroy(opt);
+    nn_net_destroy(net);
+    nn_simd_free(&a, ws);
+    if (st != NN_OK) {
+        nn_cv_report_free(report);
+        memset(report, 0, sizeof *report);
+    }
+    return st;
+}
+
 /* The state of one nn_fit run that its steps share. */
 typedef struct nn__fit_run {
     nn_net *net;
@@ -1622,7 +2179,7 @@ static void nn__fit_part(nn__fit_run *R, const int *idx, int cnt, int b, double 
     else for (r = 0; r < cnt; r++) R->bl[r] = R->labels[idx[r]];
     net->drop_ids = idx;
     net->loss_rows = cnt != b ? b : 0;
-    st = nn__backprop(net, R->bx, R->y ? R->by : NULL, R->y ? NULL : R->bl, cnt, &loss);
+    st = nn__backprop(net, R->bx, R->y ? R->by : NULL, R->y ? NULL : R->bl, cnt, &loss, 1);
     net->drop_ids = NULL;
     net->loss_rows = 0;
     if (st != NN_OK) {
@@ -2030,13 +2587,14 @@ NNDEF nn_status nn_net_confusion(nn_net *net, const float *x, const int *labels,
 
 
 /* >>io ---------------------------------------------------------------------- */
-/* MODEL FILE FORMAT, version 1. Every field is little-endian and written byte by byte,
-   so the host's byte order never matters; f32 is the IEEE-754 binary32 bit pattern,
-   u32/u64 are unsigned. P = number of real parameters, L = number of layers.
+/* MODEL FILE FORMAT, version 2 (version 1 files still load: see E below). Every field
+   is little-endian and written byte by byte, so the host's byte order never matters;
+   f32 is the IEEE-754 binary32 bit pattern, u32/u64 are unsigned. P = number of real
+   parameters, L = number of layers.
      offset     size   field
      0          8      magic 89 4E 4E 48 0D 0A 1A 0A  ("\x89NNH\r\n\x1a\n", PNG-style:
                        a text-mode or 7-bit transfer breaks it visibly)
-     8          4      u32 format version = 1
+     8          4      u32 format version = 2 (1 is read too)
      12         4      u32 flags: bit 0 = optimizer state present; other bits must be 0
      16         8      u64 file size in bytes, this header and the CRC included
      24         4      u32 n_inputs                      (1 .. NN_MAX_UNITS)
@@ -2055,9 +2613,14 @@ NNDEF nn_status nn_net_confusion(nn_net *net, const float *x, const int *labels,
      Q=H+8+4P   4      u32 optimizer kind (nn_optim_kind, resolved: never DEFAULT)
      Q+4        28     f32 lr (the current one), momentum, beta1, beta2, rho, eps,
                        weight_decay: the resolved desc
-     Q+32       8      u64 step count t (< 2^63)
-     Q+40       4      u32 S = number of state buffers (0 SGD; 2 ADAM, ADAMW; 1 others)
-     Q+44       4 P S  f32 state buffer s1, then s2, each in the parameter order above
+     Q+32       E      version 2 (E = 12): f32 eps2, f32 clip, u32 explicit_lr (0 or 1);
+                       version 1 (E = 0): nothing (ids up to ADAMW only; eps2, clip default)
+     Q+32+E     8      u64 step count t (< 2^63)
+     Q+40+E     4      u32 S = number of state buffers (0 SGD, ADAFACTOR without beta1;
+                       2 ADAM, ADAMW, ADADELTA; 1 others)
+     Q+44+E     4 P S  f32 state buffer s1, then s2, each in the parameter order above
+     then       4 F    ADAFACTOR only: its second moments, per layer R [out], C [in], then
+                       the bias's [out]: F = sum over layers of 2 out + in
      --
      end-4      4      u32 CRC-32 of every byte before it (IEEE 802.3: reflected
                        polynomial 0xEDB88320, initial value and final xor 0xFFFFFFFF)
@@ -2098,13 +2661,14 @@ NNDEF nn_status nn_net_confusion(nn_net *net, const float *x, const int *labels,
 
 typedef char nn__float_is_binary32[sizeof(float) == 4 ? 1 : -1];
 
-#define NN__FORMAT_VERSION 1u
+#define NN__FORMAT_VERSION 2u
 #define NN__HDR_FIXED      60u   /* bytes before the per-layer records */
 #define NN__HDR_LAYER      24u   /* bytes per layer record */
-#define NN__OPT_HDR        44u   /* optimizer section before its state */
-/* No valid model file is larger than this (all three float sections at NN_MAX_PARAMS). */
+#define NN__OPT_HDR        56u   /* optimizer section before its state (version 1: 44) */
+/* No valid model file is larger than this (parameters and two state buffers at
+   NN_MAX_PARAMS, or ADAFACTOR's at most 2 P factored floats). */
 #define NN__MAX_FILE ((uint64_t)NN__HDR_FIXED + (uint64_t)NN__HDR_LAYER * NN_MAX_LAYERS + 12u + \
-                      NN__OPT_HDR + (uint64_t)NN_MAX_PARAMS * 12u)
+                      NN__OPT_HDR + (uint64_t)NN_MAX_PARAMS * 16u)
 
 static const unsigned char nn__magic[8] = { 0x89, 'N', 'N', 'H', 0x0D, 0x0A, 0x1A, 0x0A };
 
@@ -2261,11 +2825,6 @@ static void nn__r_real(const nn_net *net, float *base, const unsigned char *p)
     }
 }
 
-static int nn__state_buffers(nn_optim_kind k)
-{
-    return k == NN_OPTIM_SGD ? 0 : (k == NN_OPTIM_ADAM || k == NN_OPTIM_ADAMW) ? 2 : 1;
-}
-
 /* Floats nn_net_create reserves for activations and deltas (exact, with padding). Within
    the unit and batch limits this cannot overflow 64 bits. */
 static uint64_t nn__arena_floats(const nn_net_desc *d, int L)
@@ -2294,13 +2853,15 @@ static nn_status nn__save_check(const nn_net *net, const nn_optim *opt, uint64_t
     if (opt && !nn__same_layout(opt, net)) return NN_ERR_SHAPE;
     for (i = 0; i < net->n_params; i++)
         if (!isfinite(net->params[i])) return NN_ERR_NONFINITE;
-    s = opt ? nn__state_buffers(opt->desc.kind) : 0;
+    s = opt ? nn__state_buffers(&opt->desc) : 0;
     for (i = 0; i < (size_t)s * net->n_params; i++)
         if (!isfinite(i < net->n_params ? opt->s1[i] : opt->s2[i - net->n_params]))
             return NN_ERR_NONFINITE;
+    for (i = 0; opt && i < opt->n_fac; i++)
+        if (!isfinite(opt->fac[i])) return NN_ERR_NONFINITE;
     *P = p;
     *total = NN__HDR_FIXED + (uint64_t)NN__HDR_LAYER * net->n_layers + 8 + 4 * p + 4;
-    if (opt) *total += NN__OPT_HDR + 4 * p * (uint64_t)s;
+    if (opt) *total += NN__OPT_HDR + 4 * p * (uint64_t)s + 4 * (uint64_t)opt->n_fac;
     if (*total > (size_t)-1) return NN_ERR_LIMIT;
     return NN_OK;
 }
@@ -2344,10 +2905,14 @@ static void nn__serialize(nn__writer *w, const nn_net *net, const nn_optim *opt,
         nn__w_f32(w, od->rho);
         nn__w_f32(w, od->eps);
         nn__w_f32(w, od->weight_decay);
+        nn__w_f32(w, od->eps2);
+        nn__w_f32(w, od->clip);
+        nn__w_u32(w, (uint32_t)od->explicit_lr);
         nn__w_u64(w, (uint64_t)opt->t);
-        nn__w_u32(w, (uint32_t)nn__state_buffers(od->kind));
-        if (nn__state_buffers(od->kind) >= 1) nn__w_real(w, net, opt->s1);
-        if (nn__state_buffers(od->kind) >= 2) nn__w_real(w, net, opt->s2);
+        nn__w_u32(w, (uint32_t)nn__state_buffers(od));
+        if (nn__state_buffers(od) >= 1) nn__w_real(w, net, opt->s1);
+        if (nn__state_buffers(od) >= 2) nn__w_real(w, net, opt->s2);
+        nn__w_floats(w, opt->fac, opt->n_fac);
     }
     nn__put_u32(crc, w->crc ^ 0xFFFFFFFFu);
     nn__w_bytes(w, crc, 4);
@@ -2377,8 +2942,8 @@ typedef struct nn__model {
     nn_net_desc          nd;
     nn_optim_desc        od;
     int                  has_opt, n_state;
-    uint64_t             P, t, drop_state;
-    const unsigned char *params, *state;
+    uint64_t             P, F, t, drop_state;   /* F: ADAFACTOR's factored floats */
+    const unsigned char *params, *state, *fac;
 } nn__model;
 
 /* Bounded little-endian reader: reading past the end sets bad and yields zeros. */
@@ -2434,7 +2999,9 @@ static int nn__optim_desc_ok(const nn_optim_desc *d)
     nn_optim_desc r = nn_optim_desc_defaults(d);
     if (r.lr != d->lr || r.momentum != d->momentum || r.beta1 != d->beta1 ||
         r.beta2 != d->beta2 || r.rho != d->rho || r.eps != d->eps ||
-        r.weight_decay != d->weight_decay)
+        r.weight_decay != d->weight_decay || r.eps2 != d->eps2 || r.clip != d->clip ||
+        (d->explicit_lr != 0 && d->explicit_lr != 1) || !(d->eps2 < INFINITY) ||
+        !(d->clip < INFINITY))
         return 0;
     return d->lr > 0.0f && d->lr < INFINITY && d->eps > 0.0f && d->eps < INFINITY &&
            nn__in01(d->momentum) && nn__in01(d->beta1) && nn__in01(d->beta2) &&
@@ -2446,14 +3013,16 @@ static nn_status nn__parse(const unsigned char *b, size_t size, nn__model *m)
 {
     nn__reader r;
     uint64_t fsize, in, P = 0;
-    uint32_t flags, n_in, L, mb, loss, kind;
+    uint32_t flags, n_in, L, mb, loss, kind, version;
+    uint64_t F = 0;
     int l;
     memset(m, 0, sizeof *m);
     if (size == 0) return NN_ERR_TRUNCATED;
     if (size < 8) return memcmp(b, nn__magic, size) == 0 ? NN_ERR_TRUNCATED : NN_ERR_MAGIC;
     if (memcmp(b, nn__magic, 8) != 0) return NN_ERR_MAGIC;
     if (size < 12) return NN_ERR_TRUNCATED;
-    if (nn__get_u32(b + 8) != NN__FORMAT_VERSION) return NN_ERR_VERSION;
+    version = nn__get_u32(b + 8);
+    if (version != 1u && version != NN__FORMAT_VERSION) return NN_ERR_VERSION;
     if (size < 24) return NN_ERR_TRUNCATED;
     fsize = nn__get_u64(b + 16);
     if (fsize > (uint64_t)size) return NN_ERR_TRUNCATED;
@@ -2501,6 +3070,7 @@ static nn_status nn__parse(const unsigned char *b, size_t size, nn__model *m)
         ld->init_scale = is;
         ld->dropout = dropout;
         P += (uint64_t)units * (in + 1);
+        F += 2 * (uint64_t)units + in;
         in = units;
     }
     if (P > (uint64_t)NN_MAX_PARAMS || nn__arena_floats(&m->nd, (int)L) > (uint64_t)NN_MAX_ARENA)
@@ -2518,24 +3088,43 @@ static nn_status nn__parse(const unsigned char *b, size_t size, nn__model *m)
         m->od.rho = nn__r_f32(&r);
         m->od.eps = nn__r_f32(&r);
         m->od.weight_decay = nn__r_f32(&r);
+        if (version >= 2) {
+            uint32_t e;
+            m->od.eps2 = nn__r_f32(&r);
+            m->od.clip = nn__r_f32(&r);
+            e = nn__r_u32(&r);
+            if (e > 1) return NN_ERR_CORRUPT;
+            m->od.explicit_lr = (int)e;
+        } else {
+            m->od.eps2 = 1e-3f;     /* the defaults: no kind version 1 knew uses them */
+            m->od.clip = 1.0f;
+        }
         m->t = nn__r_u64(&r);
         m->n_state = (int)nn__r_u32(&r);   /* compared below, so any value is safe */
         if (r.bad) return NN_ERR_CORRUPT;
-        if (kind == 0 || kind >= NN_OPTIM_COUNT) return NN_ERR_CORRUPT;
+        if (kind == 0 || kind >= NN_OPTIM_COUNT || (version < 2 && kind > NN_OPTIM_ADAMW))
+            return NN_ERR_CORRUPT;
         m->od.kind = (nn_optim_kind)kind;
         if (!nn__optim_desc_ok(&m->od) || (m->t >> 63) != 0 ||
-            (uint32_t)m->n_state != (uint32_t)nn__state_buffers(m->od.kind))
+            (uint32_t)m->n_state != (uint32_t)nn__state_buffers(&m->od))
             return NN_ERR_CORRUPT;
         m->state = nn__r_take(&r, 4 * P * (uint64_t)m->n_state);
+        if (m->od.kind == NN_OPTIM_ADAFACTOR) {
+            m->F = F;
+            m->fac = nn__r_take(&r, 4 * F);
+        }
     }
     if (r.bad || r.pos != r.n) return NN_ERR_CORRUPT;  /* sections do not add up */
     if (!nn__floats_ok(m->params, P, 0)) return NN_ERR_CORRUPT;
     if (m->n_state >= 1) {
-        /* Adagrad and RMSProp accumulate squares: a negative one would give NaN steps */
-        int sq = m->od.kind == NN_OPTIM_ADAGRAD || m->od.kind == NN_OPTIM_RMSPROP;
+        /* Adagrad, RMSProp and Adadelta accumulate squares: a negative one would give
+           NaN steps */
+        int sq = m->od.kind == NN_OPTIM_ADAGRAD || m->od.kind == NN_OPTIM_RMSPROP ||
+                 m->od.kind == NN_OPTIM_ADADELTA;
         if (!nn__floats_ok(m->state, P, sq)) return NN_ERR_CORRUPT;
     }
     if (m->n_state >= 2 && !nn__floats_ok(m->state + 4 * P, P, 1)) return NN_ERR_CORRUPT;
+    if (m->F && !nn__floats_ok(m->fac, m->F, 1)) return NN_ERR_CORRUPT;
     return NN_OK;
 }
 
@@ -2561,6 +3150,10 @@ NNDEF nn_status nn_net_load_mem(const void *buf, size_t size, const nn_allocator
         }
         if (m.n_state >= 1) nn__r_real(net, opt->s1, m.state);
         if (m.n_state >= 2) nn__r_real(net, opt->s2, m.state + 4 * m.P);
+        {
+            size_t i;
+            for (i = 0; i < opt->n_fac; i++) opt->fac[i] = nn__bits_f32(nn__get_u32(m.fac + 4 * i));
+        }
         opt->t = (long long)m.t;
     }
     *net_out = net;
@@ -2782,7 +3375,8 @@ NNDEF const char *nn_loss_name(nn_loss l)
 NNDEF const char *nn_optim_name(nn_optim_kind k)
 {
     static const char *const names[NN_OPTIM_COUNT] = {
-        "default", "sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw"
+        "default", "sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw",
+        "adadelta", "adafactor"
     };
     return ((int)k >= 0 && k < NN_OPTIM_COUNT) ? names[k] : "?";
 }

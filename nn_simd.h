@@ -249,8 +249,9 @@ typedef struct nn_simd_optim_args {
     float wd;       /* decoupled weight decay (AdamW); 0 = none */
     float mu;       /* momentum gamma (SGD momentum / Nesterov) */
     float beta1;    /* Adam first-moment decay */
-    float beta2;    /* Adam second-moment decay; RMSProp decay rho */
-    float eps;      /* added to the square root in Adagrad/RMSProp/Adam */
+    float beta2;    /* Adam second-moment decay; RMSProp and Adadelta decay rho */
+    float eps;      /* added to the square root in Adagrad/RMSProp/Adam; inside both
+                       square roots in Adadelta */
     float bc1;      /* Adam: 1/(1 - beta1^t) */
     float bc2;      /* Adam: 1/(1 - beta2^t) */
 } nn_simd_optim_args;
@@ -262,11 +263,13 @@ typedef enum nn_simd_optim {
     NN_SIMD_OPTIM_ADAGRAD,    /* s += g^2; w -= lr*g/(sqrt(s)+eps)                */
     NN_SIMD_OPTIM_RMSPROP,    /* s = b2*s + (1-b2)g^2; w -= lr*g/(sqrt(s)+eps)    */
     NN_SIMD_OPTIM_ADAM,       /* m,v moments; w -= lr*(m*bc1)/(sqrt(v*bc2)+eps)   */
+    NN_SIMD_OPTIM_ADADELTA,   /* s = b2*s + (1-b2)g^2; u = sqrt(d+eps)/sqrt(s+eps)*g;
+                                 d = b2*d + (1-b2)u^2; w -= lr*u                  */
     NN_SIMD_OPTIM_COUNT
 } nn_simd_optim;
 
-/* s1, s2: state buffers (s1 for momentum/Adagrad/RMSProp/Adam m, s2 for Adam v);
-   unused ones may be NULL. */
+/* s1, s2: state buffers (s1 for momentum/Adagrad/RMSProp/Adam m/Adadelta E[g^2], s2
+   for Adam v/Adadelta E[dx^2]); unused ones may be NULL. */
 NN_SIMD_DEF nn_status nn_simd_optim_update(nn_simd_optim kind, const nn_simd_optim_args *args,
                                            float *w, const float *g, float *s1, float *s2,
                                            size_t n);
@@ -706,6 +709,20 @@ static void nn__adam__scalar(const nn_simd_optim_args *p, float *w, const float 
     }
 }
 
+static void nn__adadelta__scalar(const nn_simd_optim_args *p, float *w, const float *g,
+                                 float *s, float *d, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++) {
+        float u;
+        w[i] -= p->lr * p->wd * w[i];
+        s[i] = p->beta2 * s[i] + (1.0f - p->beta2) * g[i] * g[i];
+        u = sqrtf(d[i] + p->eps) / sqrtf(s[i] + p->eps) * g[i];
+        d[i] = p->beta2 * d[i] + (1.0f - p->beta2) * u * u;
+        w[i] -= p->lr * u;
+    }
+}
+
 static void nn__backend_init_scalar(nn__backend *b)
 {
     memset(b, 0, sizeof *b);
@@ -740,6 +757,7 @@ static void nn__backend_init_scalar(nn__backend *b)
     b->optim[NN_SIMD_OPTIM_ADAGRAD] = nn__adagrad__scalar;
     b->optim[NN_SIMD_OPTIM_RMSPROP] = nn__rmsprop__scalar;
     b->optim[NN_SIMD_OPTIM_ADAM] = nn__adam__scalar;
+    b->optim[NN_SIMD_OPTIM_ADADELTA] = nn__adadelta__scalar;
 }
 
 /* >>threads: OpenMP --------------------------------------------------------- */
@@ -2563,6 +2581,19 @@ static inline void nn__adam8__avx2(const nn__optk_avx2 *k, float *w, const float
     _mm256_storeu_ps(w, _mm256_sub_ps(vw, _mm256_div_ps(num, den)));
 }
 
+static inline void nn__adadelta8__avx2(const nn__optk_avx2 *k, float *w, const float *g, float *s, float *d)
+{
+    __m256 vw = _mm256_loadu_ps(w), vg = _mm256_loadu_ps(g), vd = _mm256_loadu_ps(d);
+    __m256 vs = _mm256_fmadd_ps(k->b2, _mm256_loadu_ps(s), _mm256_mul_ps(_mm256_mul_ps(k->omb2, vg), vg));
+    __m256 u = _mm256_mul_ps(_mm256_div_ps(_mm256_sqrt_ps(_mm256_add_ps(vd, k->eps)),
+                                           _mm256_sqrt_ps(_mm256_add_ps(vs, k->eps))), vg);
+    vd = _mm256_fmadd_ps(k->b2, vd, _mm256_mul_ps(_mm256_mul_ps(k->omb2, u), u));
+    vw = _mm256_fnmadd_ps(k->lrwd, vw, vw);
+    _mm256_storeu_ps(s, vs);
+    _mm256_storeu_ps(d, vd);
+    _mm256_storeu_ps(w, _mm256_fnmadd_ps(k->lr, u, vw));
+}
+
 static void nn__sgd__avx2(const nn_simd_optim_args *p, float *w, const float *g,
                           float *s1, float *s2, size_t n)
 {
@@ -2600,6 +2631,13 @@ static void nn__adam__avx2(const nn_simd_optim_args *p, float *w, const float *g
                    p, w, g, s1, s2, n);
 }
 
+static void nn__adadelta__avx2(const nn_simd_optim_args *p, float *w, const float *g,
+                               float *s1, float *s2, size_t n)
+{
+    NN__OPTIM_LOOP(nn__optk_avx2, nn__optk_init__avx2, nn__adadelta8__avx2, 8,
+                   p, w, g, s1, s2, n);
+}
+
 static void nn__backend_init_avx2_vec(nn__backend *b)
 {
     b->act_fwd[NN_ACT_DEFAULT] = nn__identity_fwd__avx2;
@@ -2630,6 +2668,7 @@ static void nn__backend_init_avx2_vec(nn__backend *b)
     b->optim[NN_SIMD_OPTIM_ADAGRAD] = nn__adagrad__avx2;
     b->optim[NN_SIMD_OPTIM_RMSPROP] = nn__rmsprop__avx2;
     b->optim[NN_SIMD_OPTIM_ADAM] = nn__adam__avx2;
+    b->optim[NN_SIMD_OPTIM_ADADELTA] = nn__adadelta__avx2;
 }
 
 /* >>avx2_gemm: GEMM micro-kernel, packing and driver ------------------------ */
@@ -3894,6 +3933,19 @@ static inline void nn__adam16__avx512(const nn__optk_avx512 *k, float *w, const 
     _mm512_storeu_ps(w, _mm512_sub_ps(vw, _mm512_div_ps(num, den)));
 }
 
+static inline void nn__adadelta16__avx512(const nn__optk_avx512 *k, float *w, const float *g, float *s, float *d)
+{
+    __m512 vw = _mm512_loadu_ps(w), vg = _mm512_loadu_ps(g), vd = _mm512_loadu_ps(d);
+    __m512 vs = _mm512_fmadd_ps(k->b2, _mm512_loadu_ps(s), _mm512_mul_ps(_mm512_mul_ps(k->omb2, vg), vg));
+    __m512 u = _mm512_mul_ps(_mm512_div_ps(nn__sqrt__avx512(_mm512_add_ps(vd, k->eps)),
+                                           nn__sqrt__avx512(_mm512_add_ps(vs, k->eps))), vg);
+    vd = _mm512_fmadd_ps(k->b2, vd, _mm512_mul_ps(_mm512_mul_ps(k->omb2, u), u));
+    vw = _mm512_fnmadd_ps(k->lrwd, vw, vw);
+    _mm512_storeu_ps(s, vs);
+    _mm512_storeu_ps(d, vd);
+    _mm512_storeu_ps(w, _mm512_fnmadd_ps(k->lr, u, vw));
+}
+
 static void nn__sgd__avx512(const nn_simd_optim_args *p, float *w, const float *g,
                             float *s1, float *s2, size_t n)
 {
@@ -3931,6 +3983,13 @@ static void nn__adam__avx512(const nn_simd_optim_args *p, float *w, const float 
                    p, w, g, s1, s2, n);
 }
 
+static void nn__adadelta__avx512(const nn_simd_optim_args *p, float *w, const float *g,
+                                 float *s1, float *s2, size_t n)
+{
+    NN__OPTIM_LOOP(nn__optk_avx512, nn__optk_init__avx512, nn__adadelta16__avx512, 16,
+                   p, w, g, s1, s2, n);
+}
+
 static void nn__backend_init_avx512_gemm(nn__backend *b)
 {
     int i;
@@ -3940,6 +3999,7 @@ static void nn__backend_init_avx512_gemm(nn__backend *b)
     b->optim[NN_SIMD_OPTIM_ADAGRAD] = nn__adagrad__avx512;
     b->optim[NN_SIMD_OPTIM_RMSPROP] = nn__rmsprop__avx512;
     b->optim[NN_SIMD_OPTIM_ADAM] = nn__adam__avx512;
+    b->optim[NN_SIMD_OPTIM_ADADELTA] = nn__adadelta__avx512;
     for (i = 0; i < (int)NN_ACT_COUNT; i++) nn__avx512_gemm_act[i] = b->act_fwd[i];
     nn__avx512_gemm_softmax = b->softmax_rows;
     b->gemm = nn__gemm__avx512;
@@ -4455,6 +4515,19 @@ static inline void nn__adam4__neon(const nn__optk_neon *k, float *w, const float
     vst1q_f32(w, vsubq_f32(vw, vdivq_f32(num, den)));
 }
 
+static inline void nn__adadelta4__neon(const nn__optk_neon *k, float *w, const float *g, float *s, float *d)
+{
+    float32x4_t vw = vld1q_f32(w), vg = vld1q_f32(g), vd = vld1q_f32(d);
+    float32x4_t vs = vfmaq_f32(vmulq_f32(vmulq_f32(k->omb2, vg), vg), k->b2, vld1q_f32(s));
+    float32x4_t u = vmulq_f32(vdivq_f32(vsqrtq_f32(vaddq_f32(vd, k->eps)),
+                                        vsqrtq_f32(vaddq_f32(vs, k->eps))), vg);
+    vd = vfmaq_f32(vmulq_f32(vmulq_f32(k->omb2, u), u), k->b2, vd);
+    vw = vfmsq_f32(vw, k->lrwd, vw);
+    vst1q_f32(s, vs);
+    vst1q_f32(d, vd);
+    vst1q_f32(w, vfmsq_f32(vw, k->lr, u));
+}
+
 static void nn__sgd__neon(const nn_simd_optim_args *p, float *w, const float *g,
                           float *s1, float *s2, size_t n)
 {
@@ -4492,6 +4565,13 @@ static void nn__adam__neon(const nn_simd_optim_args *p, float *w, const float *g
                    p, w, g, s1, s2, n);
 }
 
+static void nn__adadelta__neon(const nn_simd_optim_args *p, float *w, const float *g,
+                               float *s1, float *s2, size_t n)
+{
+    NN__OPTIM_LOOP(nn__optk_neon, nn__optk_init__neon, nn__adadelta4__neon, 4,
+                   p, w, g, s1, s2, n);
+}
+
 static void nn__backend_init_neon_vec(nn__backend *b)
 {
     b->act_fwd[NN_ACT_DEFAULT] = nn__identity_fwd__neon;
@@ -4522,6 +4602,7 @@ static void nn__backend_init_neon_vec(nn__backend *b)
     b->optim[NN_SIMD_OPTIM_ADAGRAD] = nn__adagrad__neon;
     b->optim[NN_SIMD_OPTIM_RMSPROP] = nn__rmsprop__neon;
     b->optim[NN_SIMD_OPTIM_ADAM] = nn__adam__neon;
+    b->optim[NN_SIMD_OPTIM_ADADELTA] = nn__adadelta__neon;
 }
 
 /* >>neon_gemm --------------------------------------------------------------- */
@@ -5090,7 +5171,7 @@ NN_SIMD_DEF nn_status nn_simd_optim_update(nn_simd_optim kind, const nn_simd_opt
     if (n == 0) return NN_OK;
     if (!w || !g) return NN_ERR_INVALID;
     if (kind != NN_SIMD_OPTIM_SGD && !s1) return NN_ERR_INVALID;
-    if (kind == NN_SIMD_OPTIM_ADAM && !s2) return NN_ERR_INVALID;
+    if ((kind == NN_SIMD_OPTIM_ADAM || kind == NN_SIMD_OPTIM_ADADELTA) && !s2) return NN_ERR_INVALID;
     nn__par_optim(be, (int)kind, args, w, g, s1, s2, n);
     return NN_OK;
 }

@@ -7,6 +7,12 @@
 #include <math.h>
 #include "nn.h"
 
+#if defined(__GNUC__) || defined(__clang__)
+#  define PLOT__UNUSED __attribute__((unused)) /* each example uses some of them */
+#else
+#  define PLOT__UNUSED
+#endif
+
 /* One panel: up to two series over epochs 1..n, y range [lo, hi]. */
 static void plot__panel(FILE *f, double x0, double y0, double w, double h, const char *title,
                         const char *ylabel, const float *a, const char *a_name,
@@ -77,8 +83,44 @@ static void plot__range(const float *a, const float *b, int n, double *lo, doubl
     }
 }
 
+/* m series of n values (one per epoch) in one panel with a legend, e.g. one learning
+   curve per optimizer; NaN values are left out. */
+PLOT__UNUSED static int plot_curves(const char *svg_path, const char *title, const char *ylabel,
+                       const float *const *series, const char *const *names, int m, int n)
+{
+    static const char *col[10] = { "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+                                   "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf" };
+    FILE *f = fopen(svg_path, "w");
+    double lo = INFINITY, hi = -INFINITY, x0 = 70, y0 = 40, w = 520, h = 340;
+    int s, i;
+    if (!f) return -1;
+    for (s = 0; s < m; s++)
+        for (i = 0; i < n; i++)
+            if (!isnan(series[s][i])) { lo = fmin(lo, series[s][i]); hi = fmax(hi, series[s][i]); }
+    if (!(hi > lo)) { lo = 0; hi = 1; }
+    fprintf(f, "<svg xmlns='http://www.w3.org/2000/svg' width='760' height='440' "
+               "font-family='sans-serif'>\n<rect width='100%%' height='100%%' fill='white'/>\n");
+    plot__panel(f, x0, y0, w, h, title, ylabel, NULL, NULL, NULL, NULL, n, lo, hi);
+    for (s = 0; s < m; s++) {
+        int started = 0;
+        fprintf(f, "<polyline fill='none' stroke='%s' stroke-width='2' points='", col[s % 10]);
+        for (i = 0; i < n; i++) {
+            if (isnan(series[s][i])) continue;
+            fprintf(f, "%s%.1f,%.1f", started ? " " : "", x0 + (n == 1 ? w / 2 : w * i / (n - 1)),
+                    y0 + h - h * (series[s][i] - lo) / (hi - lo));
+            started = 1;
+        }
+        fprintf(f, "'/>\n<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' stroke='%s' stroke-width='2'/>"
+                   "<text x='%.1f' y='%.1f' font-size='12'>%s</text>\n",
+                x0 + w + 20, y0 + 10 + 18 * s, x0 + w + 40, y0 + 10 + 18 * s, col[s % 10],
+                x0 + w + 46, y0 + 14 + 18 * s, names[s]);
+    }
+    fprintf(f, "</svg>\n");
+    return fclose(f) == 0 ? 0 : -1;
+}
+
 /* Train/validation loss and accuracy per epoch, side by side; and a CSV of the same. */
-static int plot_learning_curve(const char *svg_path, const char *csv_path,
+PLOT__UNUSED static int plot_learning_curve(const char *svg_path, const char *csv_path,
                                const nn_epoch_stats *h, int n)
 {
     enum { MAXE = 1000 };
@@ -110,7 +152,7 @@ static int plot_learning_curve(const char *svg_path, const char *csv_path,
 }
 
 /* Heat map of m[true][pred] (rows normalized to recall), counts written in the cells. */
-static int plot_confusion(const char *svg_path, const char *csv_path, const int *m, int C,
+PLOT__UNUSED static int plot_confusion(const char *svg_path, const char *csv_path, const int *m, int C,
                           const char *const *names)
 {
     double cell = 46, x0 = 150, y0 = 70;

@@ -1,8 +1,8 @@
 /* test_alloc_fail.c - allocation failure at every point of create and load.
 
    Through the nn_allocator hook, the 1st, 2nd, ... k-th allocation of nn_net_create,
-   nn_optim_create, nn_net_load_mem and nn_net_load fails in turn, until the call
-   succeeds. Every failing run must return NN_ERR_NOMEM, leave *out untouched and free
+   nn_optim_create (Adam, Adafactor), nn_net_load_mem, nn_net_load and nn_cross_validate
+   fails in turn, until the call succeeds. Every failing run must return NN_ERR_NOMEM, leave *out untouched and free
    all it allocated (the allocator counts live blocks: 0 after). nn_net_save's one
    allocation (the temporary name) is failed too: NN_ERR_NOMEM, no file written.
 
@@ -316,6 +316,12 @@ int main(void)
     nn_net_create(&d, &base);
     SWEEP("nn_optim_create", (opt = OPT_SENTINEL, od.allocator = a), nn_optim_create(base, &od, &opt),
           opt == OPT_SENTINEL, nn_optim_destroy(opt));
+    od.kind = NN_OPTIM_ADAFACTOR; /* full momentum, factored moments and column sums */
+    od.beta1 = 0.9f;
+    SWEEP("nn_optim_create (adafactor)", (opt = OPT_SENTINEL, od.allocator = a),
+          nn_optim_create(base, &od, &opt), opt == OPT_SENTINEL, nn_optim_destroy(opt));
+    od.kind = NN_OPTIM_ADAM;
+    od.beta1 = 0.0f;
     od.allocator.alloc_fn = NULL;
     od.allocator.free_fn = NULL;
 
@@ -383,6 +389,47 @@ int main(void)
     remove(path);
     nn_net_destroy(base);
     free(file);
+
+    /* cross-validation: the report, the data copy, each fold's net, optimizer and fit */
+    {
+        static float cx[12 * 3];
+        static int cl[12];
+        nn_cv_report cv;
+        nn_fit_desc fd;
+        nn_net_desc cd = test_desc();
+        int i;
+        for (i = 0; i < 12 * 3; i++) cx[i] = (float)((i * 5) % 7) - 3.0f;
+        for (i = 0; i < 12; i++) cl[i] = i % 2;
+        memset(&fd, 0, sizeof fd);
+        fd.epochs = 2;
+        fd.batch = 4;
+        fd.quiet = 1;
+        SWEEP("nn_cross_validate", cd.allocator = a, nn_cross_validate(&cd, &od, &fd, cx, NULL, cl, 12, 3, 5, &cv),
+              cv.folds == NULL && cv.k == 0, nn_cv_report_free(&cv));
+    }
+    /* gradient check: its one workspace; the gradients stay as they were */
+    {
+        counter c = { 0, 0, 0, 0, 0 };
+        nn_net_desc gd = test_desc();
+        nn_net *g = NULL;
+        nn_gradcheck_result gr;
+        const float gx[2 * 3] = { 0.5f, -1.0f, 0.25f, 1.0f, 0.0f, -0.5f };
+        const int gl[2] = { 0, 1 };
+        gd.allocator = counting(&c);
+        if (nn_net_create(&gd, &g) == NN_OK) {
+            size_t gn = 0;
+            float *gg = nn_net_grads(g, &gn, NULL);
+            gg[0] = 7.0f;
+            c.fail_at = c.calls + 1;
+            NN_CHECK(nn_net_gradcheck(g, gx, NULL, gl, 2, 0, 1, &gr) == NN_ERR_NOMEM && gr.checked == 0 &&
+                     gg[0] == 7.0f, "nn_net_gradcheck with a failing allocation");
+            c.fail_at = 0;
+            NN_CHECK(nn_net_gradcheck(g, gx, NULL, gl, 2, 0, 1, &gr) == NN_OK && gr.checked > 0 && gg[0] == 7.0f,
+                     "nn_net_gradcheck after it");
+            nn_net_destroy(g);
+        }
+        NN_CHECK(c.live == 0, "nn_net_gradcheck: %ld blocks leaked", c.live);
+    }
     check_steady_state();
     return nn_test_done();
 }

@@ -577,6 +577,15 @@ static void test_optim_create(void)
     OPT_CASE("eps -1e-8", (d.kind = NN_OPTIM_ADAGRAD, d.eps = -1e-8f), NN_ERR_INVALID);
     OPT_CASE("eps NaN", (d.kind = NN_OPTIM_ADAM, d.eps = NAN), NN_ERR_INVALID);
     OPT_CASE("eps inf", (d.kind = NN_OPTIM_RMSPROP, d.eps = INFINITY), NN_ERR_INVALID);
+    OPT_CASE("eps2 0 (set 0 -> default, control)", (d.kind = NN_OPTIM_ADAFACTOR, d.eps2 = 0.0f), NN_OK);
+    OPT_CASE("eps2 -1e-3", (d.kind = NN_OPTIM_ADAFACTOR, d.eps2 = -1e-3f), NN_ERR_INVALID);
+    OPT_CASE("eps2 inf", (d.kind = NN_OPTIM_ADAFACTOR, d.eps2 = INFINITY), NN_ERR_INVALID);
+    OPT_CASE("clip -1", (d.kind = NN_OPTIM_ADAFACTOR, d.clip = -1.0f), NN_ERR_INVALID);
+    OPT_CASE("clip NaN", (d.kind = NN_OPTIM_ADAFACTOR, d.clip = NAN), NN_ERR_INVALID);
+    OPT_CASE("explicit_lr 2", (d.kind = NN_OPTIM_ADAFACTOR, d.explicit_lr = 2), NN_ERR_INVALID);
+    OPT_CASE("explicit_lr 1 (control)", (d.kind = NN_OPTIM_ADAFACTOR, d.explicit_lr = 1), NN_OK);
+    OPT_CASE("adafactor beta1 1", (d.kind = NN_OPTIM_ADAFACTOR, d.beta1 = 1.0f), NN_ERR_INVALID);
+    OPT_CASE("adadelta rho 1", (d.kind = NN_OPTIM_ADADELTA, d.rho = 1.0f), NN_ERR_INVALID);
     OPT_CASE("allocator alloc_fn only", d.allocator.alloc_fn = dummy_alloc, NN_ERR_INVALID);
     OPT_CASE("allocator free_fn only", d.allocator.free_fn = dummy_free, NN_ERR_INVALID);
 #undef OPT_CASE

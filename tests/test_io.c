@@ -378,8 +378,10 @@ static void test_inference_only(void)
    optimizer state, step count, dropout RNG) and the parameters directly. */
 static void test_resume(void)
 {
+    /* the last entry twice: ADAFACTOR without, then with beta1 momentum */
     static const nn_optim_kind kinds[] = { NN_OPTIM_ADAM, NN_OPTIM_ADAMW, NN_OPTIM_MOMENTUM, NN_OPTIM_RMSPROP,
-                                           NN_OPTIM_SGD, NN_OPTIM_NESTEROV, NN_OPTIM_ADAGRAD };
+                                           NN_OPTIM_SGD, NN_OPTIM_NESTEROV, NN_OPTIM_ADAGRAD,
+                                           NN_OPTIM_ADADELTA, NN_OPTIM_ADAFACTOR, NN_OPTIM_ADAFACTOR };
     int ki, si, k = 7, m = 9, i;
     for (ki = 0; ki < (int)(sizeof kinds / sizeof kinds[0]); ki++) {
         for (si = 0; si < 2; si++) {
@@ -394,6 +396,7 @@ static void test_resume(void)
             char path[512];
             memset(&od, 0, sizeof od);
             od.kind = kinds[ki];
+            if (ki == (int)(sizeof kinds / sizeof kinds[0]) - 1) od.beta1 = 0.9f;
             nn_net_create(&d, &a);
             nn_optim_create(a, &od, &ao);
             for (i = 0; i < k + m; i++) make_batch(a, &bt[i], sh->max_batch - i % 3);
@@ -466,7 +469,7 @@ static void test_crafted(void)
     } while (0)
     CASE(NN_ERR_MAGIC, "magic", c[1] = 'X');
     load_expect((const unsigned char *)"GIF8", 4, NN_ERR_MAGIC, "magic (short)");
-    CASE(NN_ERR_VERSION, "version 2", put32(c + 8, 2));
+    CASE(NN_ERR_VERSION, "version 3", put32(c + 8, 3));
     CASE(NN_ERR_VERSION, "version 0", put32(c + 8, 0));
     CASE(NN_ERR_CRC, "crc", c[Q - 5] ^= 0x10);
     CASE(NN_ERR_CRC, "crc field", c[n - 1] ^= 1);
@@ -501,10 +504,15 @@ static void test_crafted(void)
     CASE(NN_ERR_CORRUPT, "lr -1", (put32(c + Q + 4, 0xbf800000u), fix_crc(c, n)));
     CASE(NN_ERR_CORRUPT, "rho 1", (put32(c + Q + 20, 0x3f800000u), fix_crc(c, n)));
     CASE(NN_ERR_CORRUPT, "eps NaN", (put32(c + Q + 24, 0x7fc00000u), fix_crc(c, n)));
-    CASE(NN_ERR_CORRUPT, "t >= 2^63", (put64(c + Q + 32, (uint64_t)1 << 63), fix_crc(c, n)));
-    CASE(NN_ERR_CORRUPT, "S 7", (put32(c + Q + 40, 7), fix_crc(c, n)));
-    CASE(NN_ERR_CORRUPT, "rmsprop state < 0", (put32(c + Q + 44 + 8, 0xbf800000u), fix_crc(c, n)));
-    CASE(NN_ERR_CORRUPT, "state inf", (put32(c + Q + 44, 0x7f800000u), fix_crc(c, n)));
+    CASE(NN_ERR_CORRUPT, "eps2 0", (put32(c + Q + 32, 0), fix_crc(c, n)));
+    CASE(NN_ERR_CORRUPT, "clip inf", (put32(c + Q + 36, 0x7f800000u), fix_crc(c, n)));
+    CASE(NN_ERR_CORRUPT, "explicit_lr 2", (put32(c + Q + 40, 2), fix_crc(c, n)));
+    CASE(NN_ERR_CORRUPT, "t >= 2^63", (put64(c + Q + 44, (uint64_t)1 << 63), fix_crc(c, n)));
+    CASE(NN_ERR_CORRUPT, "S 7", (put32(c + Q + 52, 7), fix_crc(c, n)));
+    CASE(NN_ERR_CORRUPT, "rmsprop state < 0", (put32(c + Q + 56 + 8, 0xbf800000u), fix_crc(c, n)));
+    CASE(NN_ERR_CORRUPT, "state inf", (put32(c + Q + 56, 0x7f800000u), fix_crc(c, n)));
+    CASE(NN_ERR_CORRUPT, "optim kind adadelta (S 2) vs rmsprop's 1", (put32(c + Q, NN_OPTIM_ADADELTA), fix_crc(c, n)));
+    CASE(NN_ERR_CORRUPT, "optim kind adafactor (S 0, F floats) vs rmsprop's", (put32(c + Q, NN_OPTIM_ADAFACTOR), fix_crc(c, n)));
     memcpy(c, v, n);
     put64(c + 16, 40);
     fix_crc(c, 40);
@@ -759,7 +767,9 @@ static void test_save_mode_and_links(void)
 
 /* The frozen file: 2 -> 2 tanh -> 1 sigmoid (BCE), max_batch 4, seed 7, parameters set by
    hand, momentum optimizer (lr 0.125) at step 2 with hand-set state. Written once by
-   freeze_model() below (NN_TEST_IO_DUMP=1 prints it); must never change for version 1. */
+   freeze_model() below (NN_TEST_IO_DUMP=1 printed it) when the format was version 1, and
+   kept as it was: version-1 files must load forever. The writer now writes version 2,
+   checked against these bytes converted by v1_to_v2. */
 static const unsigned char frozen[] = {
     0x89, 0x4e, 0x4e, 0x48, 0x0d, 0x0a, 0x1a, 0x0a, 0x01, 0x00, 0x00, 0x00,
     0x01, 0x00, 0x00, 0x00, 0xec, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
@@ -825,19 +835,124 @@ static unsigned char *freeze_model(size_t *n)
     return buf;
 }
 
+/* A version-1 file with an optimizer section as version 2 writes it: version 2, 12 more
+   bytes (eps2 1e-3, clip 1, explicit_lr 0) after weight_decay, the size and CRC updated. */
+static unsigned char *v1_to_v2(const unsigned char *v1, size_t n1, size_t *n2)
+{
+    const size_t L = nn__get_u32(v1 + 28), P = (size_t)nn__get_u64(v1 + HDR(L));
+    const size_t cut = HDR(L) + 8 + 4 * P + 32;
+    unsigned char *v2 = (unsigned char *)malloc(n1 + 12);
+    if (!v2) return NULL;
+    memcpy(v2, v1, cut);
+    put32(v2 + cut, 0x3a83126fu);     /* 1e-3f */
+    put32(v2 + cut + 4, 0x3f800000u); /* 1.0f */
+    put32(v2 + cut + 8, 0);
+    memcpy(v2 + cut + 12, v1 + cut, n1 - cut);
+    put32(v2 + 8, 2);
+    put64(v2 + 16, n1 + 12);
+    fix_crc(v2, n1 + 12);
+    *n2 = n1 + 12;
+    return v2;
+}
+
+/* tests/data/model_v1_adam.nnh: a 3-4-2 net trained 3 steps with Adam, written by the
+   version-1 writer (7a8e4c8). It must load with its parameters and both moment buffers
+   as the file holds them (read here at the version-1 offsets), and train on. */
+static void test_v1_file(void)
+{
+    FILE *f = fopen("tests/data/model_v1_adam.nnh", "rb");
+    unsigned char buf[1024];
+    size_t n, L, P, Q, i;
+    nn_net *net = NULL;
+    nn_optim *opt = NULL;
+    float want[3][64];
+    if (!f) { NN_CHECK(0, "tests/data/model_v1_adam.nnh: cannot open (run from the repository root)"); return; }
+    n = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    NN_CHECK(n > 200 && n < sizeof buf && nn__get_u32(buf + 8) == 1, "v1 file: %zu bytes, version %u", n,
+             (unsigned)nn__get_u32(buf + 8));
+    L = nn__get_u32(buf + 28);
+    P = (size_t)nn__get_u64(buf + HDR(L));
+    Q = HDR(L) + 8 + 4 * P;
+    NN_CHECK(L == 2 && P == 26 && n == Q + 44 + 8 * P + 4, "v1 file layout: L %zu P %zu", L, P);
+    if (!(L == 2 && P == 26)) return;
+    NN_CHECK(nn_net_load_mem(buf, n, NULL, &net, &opt) == NN_OK && net && opt, "v1 file loads");
+    if (!net || !opt) { nn_net_destroy(net); return; }
+    for (i = 0; i < 3 * P; i++) {
+        const size_t off = i < P ? HDR(L) + 8 + 4 * i : Q + 44 + 4 * (i - P);
+        want[i / P][i % P] = nn__bits_f32(nn__get_u32(buf + off));
+    }
+    {
+        float pw[128], s1[128], s2[128];
+        NN_CHECK(net->n_params <= 128, "v1 file: padded size");
+        memset(pw, 0, sizeof pw); memset(s1, 0, sizeof s1); memset(s2, 0, sizeof s2);
+        set_layerwise(net, pw, want[0]);
+        set_layerwise(net, s1, want[1]);
+        set_layerwise(net, s2, want[2]);
+        NN_CHECK(memcmp(net->params, pw, net->n_params * sizeof(float)) == 0, "v1 file: parameters");
+        NN_CHECK(memcmp(opt->s1, s1, opt->n * sizeof(float)) == 0 && memcmp(opt->s2, s2, opt->n * sizeof(float)) == 0,
+                 "v1 file: Adam moments");
+    }
+    NN_CHECK(nn_optim_get_desc(opt)->kind == NN_OPTIM_ADAM && nn_optim_steps(opt) == 3 &&
+             nn_optim_get_lr(opt) == 0.01f && nn_optim_get_desc(opt)->eps2 == 1e-3f &&
+             nn_optim_get_desc(opt)->clip == 1.0f, "v1 file: optimizer desc");
+    {
+        static const float x[2][3] = { { 0, 1, 2 }, { 1, 0, -1 } };
+        static const int lab[2] = { 0, 1 };
+        float loss = 0;
+        NN_CHECK(nn_train_step(net, opt, &x[0][0], NULL, lab, 2, &loss) == NN_OK && isfinite(loss) &&
+                 nn_optim_steps(opt) == 4, "v1 file: trains on");
+    }
+    nn_optim_destroy(opt);
+    nn_net_destroy(net);
+    /* version 1 knew kinds up to ADAMW only */
+    put32(buf + Q, NN_OPTIM_ADADELTA);
+    fix_crc(buf, n);
+    load_expect(buf, n, NN_ERR_CORRUPT, "v1 file with kind adadelta");
+}
+
+/* ADAFACTOR's factored state is the last section: F = sum of 2 out + in floats, all >= 0. */
+static void test_adafactor_file(void)
+{
+    size_t n, L = 3, P, Q, F = 0;
+    unsigned char *v = valid_file(&n, NN_OPTIM_ADAFACTOR, 1), *c;
+    nn_net_desc d = desc_of(&shapes[1]);
+    int l, in = d.n_inputs;
+    if (!v) { NN_CHECK(0, "adafactor file"); return; }
+    for (l = 0; l < (int)L; l++) { F += 2 * (size_t)d.layers[l].units + (size_t)in; in = d.layers[l].units; }
+    P = (size_t)nn__get_u64(v + HDR(L));
+    Q = HDR(L) + 8 + 4 * P;
+    NN_CHECK(nn__get_u32(v + Q) == NN_OPTIM_ADAFACTOR && nn__get_u32(v + Q + 52) == 0 && n == Q + 56 + 4 * F + 4,
+             "adafactor file layout: %zu bytes, want %zu", n, Q + 56 + 4 * F + 4);
+    c = (unsigned char *)malloc(n);
+    load_expect(v, n, NN_OK, "adafactor valid");
+    memcpy(c, v, n); put32(c + n - 8, 0xbf800000u); fix_crc(c, n);
+    load_expect(c, n, NN_ERR_CORRUPT, "adafactor second moment < 0");
+    memcpy(c, v, n); put32(c + Q + 56, 0x7fc00000u); fix_crc(c, n);
+    load_expect(c, n, NN_ERR_CORRUPT, "adafactor second moment NaN");
+    memcpy(c, v, n); put64(c + 16, n - 4); fix_crc(c, n - 4);
+    load_expect(c, n - 4, NN_ERR_CORRUPT, "adafactor state one float short");
+    memcpy(c, v, n); put32(c + Q + 52, 1); fix_crc(c, n);
+    load_expect(c, n, NN_ERR_CORRUPT, "adafactor S 1 without beta1");
+    free(c);
+    free(v);
+}
+
 static void test_frozen(void)
 {
     nn_net *net = NULL;
     nn_optim *opt = NULL;
     size_t n, i;
-    unsigned char *now = freeze_model(&n), *again;
+    unsigned char *now = freeze_model(&n), *again, *v2;
+    size_t n2 = 0;
     float want[128], state[128]; /* the padded layout: 4 segments of 16 */
     if (getenv("NN_TEST_IO_DUMP")) {
         for (i = 0; i < n; i++) printf("0x%02x,%s", now[i], i % 12 == 11 ? "\n" : " ");
         printf("\n");
     }
-    NN_CHECK(n == sizeof frozen && memcmp(now, frozen, n) == 0,
-             "the writer's bytes differ from the frozen version-1 file (format changed?)");
+    v2 = v1_to_v2(frozen, sizeof frozen, &n2);
+    NN_CHECK(v2 && n == n2 && memcmp(now, v2, n) == 0,
+             "the writer's bytes differ from the frozen file as version 2 (format changed?)");
     NN_CHECK(nn_net_load_mem(frozen, sizeof frozen, NULL, &net, &opt) == NN_OK && net && opt, "frozen loads");
     if (net && opt) {
         const nn_net_desc *d = nn_net_get_desc(net);
@@ -856,7 +971,7 @@ static void test_frozen(void)
         NN_CHECK(nn_optim_get_desc(opt)->kind == NN_OPTIM_MOMENTUM && nn_optim_get_lr(opt) == 0.125f &&
                  nn_optim_steps(opt) == 2, "frozen optimizer desc");
         again = save_buf(net, opt, &n);
-        NN_CHECK(again && n == sizeof frozen && memcmp(again, frozen, n) == 0, "frozen re-saves to the same bytes");
+        NN_CHECK(again && v2 && n == n2 && memcmp(again, v2, n) == 0, "frozen v1 re-saves as the same model in v2");
         free(again);
         {
             const float x[2] = { 1.0f, -1.0f };
@@ -871,6 +986,7 @@ static void test_frozen(void)
     nn_optim_destroy(opt);
     nn_net_destroy(net);
     free(now);
+    free(v2);
 }
 
 int main(void)
@@ -892,6 +1008,8 @@ int main(void)
     test_atomic_save();
     test_save_mode_and_links();
     test_frozen();
+    test_v1_file();
+    test_adafactor_file();
     {
         char p[512];
         path_in_tmp(p, sizeof p, "rt.nn");

@@ -735,6 +735,16 @@ static void optim_ref(nn_simd_optim kind, const nn_simd_optim_args *p, double *w
         *tol1 = 4 * u * *s1;
         upd = lr * g / (sqrt(*s1) + p->eps);
         break;
+    case NN_SIMD_OPTIM_ADADELTA: {
+        double d0 = *s2;
+        *s1 = p->beta2 * *s1 + (double)(1.0f - p->beta2) * g * g;
+        upd = sqrt(d0 + p->eps) / sqrt(*s1 + p->eps) * g;
+        *s2 = p->beta2 * d0 + (double)(1.0f - p->beta2) * upd * upd;
+        *tol1 = 4 * u * *s1;
+        *tol2 = 8 * u * (*s2 + fabs(upd) * fabs(upd));
+        upd *= lr;
+        break;
+    }
     case NN_SIMD_OPTIM_ADAM:
         *s1 = p->beta1 * *s1 + (double)(1.0f - p->beta1) * g;
         *s2 = p->beta2 * *s2 + (double)(1.0f - p->beta2) * g * g;
@@ -745,15 +755,20 @@ static void optim_ref(nn_simd_optim kind, const nn_simd_optim_args *p, double *w
     default: break;
     }
     *w -= upd;
-    *tolw = 8 * u * (fabs(*w) + fabs(decay) + fabs(upd)) + 1e-30;
+    /* momentum/Nesterov: upd is (built from) the new v, so v's rounding (tol1, large when
+       mu v and lr g cancel) carries into w */
+    *tolw = 8 * u * (fabs(*w) + fabs(decay) + fabs(upd)) + 1e-30 +
+            (kind == NN_SIMD_OPTIM_MOMENTUM || kind == NN_SIMD_OPTIM_NESTEROV ? 2 * *tol1 : 0.0);
 }
 
 static void test_optim(void)
 {
-    static const char *names[NN_SIMD_OPTIM_COUNT] = { "sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam" };
+    static const char *names[NN_SIMD_OPTIM_COUNT] = { "sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam",
+                                                      "adadelta" };
     int kind, si, off, wdi, step;
     long bad = 0;
     for (kind = 0; kind < NN_SIMD_OPTIM_COUNT; kind++) {
+        const int two = kind == NN_SIMD_OPTIM_ADAM || kind == NN_SIMD_OPTIM_ADADELTA;
         for (si = 0; si < g_nsizes; si++) {
             size_t n = g_sizes[si], i;
             for (wdi = 0; wdi <= 1; wdi++) {
@@ -768,12 +783,14 @@ static void test_optim(void)
                     a.wd = wdi ? 0.05f : 0.0f;
                     a.mu = 0.9f;
                     a.beta1 = 0.9f;
-                    a.beta2 = kind == NN_SIMD_OPTIM_RMSPROP ? 0.99f : 0.999f;
-                    a.eps = 1e-8f;
+                    a.beta2 = kind == NN_SIMD_OPTIM_RMSPROP ? 0.99f : kind == NN_SIMD_OPTIM_ADADELTA ? 0.9f : 0.999f;
+                    a.eps = kind == NN_SIMD_OPTIM_ADADELTA ? 1e-6f : 1e-8f;
+                    if (kind == NN_SIMD_OPTIM_ADADELTA) a.lr = 1.0f;
                     for (i = 0; i < n; i++) {
                         w[i] = rng_uniform(-1.0f, 1.0f);
-                        s1[i] = kind == NN_SIMD_OPTIM_ADAGRAD || kind == NN_SIMD_OPTIM_RMSPROP ? rng_uniform(0.0f, 0.1f) : 0.0f;
-                        s2[i] = 0.0f;
+                        s1[i] = kind == NN_SIMD_OPTIM_ADAGRAD || kind == NN_SIMD_OPTIM_RMSPROP ||
+                                kind == NN_SIMD_OPTIM_ADADELTA ? rng_uniform(0.0f, 0.1f) : 0.0f;
+                        s2[i] = kind == NN_SIMD_OPTIM_ADADELTA ? rng_uniform(0.0f, 1e-4f) : 0.0f;
                     }
                     memcpy(sw, w, n * sizeof(float));
                     memcpy(ss1, s1, n * sizeof(float));
@@ -794,18 +811,18 @@ static void test_optim(void)
                             memcpy(b0, s2, n * sizeof(float));
                             st = nn_simd_optim_update((nn_simd_optim)kind, &a, w, gin,
                                                       kind == NN_SIMD_OPTIM_SGD ? NULL : s1,
-                                                      kind == NN_SIMD_OPTIM_ADAM ? s2 : NULL, n);
+                                                      two ? s2 : NULL, n);
                             NN_CHECK(st == NN_OK, "optim status %d", (int)st);
                             use_backend(NN_SIMD_BACKEND_SCALAR);
                             nn_simd_optim_update((nn_simd_optim)kind, &a, sw, gr, kind == NN_SIMD_OPTIM_SGD ? NULL : ss1,
-                                                 kind == NN_SIMD_OPTIM_ADAM ? ss2 : NULL, n);
+                                                 two ? ss2 : NULL, n);
                             use_backend(g_cur);
                             for (i = 0; i < n; i++) {
                                 double rw = w0[i], r1 = a0[i], r2 = b0[i], tw, t1, t2;
                                 optim_ref((nn_simd_optim)kind, &a, &rw, gr[i], &r1, &r2, &tw, &t1, &t2);
                                 if ((!(fabs(w[i] - rw) <= tw) ||
                                      (kind != NN_SIMD_OPTIM_SGD && !(fabs(s1[i] - r1) <= t1 + 1e-30)) ||
-                                     (kind == NN_SIMD_OPTIM_ADAM && !(fabs(s2[i] - r2) <= t2 + 1e-30))) && bad++ < 5)
+                                     (two && !(fabs(s2[i] - r2) <= t2 + 1e-30))) && bad++ < 5)
                                     NN_CHECK(0, "backend=%s op=%s n=%zu wd=%g off=%d step=%d at %zu: w %.9g want %.9g s1 %.9g want %.9g s2 %.9g want %.9g",
                                              g_backend, names[kind], n, (double)a.wd, off, step, i, (double)w[i], rw,
                                              (double)s1[i], r1, (double)s2[i], r2);
@@ -820,11 +837,11 @@ static void test_optim(void)
                                 use_backend(NN_SIMD_BACKEND_AVX2);
                                 nn_simd_optim_update((nn_simd_optim)kind, &a, w0, gin,
                                                      kind == NN_SIMD_OPTIM_SGD ? NULL : a0,
-                                                     kind == NN_SIMD_OPTIM_ADAM ? b0 : NULL, n);
+                                                     two ? b0 : NULL, n);
                                 use_backend(g_cur);
                                 if ((memcmp(w0, w, n * sizeof(float)) != 0 ||
                                      (kind != NN_SIMD_OPTIM_SGD && memcmp(a0, s1, n * sizeof(float)) != 0) ||
-                                     (kind == NN_SIMD_OPTIM_ADAM && memcmp(b0, s2, n * sizeof(float)) != 0)) &&
+                                     (two && memcmp(b0, s2, n * sizeof(float)) != 0)) &&
                                     bad++ < 5)
                                     NN_CHECK(0, "backend=%s op=%s n=%zu wd=%g off=%d step=%d: differs from avx2",
                                              g_backend, names[kind], n, (double)a.wd, off, step);

@@ -7,7 +7,8 @@
    keeps float state, so the two differ by float rounding only: a few ulp of the largest
    magnitude the parameter had during the three steps (a step can cancel a parameter down
    to near zero, and the earlier rounding stays). 1e-6 of that leaves ~10x margin, and any formula slip (a missing bias correction, eps inside the root,
-   decay on biases) is off by far more. */
+   decay on biases) is off by far more. ADADELTA's defaults (lr 1, eps 1e-6) are checked
+   here too; tests/torch_adadelta.py compares it with torch.optim.Adadelta (make test-full). */
 #ifndef NN_TEST_LINKED /* make links tests/nn_test_impl.c, built once */
 #define NN_IMPLEMENTATION
 #endif
@@ -50,6 +51,14 @@ static void ref_step(const nn_optim_desc *d, int t, double *w, const double *g, 
         *s1 = d->rho * *s1 + (1 - d->rho) * *g * *g;
         *w -= lr * *g / (sqrt(*s1) + d->eps);
         break;
+    case NN_OPTIM_ADADELTA: {
+        double u;
+        *s1 = d->rho * *s1 + (1 - d->rho) * *g * *g;
+        u = sqrt(*s2 + d->eps) / sqrt(*s1 + d->eps) * *g;
+        *s2 = d->rho * *s2 + (1 - d->rho) * u * u;
+        *w -= lr * u;
+        break;
+    }
     default: {
         double mh, vh;
         *s1 = d->beta1 * *s1 + (1 - d->beta1) * *g;
@@ -212,6 +221,7 @@ int main(void)
         nn_simd_set_backend(backends[bi]);
         printf("backend %s\n", nn_simd_backend_name());
         for (k = NN_OPTIM_SGD; k < NN_OPTIM_COUNT; k++) {
+            if (k == NN_OPTIM_ADAFACTOR) continue; /* not element-wise: tests/test_adafactor.c */
             run((nn_optim_kind)k, 0.0f, 0.0f, 0.0f);          /* defaults (AdamW: wd 0.01) */
             run((nn_optim_kind)k, 0.1f, 0.05f, 1e-3f);        /* decay, larger lr, big eps */
         }

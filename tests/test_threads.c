@@ -73,14 +73,14 @@ typedef struct run_cfg {
 } run_cfg;
 
 typedef struct run_out {
-    float *params, *grads, *s1, *s2, loss[16];
-    size_t n;
+    float *params, *grads, *s1, *s2, *fac, loss[16];
+    size_t n, nf;
     nn_status st;
 } run_out;
 
 static void run_free(run_out *o)
 {
-    free(o->params); free(o->grads); free(o->s1); free(o->s2);
+    free(o->params); free(o->grads); free(o->s1); free(o->s2); free(o->fac);
     memset(o, 0, sizeof *o);
 }
 
@@ -149,6 +149,8 @@ static void train(const run_cfg *cfg, int threads, run_out *o)
     }
     o->s1 = dupf(opt->s1, opt->n);
     o->s2 = dupf(opt->s2, opt->n);
+    o->fac = dupf(opt->fac, opt->n_fac);
+    o->nf = opt->n_fac;
     o->n = n;
     free(x); free(y); free(labels);
     nn_optim_destroy(opt);
@@ -179,7 +181,8 @@ static uint64_t check_training(const run_cfg *cfg, uint64_t h)
                      cfg->name, nt, o.loss[0], ref.loss[0]);
             NN_CHECK(same(o.params, ref.params, o.n), "%s: %d threads: parameters differ", cfg->name, nt);
             NN_CHECK(same(o.grads, ref.grads, o.n), "%s: %d threads: gradients differ", cfg->name, nt);
-            NN_CHECK(same(o.s1, ref.s1, o.n) && same(o.s2, ref.s2, o.n),
+            NN_CHECK(same(o.s1, ref.s1, o.n) && same(o.s2, ref.s2, o.n) && o.nf == ref.nf &&
+                     same(o.fac, ref.fac, o.nf),
                      "%s: %d threads: optimizer state differs", cfg->name, nt);
         }
         run_free(&o);
@@ -188,6 +191,7 @@ static uint64_t check_training(const run_cfg *cfg, uint64_t h)
     h = fnv(h, ref.params, ref.n * sizeof(float));
     if (ref.s1) h = fnv(h, ref.s1, ref.n * sizeof(float));
     if (ref.s2) h = fnv(h, ref.s2, ref.n * sizeof(float));
+    if (ref.fac) h = fnv(h, ref.fac, ref.nf * sizeof(float));
     h = fnv(h, ref.loss, sizeof ref.loss);
     run_free(&ref);
     return h;
@@ -695,6 +699,8 @@ int main(void)
         {"40-500-200-3 b200 leaky nesterov", 40, {500, 200, 3, 0, 0}, 200, 3, NN_ACT_LEAKY_RELU, 0.3f, 0.0f, NN_LOSS_SOFTMAX_CE, NN_OPTIM_NESTEROV},
         /* 16 -> 4 at batch 16: tiny GEMMs, still shared under the lowered thresholds */
         {"8-16-4 b16 dropout adam", 8, {16, 4, 0, 0, 0}, 16, 6, NN_ACT_RELU, 0.25f, 0.0f, NN_LOSS_SOFTMAX_CE, NN_OPTIM_ADAM},
+        {"100-300-20 b64 tanh adadelta", 100, {300, 20, 0, 0, 0}, 64, 4, NN_ACT_TANH, 0.0f, 0.0f, NN_LOSS_SOFTMAX_CE, NN_OPTIM_ADADELTA},
+        {"100-300-20 b64 relu adafactor", 100, {300, 20, 0, 0, 0}, 64, 4, NN_ACT_RELU, 0.1f, 0.0f, NN_LOSS_SOFTMAX_CE, NN_OPTIM_ADAFACTOR},
     };
     uint64_t h = 14695981039346656037ull;
     int i, quick = nn_test_quick();

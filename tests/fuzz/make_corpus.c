@@ -74,6 +74,8 @@ int main(int argc, char **argv)
     EMIT("bce_noopt.nn", model(2, u2, a2, 2, 0.0f, NN_OPTIM_DEFAULT, 0, &n));
     EMIT("softmax_rmsprop_dropout.nn", model(5, u3, a3, 3, 0.25f, NN_OPTIM_RMSPROP, 2, &n));
     EMIT("softmax_momentum.nn", model(5, u3, a3, 3, 0.0f, NN_OPTIM_MOMENTUM, 1, &n));
+    EMIT("softmax_adafactor_v2.nn", model(5, u3, a3, 3, 0.0f, NN_OPTIM_ADAFACTOR, 2, &n));
+    EMIT("bce_adadelta_v2.nn", model(2, u2, a2, 2, 0.0f, NN_OPTIM_ADADELTA, 2, &n));
     /* broken: truncated, bad magic, bad CRC, trailing byte */
     p = model(2, u2, a2, 2, 0.0f, NN_OPTIM_ADAMW, 2, &n);
     if (!p) return 1;
