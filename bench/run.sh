@@ -607,6 +607,19 @@ status() { # status value op target -> met / NOT met
         echo "t(P) = t_step + 2 (P-1)/P x bytes / bandwidth + 2 (P-1) x 20 us; efficiency = t_step / t(P)."
         sed -n '/^model /,$p' "$RAW/mpi_model.txt" 2>/dev/null
         echo
+        echo "Where adding ranks stops paying (the largest P above with efficiency >= 50%, i.e. each rank still"
+        echo "adds at least half a rank's throughput):"
+        echo
+        awk '/^model / { m = $2; sub(/:$/, "", m); models[++nm] = m }
+             /^\| [0-9]+ \|/ { for (k = 0; k < 3; k++) { e = $(6 + 4 * k); sub(/%/, "", e); if (e + 0 >= 50) last[m, k] = $2 } }
+             END { split("10 25 100", g, " "); for (i = 1; i <= nm; i++) { line = "- " models[i] ":"
+                     for (k = 0; k < 3; k++) line = line sprintf(" %s Gb/s: %s;", g[k + 1], ((models[i], k) in last) ? "P = " last[models[i], k] : "not even P = 2")
+                     print line } }' "$RAW/mpi_model.txt" 2>/dev/null
+        echo
+        echo "A small net's step is short next to its all-reduce: raise the local batch (the step grows, the"
+        echo "gradient does not), use fewer, fuller ranks (threads within a rank), or a faster network. Wide"
+        echo "layers scale better: a step's compute grows with batch x weights, its all-reduce with the weights alone."
+        echo
     fi
 
     if [ -s "$OUT/ab.md" ]; then
