@@ -1517,12 +1517,12 @@ static int nn__same_layout(const nn_optim *opt, const nn_net *net)
     return 1;
 }
 
-/* Floats of optimizer state (s1 and s2); nn__optim_copy_state copies them and the step
+/* Floats of optimizer state (s1, s2, Adafactor's factors); nn__optim_copy_state copies them and the step
    count between opt and a buffer of that size (to_opt 1: buffer -> opt). nn_fit keeps
    the best epoch's state with its weights. */
 static size_t nn__optim_state_floats(const nn_optim *opt)
 {
-    return (opt->s1 ? opt->n : 0) + (opt->s2 ? opt->n : 0);
+    return (opt->s1 ? opt->n : 0) + (opt->s2 ? opt->n : 0) + (opt->fac ? opt->n_fac : 0);
 }
 
 static void nn__optim_copy_state(nn_optim *opt, float *buf, long long *t, int to_opt)
@@ -1536,6 +1536,10 @@ static void nn__optim_copy_state(nn_optim *opt, float *buf, long long *t, int to
         if (to_opt) memcpy(s[k], buf, sizeof(float) * opt->n);
         else memcpy(buf, s[k], sizeof(float) * opt->n);
         buf += opt->n;
+    }
+    if (opt->fac) {
+        if (to_opt) memcpy(opt->fac, buf, sizeof(float) * opt->n_fac);
+        else memcpy(buf, opt->fac, sizeof(float) * opt->n_fac);
     }
     if (to_opt) opt->t = *t;
     else *t = opt->t;

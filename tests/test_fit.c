@@ -42,12 +42,13 @@ static nn_net *make_net(int hidden, uint64_t seed)
     return net;
 }
 
+static nn_optim_kind opt_kind = NN_OPTIM_ADAM;
 static nn_optim *make_opt(nn_net *net, float lr)
 {
     nn_optim_desc od;
     nn_optim *o = NULL;
     memset(&od, 0, sizeof od);
-    od.kind = NN_OPTIM_ADAM;
+    od.kind = opt_kind;
     od.lr = lr;
     NN_CHECK(nn_optim_create(net, &od, &o) == NN_OK, "optim create");
     return o;
@@ -450,6 +451,9 @@ int main(void)
     make_blobs(17);
     basic_and_deterministic();
     early_stopping();
+    opt_kind = NN_OPTIM_ADAFACTOR; /* its factored state is restored with the weights too */
+    early_stopping();
+    opt_kind = NN_OPTIM_ADAM;
     schedules();
     clipping_and_nonfinite();
     confusion();
