@@ -3329,6 +3329,28 @@ static const nn__gemm_cfg nn__avx2_gemm_cfg_6x16 = {
     0,                                          /* a_outer: B panel outer */
     1.0                                         /* par_scale */
 };
+/* Large problems: the same kernels with A panel outer and NC 512, so that a block of
+   packed B (K x NC) stays a few MB however large K is (NC 4080 at K 4096: 64 MB). */
+static const nn__gemm_cfg nn__avx2_gemm_cfg_6x16_large = {
+    6, 16,                                      /* mr, nr */
+    NN__AVX2_MC, NN__AVX2_KC, 512,              /* mc, kc, nc */
+    {{nn__sgemm_6x16__avx2, nn__sgemm_6x16_bdirect__avx2},
+     {nn__sgemm_6x16_rows__avx2, nn__sgemm_6x16_rows_bdirect__avx2},
+     {nn__sgemm_6x16_cols__avx2, nn__sgemm_6x16_cols_bdirect__avx2}},
+    nn__sgemm_6x16_pf__avx2,                    /* ukr_pf */
+    nn__sgemm_pack_a6_rows__avx2,               /* pack_a_rows */
+    nn__sgemm_pack_b16_cols__avx2,              /* pack_b_cols */
+    nn__sgemm_pack_b16_rows__avx2,              /* pack_b_rows */
+    nn__sgemm_pack_a6_cols__avx2,               /* pack_a_cols */
+    nn__avx2_gemm_act,                          /* act */
+    &nn__avx2_gemm_softmax,                     /* softmax */
+    nn__gemm_bias_relu__avx2,                   /* bias_relu */
+    1,                                          /* a_outer: A panel outer */
+    1.0                                         /* par_scale */
+};
+#ifndef NN__AVX2_LARGE_FLOPS
+#  define NN__AVX2_LARGE_FLOPS 2.5e8
+#endif
 
 /* The AVX2 path thresholds (chosen with bench/bench_gemm.c; see nn__gemm_limits). */
 static const nn__gemm_limits nn__avx2_gemm_limits = {
@@ -3337,7 +3359,9 @@ static const nn__gemm_limits nn__avx2_gemm_limits = {
     12,  /* direct_m: narrow M (a 10-row weight gradient): two balanced panels, no packing */
     16,  /* direct_k: tiny K (backward data of a 10-wide layer): packing costs as much as the FMAs */
     36,  /* direct_nx_m: NN / NT batch 32: panels 6,6,5,5,5,5 instead of 6-row ones (11% padding) */
-    &nn__avx2_gemm_cfg_6x16, NULL, 0.0 /* blocked: one geometry */
+    &nn__avx2_gemm_cfg_6x16,        /* blocked */
+    &nn__avx2_gemm_cfg_6x16_large,  /* blocked_large: B blocks of NC 512, */
+    NN__AVX2_LARGE_FLOPS            /*   from this size on */
 };
 
 static nn__gemm_path nn__gemm_plan__avx2(int transa, int transb, int m, int n, int k)

@@ -569,9 +569,9 @@ static const struct plan_case { int ta, tb, m, n, k; signed char avx2, avx512; }
     /* direct_m = 12 (AVX2) / 16 (AVX-512), transb == 0 */
     {1, 0, 12, 500, 500, X_DIRECT, X_DIRECT}, {1, 0, 13, 500, 500, X_BLK, X_DIRECT},
     {1, 0, 16, 500, 500, X_BLK, X_DIRECT},    {1, 0, 17, 500, 500, X_BLK, X_BLK},
-    /* large_flops = 2.5e8 (AVX-512): 2 m n k just below and at it */
-    {0, 0, 500, 500, 499, X_BLK, X_BLK},      {0, 0, 500, 500, 500, X_BLK, X_BLK_LARGE},
-    {1, 1, 512, 512, 512, X_BLK, X_BLK_LARGE},
+    /* large_flops = 2.5e8 (AVX2 and AVX-512): 2 m n k just below and at it */
+    {0, 0, 500, 500, 499, X_BLK, X_BLK},      {0, 0, 500, 500, 500, X_BLK_LARGE, X_BLK_LARGE},
+    {1, 1, 512, 512, 512, X_BLK_LARGE, X_BLK_LARGE},
     /* k == 0: the blocked path scales C */
     {0, 1, 4, 10, 0, X_BLK, X_BLK},           {0, 0, 3, 3, 0, X_BLK, X_BLK},
 };
@@ -656,13 +656,14 @@ static void test_paths(nn_simd_backend id)
     memset(ps, 0, sizeof ps);
 #if NN__HAS_AVX2
     if (id == NN_SIMD_BACKEND_AVX2) {
-        const path_spec p[3] = {
+        const path_spec p[4] = {
             {"dot_nt", X_DOT, &nn__avx2_gemm_cfg_6x16, NN__DOT_R, 3, 8, 1 << 1},
             {"direct", X_DIRECT, &nn__avx2_gemm_cfg_6x16, 6, 16, NN__DIRECT_KC, 1 | 1 << 1 | 1 << 2},
-            {"blocked 6x16", X_BLK, &nn__avx2_gemm_cfg_6x16, 6, 16, NN__AVX2_KC, 15}};
+            {"blocked 6x16", X_BLK, &nn__avx2_gemm_cfg_6x16, 6, 16, NN__AVX2_KC, 15},
+            {"blocked 6x16 large", X_BLK_LARGE, &nn__avx2_gemm_cfg_6x16_large, 6, 16, NN__AVX2_KC, 15}};
         plan = nn__gemm_plan__avx2; run = nn__gemm_run__avx2; col = 0;
-        blk = &nn__avx2_gemm_cfg_6x16;
-        nps = 3; memcpy(ps, p, sizeof p);
+        blk = &nn__avx2_gemm_cfg_6x16; blk_large = &nn__avx2_gemm_cfg_6x16_large;
+        nps = 4; memcpy(ps, p, sizeof p);
     }
 #endif
 #if NN__HAS_AVX512
