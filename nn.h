@@ -2239,24 +2239,17 @@ static nn_status nn__fit_step(nn__fit_run *R, const int *idx, int b, int total, 
    (through a stack buffer: it also runs when nothing could be allocated). */
 static nn_status nn__fit_agree(const nn_fit_comm *c, nn_status st)
 {
+    nn_status first = NN_OK;
     double v[4];
     int p, q;
     if (!c || c->size == 1) return st;
-    for (p = 0; p < c->size; p += 4) {
-        nn_status first = NN_OK;
+    for (p = 0; p < c->size; p += 4) { /* every process takes part in every round */
         for (q = 0; q < 4; q++) v[q] = p + q == c->rank ? (double)st : 0.0;
         if (!NN__COMM_OK(c->sum_doubles(v, 4, c->ctx))) return NN_ERR_COMM;
         for (q = 0; q < 4 && first == NN_OK; q++)
             if (v[q] != 0.0) first = (nn_status)(int)v[q];
-        if (first != NN_OK) { /* the rest must still take part: finish the rounds */
-            for (p += 4; p < c->size; p += 4) {
-                for (q = 0; q < 4; q++) v[q] = p + q == c->rank ? (double)st : 0.0;
-                if (!NN__COMM_OK(c->sum_doubles(v, 4, c->ctx))) return NN_ERR_COMM;
-            }
-            return first;
-        }
     }
-    return NN_OK;
+    return first;
 }
 
 /* nn_fit's arguments checked and resolved into *d (n_val: the validation rows). */
@@ -2398,7 +2391,7 @@ NNDEF nn_status nn_fit(nn_net *net, nn_optim *opt, const float *x, const float *
 
     for (e = 1; e <= d.epochs && !stopped; e++) {
         nn_epoch_stats *es = &hist[e - 1];
-        double t0 = nn__now(), t_train, sums[4] = {0.0, 0.0, 0.0, 0.0}, last_draw = t0;
+        double t0 = nn__now(), t_train, sums[3] = {0.0, 0.0, 0.0}, last_draw = t0; /* loss, right, rows */
         (void)last_draw;
         memset(es, 0, sizeof *es);
         es->epoch = e;

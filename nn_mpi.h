@@ -157,7 +157,7 @@ NN_MPI_DEF nn_status nn_mpi_sync(MPI_Comm comm, nn_net *net, const nn_optim *opt
 {
     unsigned long long mine[2], lo[2], hi[2];
     nn_status st = NN_OK;
-    size_t count = 0, bytes = 0;
+    size_t count = 0, bytes = 0, sent;
     unsigned char *buf = NULL;
     float *w;
     if (!net) return NN_ERR_INVALID;
@@ -168,11 +168,10 @@ NN_MPI_DEF nn_status nn_mpi_sync(MPI_Comm comm, nn_net *net, const nn_optim *opt
     if (MPI_Allreduce(mine, lo, 2, MPI_UNSIGNED_LONG_LONG, MPI_MIN, comm) != MPI_SUCCESS)
         return NN_ERR_COMM;
     if (lo[0] != count || ~lo[1] != count) return NN_ERR_SHAPE; /* min == max on every rank */
-    for (bytes = 0; bytes < count; bytes += (size_t)INT_MAX) { /* (bytes: floats sent) */
-        const size_t m = count - bytes < (size_t)INT_MAX ? count - bytes : (size_t)INT_MAX;
-        if (MPI_Bcast(w + bytes, (int)m, MPI_FLOAT, 0, comm) != MPI_SUCCESS) return NN_ERR_COMM;
+    for (sent = 0; sent < count; sent += (size_t)INT_MAX) {
+        const size_t m = count - sent < (size_t)INT_MAX ? count - sent : (size_t)INT_MAX;
+        if (MPI_Bcast(w + sent, (int)m, MPI_FLOAT, 0, comm) != MPI_SUCCESS) return NN_ERR_COMM;
     }
-    bytes = 0;
     /* then the whole model, optimizer state included, compared through a hash */
     st = nn_net_save_mem(net, opt, NULL, 0, &bytes);
     if (st == NN_OK && !(buf = (unsigned char *)malloc(bytes))) st = NN_ERR_NOMEM;
