@@ -352,12 +352,10 @@ NN_SIMD_DEF void  nn_simd_free(const nn_allocator *a, void *p);
 /* Every kernel below is defined under its own full name, so grep finds its definition:
      nn__<op>__<isa>[_<method>]    e.g. nn__relu_fwd__avx2, nn__tanh_fwd__neon_p11_rr2_p6_div
      nn__<op><lanes>__<isa>        its lane function, e.g. nn__relu8__avx2, nn__adam4__neon
-     nn__sgemm_<MR>x<NR>[_rows|_cols][_bdirect][_pf]__<isa>
-                                   GEMM micro-kernels (nn__ukr_fn): A packed, or read in
-                                   place as rows of op(A) (_rows) or as MR contiguous
-                                   floats per k step (_cols); B packed (NR floats per
-                                   row), or read in place with the caller's ldb
-                                   (_bdirect); _pf also prefetches C and B
+     nn__sgemm_<MR>x<NR>[_pf]__<isa>
+                                   GEMM micro-kernels (nn__ukr_fn), one per tile height,
+                                   A and B strides at run time; _pf also prefetches C
+                                   and B
      nn__sgemm_pack_a<MR>_rows/_cols__<isa>, nn__sgemm_pack_b<NR>_rows/_cols__<isa>
                                    packers (nn__gemm_cfg.pack_*)
    Kernels that share code are tiny named functions over one body: a `static NN__INLINE`
@@ -1268,11 +1266,11 @@ typedef void (*nn__ukr_fn)(int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa,
 typedef struct nn__gemm_cfg {
     int mr, nr;             /* micro-tile */
     int mc, kc, nc;         /* cache blocks (multiples of mr / nr) */
-    /* micro-kernels [A: 0 packed (rsa = 1, csa = MR), 1 row-major in place (csa = 1),
-       2 transposed storage in place (rsa = 1)][B: 0 packed (ldb = NR), 1 in place] */
-    nn__ukr_fn ukr[3][2];
-    /* optional: ukr[0][0] that also prefetches its C rows and B ahead, for the tiles whose
-       C block cannot stay in L2 between K blocks (NULL: ukr[0][0] everywhere) */
+    /* the MR x NR micro-kernel: A packed (rsa = 1, csa = MR), row-major in place
+       (csa = 1) or transposed storage in place (rsa = 1); B packed (ldb = NR) or in place */
+    nn__ukr_fn ukr;
+    /* optional: ukr for packed A and B that also prefetches its C rows and B ahead, for
+       the tiles whose C block cannot stay in L2 between K blocks (NULL: ukr everywhere) */
     nn__ukr_fn ukr_pf;
     /* optional ISA packers of one full panel (NULL: the generic loops): MR rows of a
        row-major op(A) -> kc columns of MR; NR rows of B's storage (transb) -> kc rows
@@ -1549,7 +1547,7 @@ static void nn__gemm_work(void *vjob, int tid, int nt)
             j1 = NN__MIN(nc, (int)c1 * NR);
             if (mc <= 0 || j1 <= j0) continue;
             ukr_pp = cfg->ukr_pf && (size_t)mc * (size_t)(j1 - j0) > NN__GEMM_PF_FLOATS
-                         ? cfg->ukr_pf : cfg->ukr[0][0];
+                         ? cfg->ukr_pf : cfg->ukr;
             for (pc = 0; pc < k; pc += KC) {
                 const int kc = NN__MIN(KC, k - pc), last = pc + kc == k;
                 const float beta_p = pc == 0 ? J->beta : 1.0f;
@@ -1598,18 +1596,17 @@ static void nn__gemm_work(void *vjob, int tid, int nt)
                                 bp = J->bpack + (size_t)pc * NR;
                             }
                             if (pl.pack_a)
-                                (bd ? cfg->ukr[0][1] : ukr_pp)(kc, ap + (size_t)ir * kc, 1, MR, bp,
-                                                               ldbp, c, ldc, J->alpha, beta_p,
-                                                               mv, nv);
+                                (bd ? cfg->ukr : ukr_pp)(kc, ap + (size_t)ir * kc, 1, MR, bp,
+                                                         ldbp, c, ldc, J->alpha, beta_p, mv, nv);
                             else if (ir >= mfull)
-                                cfg->ukr[0][bd](kc, apack, 1, MR, bp, ldbp, c, ldc, J->alpha,
-                                                beta_p, mv, nv);
+                                cfg->ukr(kc, apack, 1, MR, bp, ldbp, c, ldc, J->alpha, beta_p,
+                                         mv, nv);
                             else if (transa)
-                                cfg->ukr[2][bd](kc, Ab + ir, 1, lda, bp, ldbp, c, ldc, J->alpha,
-                                                beta_p, mv, nv);
+                                cfg->ukr(kc, Ab + ir, 1, lda, bp, ldbp, c, ldc, J->alpha, beta_p,
+                                         mv, nv);
                             else
-                                cfg->ukr[1][bd](kc, Ab + (size_t)ir * lda, lda, 1, bp, ldbp, c,
-                                                ldc, J->alpha, beta_p, mv, nv);
+                                cfg->ukr(kc, Ab + (size_t)ir * lda, lda, 1, bp, ldbp, c, ldc,
+                                         J->alpha, beta_p, mv, nv);
                         }
                 }
                 if (last)
@@ -1752,8 +1749,8 @@ static NN__INLINE void nn__gemm_direct(const int MR, const int NR, const int kcm
             for (pn = 0; pn < npan; pn++) {
                 const int h = hlo + (pn < nhi);
                 const float *ap = transa ? Ap + i0 : Ap + (size_t)i0 * lda;
-                tab[h](kc, ap, lda, lda, bp, ldbp, C + (size_t)i0 * ldc + jr, ldc, alpha,
-                       beta_p, h, nv);
+                tab[h](kc, ap, transa ? 1 : lda, transa ? lda : 1, bp, ldbp,
+                       C + (size_t)i0 * ldc + jr, ldc, alpha, beta_p, h, nv);
                 i0 += h;
             }
         }
@@ -2674,7 +2671,7 @@ static void nn__backend_init_avx2_vec(nn__backend *b)
 /* >>avx2_gemm: GEMM micro-kernel, packing and driver ------------------------ */
 
 /* nn__sgemm_body__avx2 - the AVX2+FMA micro-kernel (contract: nn__ukr_fn), whose named
-   instances nn__sgemm_<MR>x16[_rows|_cols][_bdirect][_pf]__avx2 follow it.
+   instances nn__sgemm_<MR>x16[_pf]__avx2 follow it.
 
      C[m x n] := alpha * A_panel * B_panel + beta * C[m x n]      m <= 6, n <= 16
 
@@ -2803,132 +2800,51 @@ static NN__INLINE void nn__sgemm_body__avx2(const int PF, const int MR, int k, c
     }
 }
 
-/* The driver's instances (nn__gemm_cfg.ukr): A packed / rows in place (_rows) / columns
-   in place (_cols), times B packed (ldb = 16, a constant) / in place (_bdirect). */
+/* The instances, one per height (strides and ldb at run time): 6 is the packed path's
+   tile; 1..6 are the direct path's exact heights. */
+static NN__NOINLINE void nn__sgemm_1x16__avx2(
+    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
+    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
+{
+    nn__sgemm_body__avx2(0, 1, k, a, rsa, csa, b, ldb, c, ldc, alpha, beta, m, n);
+}
+static NN__NOINLINE void nn__sgemm_2x16__avx2(
+    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
+    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
+{
+    nn__sgemm_body__avx2(0, 2, k, a, rsa, csa, b, ldb, c, ldc, alpha, beta, m, n);
+}
+static NN__NOINLINE void nn__sgemm_3x16__avx2(
+    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
+    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
+{
+    nn__sgemm_body__avx2(0, 3, k, a, rsa, csa, b, ldb, c, ldc, alpha, beta, m, n);
+}
+static NN__NOINLINE void nn__sgemm_4x16__avx2(
+    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
+    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
+{
+    nn__sgemm_body__avx2(0, 4, k, a, rsa, csa, b, ldb, c, ldc, alpha, beta, m, n);
+}
+static NN__NOINLINE void nn__sgemm_5x16__avx2(
+    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
+    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
+{
+    nn__sgemm_body__avx2(0, 5, k, a, rsa, csa, b, ldb, c, ldc, alpha, beta, m, n);
+}
 static NN__NOINLINE void nn__sgemm_6x16__avx2(
     int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
     float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
 {
-    (void)rsa; (void)csa; (void)ldb;
-    nn__sgemm_body__avx2(0, 6, k, a, 1, 6, b, 16, c, ldc, alpha, beta, m, n);
-}
-static NN__NOINLINE void nn__sgemm_6x16_rows__avx2(
-    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
-    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
-{
-    (void)csa; (void)ldb;
-    nn__sgemm_body__avx2(0, 6, k, a, rsa, 1, b, 16, c, ldc, alpha, beta, m, n);
-}
-static NN__NOINLINE void nn__sgemm_6x16_cols__avx2(
-    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
-    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
-{
-    (void)rsa; (void)ldb;
-    nn__sgemm_body__avx2(0, 6, k, a, 1, csa, b, 16, c, ldc, alpha, beta, m, n);
-}
-static NN__NOINLINE void nn__sgemm_6x16_bdirect__avx2(
-    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
-    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
-{
-    (void)rsa; (void)csa;
-    nn__sgemm_body__avx2(0, 6, k, a, 1, 6, b, ldb, c, ldc, alpha, beta, m, n);
-}
-static NN__NOINLINE void nn__sgemm_6x16_rows_bdirect__avx2(
-    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
-    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
-{
-    (void)csa;
-    nn__sgemm_body__avx2(0, 6, k, a, rsa, 1, b, ldb, c, ldc, alpha, beta, m, n);
-}
-static NN__NOINLINE void nn__sgemm_6x16_cols_bdirect__avx2(
-    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
-    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
-{
-    (void)rsa;
-    nn__sgemm_body__avx2(0, 6, k, a, 1, csa, b, ldb, c, ldc, alpha, beta, m, n);
+    nn__sgemm_body__avx2(0, 6, k, a, rsa, csa, b, ldb, c, ldc, alpha, beta, m, n);
 }
 
-/* cfg.ukr_pf: the packed instance with prefetches (PF = 1 in the comment above) */
+/* cfg.ukr_pf: the packed 6x16 tile with prefetches (PF = 1 in the comment above) */
 static NN__NOINLINE void nn__sgemm_6x16_pf__avx2(
     int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
     float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
 {
-    (void)rsa; (void)csa; (void)ldb;
-    nn__sgemm_body__avx2(1, 6, k, a, 1, 6, b, 16, c, ldc, alpha, beta, m, n);
-}
-
-/* Exact heights MR = 1..5 (m == MR; 6 is nn__sgemm_6x16_rows_bdirect__avx2 /
-   _cols_bdirect) for the unpacked path below: A in place as rows (_rows) or as MR
-   contiguous floats per k step (_cols), B in place or a packed edge panel (ldb). */
-static NN__NOINLINE void nn__sgemm_1x16_rows_bdirect__avx2(
-    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
-    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
-{
-    (void)csa;
-    nn__sgemm_body__avx2(0, 1, k, a, rsa, 1, b, ldb, c, ldc, alpha, beta, m, n);
-}
-static NN__NOINLINE void nn__sgemm_1x16_cols_bdirect__avx2(
-    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
-    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
-{
-    (void)rsa;
-    nn__sgemm_body__avx2(0, 1, k, a, 1, csa, b, ldb, c, ldc, alpha, beta, m, n);
-}
-static NN__NOINLINE void nn__sgemm_2x16_rows_bdirect__avx2(
-    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
-    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
-{
-    (void)csa;
-    nn__sgemm_body__avx2(0, 2, k, a, rsa, 1, b, ldb, c, ldc, alpha, beta, m, n);
-}
-static NN__NOINLINE void nn__sgemm_2x16_cols_bdirect__avx2(
-    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
-    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
-{
-    (void)rsa;
-    nn__sgemm_body__avx2(0, 2, k, a, 1, csa, b, ldb, c, ldc, alpha, beta, m, n);
-}
-static NN__NOINLINE void nn__sgemm_3x16_rows_bdirect__avx2(
-    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
-    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
-{
-    (void)csa;
-    nn__sgemm_body__avx2(0, 3, k, a, rsa, 1, b, ldb, c, ldc, alpha, beta, m, n);
-}
-static NN__NOINLINE void nn__sgemm_3x16_cols_bdirect__avx2(
-    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
-    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
-{
-    (void)rsa;
-    nn__sgemm_body__avx2(0, 3, k, a, 1, csa, b, ldb, c, ldc, alpha, beta, m, n);
-}
-static NN__NOINLINE void nn__sgemm_4x16_rows_bdirect__avx2(
-    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
-    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
-{
-    (void)csa;
-    nn__sgemm_body__avx2(0, 4, k, a, rsa, 1, b, ldb, c, ldc, alpha, beta, m, n);
-}
-static NN__NOINLINE void nn__sgemm_4x16_cols_bdirect__avx2(
-    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
-    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
-{
-    (void)rsa;
-    nn__sgemm_body__avx2(0, 4, k, a, 1, csa, b, ldb, c, ldc, alpha, beta, m, n);
-}
-static NN__NOINLINE void nn__sgemm_5x16_rows_bdirect__avx2(
-    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
-    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
-{
-    (void)csa;
-    nn__sgemm_body__avx2(0, 5, k, a, rsa, 1, b, ldb, c, ldc, alpha, beta, m, n);
-}
-static NN__NOINLINE void nn__sgemm_5x16_cols_bdirect__avx2(
-    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
-    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
-{
-    (void)rsa;
-    nn__sgemm_body__avx2(0, 5, k, a, 1, csa, b, ldb, c, ldc, alpha, beta, m, n);
+    nn__sgemm_body__avx2(1, 6, k, a, rsa, csa, b, ldb, c, ldc, alpha, beta, m, n);
 }
 
 /* Unpacked path for transb == 0 when packing cannot pay: narrow M (a 10-row weight
@@ -2951,16 +2867,11 @@ static void nn__sgemm_direct__avx2(int transa, int transb, int m, int n, int k, 
                                    const float *A, int lda, const float *B, int ldb,
                                    float beta, float *C, int ldc)
 {
-    static const nn__ukr_fn rows[7] = {0, nn__sgemm_1x16_rows_bdirect__avx2,
-        nn__sgemm_2x16_rows_bdirect__avx2, nn__sgemm_3x16_rows_bdirect__avx2,
-        nn__sgemm_4x16_rows_bdirect__avx2, nn__sgemm_5x16_rows_bdirect__avx2,
-        nn__sgemm_6x16_rows_bdirect__avx2};
-    static const nn__ukr_fn cols[7] = {0, nn__sgemm_1x16_cols_bdirect__avx2,
-        nn__sgemm_2x16_cols_bdirect__avx2, nn__sgemm_3x16_cols_bdirect__avx2,
-        nn__sgemm_4x16_cols_bdirect__avx2, nn__sgemm_5x16_cols_bdirect__avx2,
-        nn__sgemm_6x16_cols_bdirect__avx2};
+    static const nn__ukr_fn tab[7] = {0, nn__sgemm_1x16__avx2, nn__sgemm_2x16__avx2,
+        nn__sgemm_3x16__avx2, nn__sgemm_4x16__avx2, nn__sgemm_5x16__avx2,
+        nn__sgemm_6x16__avx2};
     NN__ALIGNAS64 float edge[NN__DIRECT_KC * 16];
-    nn__gemm_direct(6, 16, NN__DIRECT_KC, transa ? cols : rows, nn__sgemm_pack_b16_cols__avx2,
+    nn__gemm_direct(6, 16, NN__DIRECT_KC, tab, nn__sgemm_pack_b16_cols__avx2,
                     edge, transa, transb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
@@ -3314,10 +3225,7 @@ static void nn__sgemm_direct_part__avx2(int transa, int transb, int m, int n, in
 static const nn__gemm_cfg nn__avx2_gemm_cfg_6x16 = {
     6, 16,                                      /* mr, nr */
     NN__AVX2_MC, NN__AVX2_KC, NN__AVX2_NC,      /* mc, kc, nc */
-    /* ukr[A packed, rows in place, columns in place][B packed, in place] */
-    {{nn__sgemm_6x16__avx2, nn__sgemm_6x16_bdirect__avx2},
-     {nn__sgemm_6x16_rows__avx2, nn__sgemm_6x16_rows_bdirect__avx2},
-     {nn__sgemm_6x16_cols__avx2, nn__sgemm_6x16_cols_bdirect__avx2}},
+    nn__sgemm_6x16__avx2,                   /* ukr */
     nn__sgemm_6x16_pf__avx2,                    /* ukr_pf */
     nn__sgemm_pack_a6_rows__avx2,               /* pack_a_rows */
     nn__sgemm_pack_b16_cols__avx2,              /* pack_b_cols */
@@ -3334,9 +3242,7 @@ static const nn__gemm_cfg nn__avx2_gemm_cfg_6x16 = {
 static const nn__gemm_cfg nn__avx2_gemm_cfg_6x16_large = {
     6, 16,                                      /* mr, nr */
     NN__AVX2_MC, NN__AVX2_KC, 512,              /* mc, kc, nc */
-    {{nn__sgemm_6x16__avx2, nn__sgemm_6x16_bdirect__avx2},
-     {nn__sgemm_6x16_rows__avx2, nn__sgemm_6x16_rows_bdirect__avx2},
-     {nn__sgemm_6x16_cols__avx2, nn__sgemm_6x16_cols_bdirect__avx2}},
+    nn__sgemm_6x16__avx2,                   /* ukr */
     nn__sgemm_6x16_pf__avx2,                    /* ukr_pf */
     nn__sgemm_pack_a6_rows__avx2,               /* pack_a_rows */
     nn__sgemm_pack_b16_cols__avx2,              /* pack_b_cols */
@@ -3433,7 +3339,7 @@ NN__AVX512_BEGIN
 
 /* >>avx512_gemm ------------------------------------------------------------- */
 /* nn__sgemm_body__avx512 - the AVX-512 micro-kernel (contract: nn__ukr_fn), whose named
-   instances nn__sgemm_<MR>x32[_rows|_cols][_bdirect]__avx512 follow it.
+   instances nn__sgemm_<MR>x32__avx512 follow it.
 
      C[m x n] := alpha * A_panel * B_panel + beta * C[m x n]      m <= MR <= 8, n <= 32
 
@@ -3504,163 +3410,60 @@ static NN__INLINE void nn__sgemm_body__avx512(const int MR, int k, const float *
     }
 }
 
-/* The driver's instances (MR = 8): A packed / rows in place (_rows)
-   / columns in place (_cols), times B packed (ldb = 32, a constant) / in place
-   (_bdirect). */
+/* The instances, one per height (strides and ldb at run time): 8 is the packed path's
+   tile; 1..8 are the direct path's exact heights. */
+static NN__NOINLINE void nn__sgemm_1x32__avx512(
+    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
+    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
+{
+    nn__sgemm_body__avx512(1, k, a, rsa, csa, b, ldb, c, ldc, alpha, beta, m, n);
+}
+static NN__NOINLINE void nn__sgemm_2x32__avx512(
+    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
+    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
+{
+    nn__sgemm_body__avx512(2, k, a, rsa, csa, b, ldb, c, ldc, alpha, beta, m, n);
+}
+static NN__NOINLINE void nn__sgemm_3x32__avx512(
+    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
+    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
+{
+    nn__sgemm_body__avx512(3, k, a, rsa, csa, b, ldb, c, ldc, alpha, beta, m, n);
+}
+static NN__NOINLINE void nn__sgemm_4x32__avx512(
+    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
+    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
+{
+    nn__sgemm_body__avx512(4, k, a, rsa, csa, b, ldb, c, ldc, alpha, beta, m, n);
+}
+static NN__NOINLINE void nn__sgemm_5x32__avx512(
+    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
+    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
+{
+    nn__sgemm_body__avx512(5, k, a, rsa, csa, b, ldb, c, ldc, alpha, beta, m, n);
+}
+static NN__NOINLINE void nn__sgemm_6x32__avx512(
+    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
+    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
+{
+    nn__sgemm_body__avx512(6, k, a, rsa, csa, b, ldb, c, ldc, alpha, beta, m, n);
+}
+static NN__NOINLINE void nn__sgemm_7x32__avx512(
+    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
+    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
+{
+    nn__sgemm_body__avx512(7, k, a, rsa, csa, b, ldb, c, ldc, alpha, beta, m, n);
+}
 static NN__NOINLINE void nn__sgemm_8x32__avx512(
     int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
     float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
 {
-    (void)rsa; (void)csa; (void)ldb;
-    nn__sgemm_body__avx512(8, k, a, 1, 8, b, 32, c, ldc, alpha, beta, m, n);
+    nn__sgemm_body__avx512(8, k, a, rsa, csa, b, ldb, c, ldc, alpha, beta, m, n);
 }
-static NN__NOINLINE void nn__sgemm_8x32_rows__avx512(
-    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
-    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
-{
-    (void)csa; (void)ldb;
-    nn__sgemm_body__avx512(8, k, a, rsa, 1, b, 32, c, ldc, alpha, beta, m, n);
-}
-static NN__NOINLINE void nn__sgemm_8x32_cols__avx512(
-    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
-    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
-{
-    (void)rsa; (void)ldb;
-    nn__sgemm_body__avx512(8, k, a, 1, csa, b, 32, c, ldc, alpha, beta, m, n);
-}
-static NN__NOINLINE void nn__sgemm_8x32_bdirect__avx512(
-    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
-    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
-{
-    (void)rsa; (void)csa;
-    nn__sgemm_body__avx512(8, k, a, 1, 8, b, ldb, c, ldc, alpha, beta, m, n);
-}
-static NN__NOINLINE void nn__sgemm_8x32_rows_bdirect__avx512(
-    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
-    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
-{
-    (void)csa;
-    nn__sgemm_body__avx512(8, k, a, rsa, 1, b, ldb, c, ldc, alpha, beta, m, n);
-}
-static NN__NOINLINE void nn__sgemm_8x32_cols_bdirect__avx512(
-    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
-    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
-{
-    (void)rsa;
-    nn__sgemm_body__avx512(8, k, a, 1, csa, b, ldb, c, ldc, alpha, beta, m, n);
-}
-
-/* Exact heights h = 1..7 for the direct path (8 is the driver's _rows_bdirect /
-   _cols_bdirect above): A in place as rows (_rows) or as h contiguous
-   floats per k step (_cols), B with any ldb. */
-static NN__NOINLINE void nn__sgemm_1x32_rows_bdirect__avx512(
-    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
-    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
-{
-    (void)csa;
-    nn__sgemm_body__avx512(1, k, a, rsa, 1, b, ldb, c, ldc, alpha, beta, m, n);
-}
-static NN__NOINLINE void nn__sgemm_1x32_cols_bdirect__avx512(
-    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
-    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
-{
-    (void)rsa;
-    nn__sgemm_body__avx512(1, k, a, 1, csa, b, ldb, c, ldc, alpha, beta, m, n);
-}
-static NN__NOINLINE void nn__sgemm_2x32_rows_bdirect__avx512(
-    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
-    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
-{
-    (void)csa;
-    nn__sgemm_body__avx512(2, k, a, rsa, 1, b, ldb, c, ldc, alpha, beta, m, n);
-}
-static NN__NOINLINE void nn__sgemm_2x32_cols_bdirect__avx512(
-    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
-    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
-{
-    (void)rsa;
-    nn__sgemm_body__avx512(2, k, a, 1, csa, b, ldb, c, ldc, alpha, beta, m, n);
-}
-static NN__NOINLINE void nn__sgemm_3x32_rows_bdirect__avx512(
-    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
-    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
-{
-    (void)csa;
-    nn__sgemm_body__avx512(3, k, a, rsa, 1, b, ldb, c, ldc, alpha, beta, m, n);
-}
-static NN__NOINLINE void nn__sgemm_3x32_cols_bdirect__avx512(
-    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
-    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
-{
-    (void)rsa;
-    nn__sgemm_body__avx512(3, k, a, 1, csa, b, ldb, c, ldc, alpha, beta, m, n);
-}
-static NN__NOINLINE void nn__sgemm_4x32_rows_bdirect__avx512(
-    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
-    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
-{
-    (void)csa;
-    nn__sgemm_body__avx512(4, k, a, rsa, 1, b, ldb, c, ldc, alpha, beta, m, n);
-}
-static NN__NOINLINE void nn__sgemm_4x32_cols_bdirect__avx512(
-    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
-    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
-{
-    (void)rsa;
-    nn__sgemm_body__avx512(4, k, a, 1, csa, b, ldb, c, ldc, alpha, beta, m, n);
-}
-static NN__NOINLINE void nn__sgemm_5x32_rows_bdirect__avx512(
-    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
-    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
-{
-    (void)csa;
-    nn__sgemm_body__avx512(5, k, a, rsa, 1, b, ldb, c, ldc, alpha, beta, m, n);
-}
-static NN__NOINLINE void nn__sgemm_5x32_cols_bdirect__avx512(
-    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
-    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
-{
-    (void)rsa;
-    nn__sgemm_body__avx512(5, k, a, 1, csa, b, ldb, c, ldc, alpha, beta, m, n);
-}
-static NN__NOINLINE void nn__sgemm_6x32_rows_bdirect__avx512(
-    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
-    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
-{
-    (void)csa;
-    nn__sgemm_body__avx512(6, k, a, rsa, 1, b, ldb, c, ldc, alpha, beta, m, n);
-}
-static NN__NOINLINE void nn__sgemm_6x32_cols_bdirect__avx512(
-    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
-    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
-{
-    (void)rsa;
-    nn__sgemm_body__avx512(6, k, a, 1, csa, b, ldb, c, ldc, alpha, beta, m, n);
-}
-static NN__NOINLINE void nn__sgemm_7x32_rows_bdirect__avx512(
-    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
-    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
-{
-    (void)csa;
-    nn__sgemm_body__avx512(7, k, a, rsa, 1, b, ldb, c, ldc, alpha, beta, m, n);
-}
-static NN__NOINLINE void nn__sgemm_7x32_cols_bdirect__avx512(
-    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
-    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
-{
-    (void)rsa;
-    nn__sgemm_body__avx512(7, k, a, 1, csa, b, ldb, c, ldc, alpha, beta, m, n);
-}
-static const nn__ukr_fn nn__avx512_rows_h[9] = {0, nn__sgemm_1x32_rows_bdirect__avx512,
-    nn__sgemm_2x32_rows_bdirect__avx512, nn__sgemm_3x32_rows_bdirect__avx512,
-    nn__sgemm_4x32_rows_bdirect__avx512, nn__sgemm_5x32_rows_bdirect__avx512,
-    nn__sgemm_6x32_rows_bdirect__avx512, nn__sgemm_7x32_rows_bdirect__avx512,
-    nn__sgemm_8x32_rows_bdirect__avx512};
-static const nn__ukr_fn nn__avx512_cols_h[9] = {0, nn__sgemm_1x32_cols_bdirect__avx512,
-    nn__sgemm_2x32_cols_bdirect__avx512, nn__sgemm_3x32_cols_bdirect__avx512,
-    nn__sgemm_4x32_cols_bdirect__avx512, nn__sgemm_5x32_cols_bdirect__avx512,
-    nn__sgemm_6x32_cols_bdirect__avx512, nn__sgemm_7x32_cols_bdirect__avx512,
-    nn__sgemm_8x32_cols_bdirect__avx512};
+static const nn__ukr_fn nn__avx512_h[9] = {0, nn__sgemm_1x32__avx512,
+    nn__sgemm_2x32__avx512, nn__sgemm_3x32__avx512, nn__sgemm_4x32__avx512,
+    nn__sgemm_5x32__avx512, nn__sgemm_6x32__avx512, nn__sgemm_7x32__avx512,
+    nn__sgemm_8x32__avx512};
 
 /* MR rows of row-major op(A) (stride ld) -> kc columns of MR: 8 rows at a time by the
    AVX2 8x8 register transpose, columns stored through a lane mask (rows past MR in a
@@ -3758,7 +3561,7 @@ static void nn__sgemm_direct_part__avx512(int transa, int transb, int m, int n, 
 {
     NN__ALIGNAS64 float edge[NN__AVX512_DIRECT_KC * 32];
     nn__gemm_direct(NN__AVX512_DIRECT_H, 32, NN__AVX512_DIRECT_KC,
-                    transa ? nn__avx512_cols_h : nn__avx512_rows_h, nn__sgemm_pack_b32_cols__avx512,
+                    nn__avx512_h, nn__sgemm_pack_b32_cols__avx512,
                     edge, transa, transb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
@@ -3788,10 +3591,7 @@ static nn__softmax_fn nn__avx512_gemm_softmax;
 static const nn__gemm_cfg nn__avx512_gemm_cfg_8x32 = {
     8, 32,                                      /* mr, nr */
     192, 256, 4064,                             /* mc, kc, nc */
-    /* ukr[A packed, rows in place, columns in place][B packed, in place] */
-    {{nn__sgemm_8x32__avx512, nn__sgemm_8x32_bdirect__avx512},
-     {nn__sgemm_8x32_rows__avx512, nn__sgemm_8x32_rows_bdirect__avx512},
-     {nn__sgemm_8x32_cols__avx512, nn__sgemm_8x32_cols_bdirect__avx512}},
+    nn__sgemm_8x32__avx512,                 /* ukr */
     NULL,                                       /* ukr_pf: none */
     nn__sgemm_pack_a8_rows__avx512,             /* pack_a_rows */
     nn__sgemm_pack_b32_cols__avx512,            /* pack_b_cols */
@@ -3806,9 +3606,7 @@ static const nn__gemm_cfg nn__avx512_gemm_cfg_8x32 = {
 static const nn__gemm_cfg nn__avx512_gemm_cfg_8x32_large = {
     8, 32,                                      /* mr, nr */
     144, 256, 512,                              /* mc, kc, nc */
-    {{nn__sgemm_8x32__avx512, nn__sgemm_8x32_bdirect__avx512},
-     {nn__sgemm_8x32_rows__avx512, nn__sgemm_8x32_rows_bdirect__avx512},
-     {nn__sgemm_8x32_cols__avx512, nn__sgemm_8x32_cols_bdirect__avx512}},
+    nn__sgemm_8x32__avx512,                 /* ukr */
     NULL,                                       /* ukr_pf: none */
     nn__sgemm_pack_a8_rows__avx512,             /* pack_a_rows */
     nn__sgemm_pack_b32_cols__avx512,            /* pack_b_cols */
@@ -4632,16 +4430,14 @@ static void nn__backend_init_neon_vec(nn__backend *b)
 /* >>neon_gemm --------------------------------------------------------------- */
 
 /* nn__sgemm_body__neon - the NEON micro-kernel (contract: nn__ukr_fn), same driver as
-   AVX2 (>>gemm_driver); its named instances nn__sgemm_8x12[_rows|_cols][_bdirect]__neon
-   follow it.
+   AVX2 (>>gemm_driver); its instance nn__sgemm_8x12__neon follows it.
 
      C[m x n] := alpha * A_panel * B_panel + beta * C[m x n]      m <= 8, n <= 12
 
    Register map (32 q registers): acc<i>x0/x4/x8 = 24 accumulators (rows 0..7, 12
    columns as 3 x float32x4), b0..b2 = one row of B, va0/va1 = 8 floats of A (packed A:
-   one vld1q pair per k step, then FMA by lane); 29 live. k unrolled by 2 (the loop body
-   is already 24 FMAs). A read in place (rows or transposed storage) uses scalar
-   broadcasts (vfmaq_n_f32). Edge tiles go through a stack tile; beta == 0 never reads C. */
+   one vld1q pair per k step, then FMA by lane); 29 live. A read in place as rows uses
+   scalar broadcasts (vfmaq_n_f32). Edge tiles go through a stack tile; beta == 0 never reads C. */
 static NN__INLINE void nn__sgemm_body__neon(const int packed, int k, const float *a,
                                             ptrdiff_t rsa, ptrdiff_t csa, const float *b,
                                             ptrdiff_t ldb, float *c, ptrdiff_t ldc,
@@ -4718,49 +4514,16 @@ static NN__INLINE void nn__sgemm_body__neon(const int packed, int k, const float
     }
 }
 
-/* The driver's instances: A packed (vld1q pairs, FMA by lane) / rows in place (_rows) /
-   columns in place (_cols), times B packed (ldb = 12, a constant) / in place (_bdirect). */
+/* The instance (strides and ldb at run time): the 8 floats of A of a k step are one
+   vld1q pair whenever they are contiguous (rsa == 1: packed, or columns in place). */
 static NN__NOINLINE void nn__sgemm_8x12__neon(
     int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
     float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
 {
-    (void)rsa; (void)csa; (void)ldb;
-    nn__sgemm_body__neon(1, k, a, 1, 8, b, 12, c, ldc, alpha, beta, m, n);
-}
-static NN__NOINLINE void nn__sgemm_8x12_rows__neon(
-    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
-    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
-{
-    (void)csa; (void)ldb;
-    nn__sgemm_body__neon(0, k, a, rsa, 1, b, 12, c, ldc, alpha, beta, m, n);
-}
-static NN__NOINLINE void nn__sgemm_8x12_cols__neon(
-    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
-    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
-{
-    (void)rsa; (void)ldb;
-    nn__sgemm_body__neon(0, k, a, 1, csa, b, 12, c, ldc, alpha, beta, m, n);
-}
-static NN__NOINLINE void nn__sgemm_8x12_bdirect__neon(
-    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
-    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
-{
-    (void)rsa; (void)csa;
-    nn__sgemm_body__neon(1, k, a, 1, 8, b, ldb, c, ldc, alpha, beta, m, n);
-}
-static NN__NOINLINE void nn__sgemm_8x12_rows_bdirect__neon(
-    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
-    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
-{
-    (void)csa;
-    nn__sgemm_body__neon(0, k, a, rsa, 1, b, ldb, c, ldc, alpha, beta, m, n);
-}
-static NN__NOINLINE void nn__sgemm_8x12_cols_bdirect__neon(
-    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
-    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
-{
-    (void)rsa;
-    nn__sgemm_body__neon(0, k, a, 1, csa, b, ldb, c, ldc, alpha, beta, m, n);
+    if (rsa == 1)
+        nn__sgemm_body__neon(1, k, a, 1, csa, b, ldb, c, ldc, alpha, beta, m, n);
+    else
+        nn__sgemm_body__neon(0, k, a, rsa, csa, b, ldb, c, ldc, alpha, beta, m, n);
 }
 
 static nn__act_fwd_fn nn__neon_gemm_act[NN_ACT_COUNT];
@@ -4793,10 +4556,7 @@ static void nn__gemm_bias_relu__neon(float *C, int ldc, int m, int n, const floa
 static const nn__gemm_cfg nn__neon_gemm_cfg_8x12 = {
     8, 12,                                      /* mr, nr */
     128, 256, 4080,                             /* mc, kc, nc */
-    /* ukr[A packed, rows in place, columns in place][B packed, in place] */
-    {{nn__sgemm_8x12__neon, nn__sgemm_8x12_bdirect__neon},
-     {nn__sgemm_8x12_rows__neon, nn__sgemm_8x12_rows_bdirect__neon},
-     {nn__sgemm_8x12_cols__neon, nn__sgemm_8x12_cols_bdirect__neon}},
+    nn__sgemm_8x12__neon,                   /* ukr */
     NULL,                                       /* ukr_pf: none */
     NULL, NULL, NULL, NULL,                     /* pack_a_rows .. pack_a_cols: the generic loops */
     nn__neon_gemm_act,                          /* act */
