@@ -9,7 +9,7 @@
 
    usage: fashion_mnist [--epochs N] [--batch B] [--lr LR] [--seed S] [--threads T]
                         [--data DIR] [--out DIR] [--quiet] */
-#define _POSIX_C_SOURCE 200112L
+#define _DEFAULT_SOURCE /* gettimeofday; madvise for nn_data.h */
 #define NN_IMPLEMENTATION
 #define NN_DATA_IMPLEMENTATION
 #include "nn.h"
