@@ -287,6 +287,29 @@ int main(int argc, char **argv)
         printf("RESULT train %d %d %.0f %.0f samples/s\n", threads, B, rows[nrows].best, rows[nrows].med);
         fflush(stdout);
         nrows++;
+        /* the raw step on the same data in stored order, as many epochs: what nn_fit
+           adds (shuffle, batch gather, bookkeeping) is the ratio of the two */
+        {
+            const int steps = train.n / B;
+            int s;
+            float loss;
+            for (e = 0; e < n_timed; e++) {
+                double t0 = now_s();
+                for (s = 0; s < steps; s++)
+                    if (nn_train_step(net, opt, train.x + (size_t)s * B * N_IN, NULL,
+                                      train.labels + (size_t)s * B, B, &loss) != NN_OK)
+                        failed = 1;
+                sps[e] = (double)steps * B / (now_s() - t0);
+            }
+            if (failed) {
+                fprintf(stderr, "bench_train: nn_train_step failed at batch %d\n", B);
+                return 1;
+            }
+            qsort(sps, (size_t)n_timed, sizeof(double), cmp_d);
+            printf("RESULT step %d %d %.0f %.0f samples/s\n", threads, B, sps[n_timed - 1],
+                   n_timed % 2 ? sps[n_timed / 2] : 0.5 * (sps[n_timed / 2 - 1] + sps[n_timed / 2]));
+            fflush(stdout);
+        }
         nn_fit_report_free(&rep);
         nn_optim_destroy(opt);
         if (B == 128 || (only_batch && !trained)) {

@@ -413,6 +413,35 @@ status() { # status value op target -> met / NOT met
     echo "| inference, batch 1000, 2 threads ≥ 400k samples/s | $(fmt_k "$inf2") | $(fmt_k "$(get torch infer 2 1000 best)") | 334k | $(status "$inf2" ">=" 400000) |"
     echo "| latency, batch 1, 1 thread, median ≤ torch's / 10 | ${lat_nn:-–} µs | ${lat_t:-–} µs (/10 = ${lat_lim:-–} µs) | | $( [ -n "$lat_lim" ] && status "$lat_nn" "<=" "$lat_lim" || echo "not measured") |"
     echo
+    # close to the machine's limit: ratios in this run (PK: the widest measured FMA peak per core)
+    PK=${PEAKZ1:-${PEAK1:-}}
+    pct() { [ -n "$1" ] && [ -n "$PK" ] && awk -v f="$2" -v s="$1" -v p="$PK" 'BEGIN { printf "%.1f", 100 * f * s / (p * 1e9) }'; }
+    g10() { # lowest oneDNN ratio (best) over 1024^3 and the nine B=128 GEMMs of a raw bench_gemm table
+        [ -e "$1" ] && awk -F'|' '$2 ~ /square 1024 |b128 / && $15 + 0 > 0 { r = $15 + 0; if (!n++ || r < m) { m = r; at = $2 } } END { gsub(/^ +| +$/, "", at); if (n) printf "%.2f;%s", m, at }' "$1"; }
+    sw() { [ -e "$1" ] && sed -n "s/^SWEEP n=\([0-9]*\) geomean=\([0-9.]*\) min=\([0-9.]*\) at \(.*\)/\2 \3 \4/p" "$1"; }
+    echo "| limit target (one run, on this CPU) | measured | status |"
+    echo "|---|---|---|"
+    for isa in avx512 avx2; do
+        sfx=$([ $isa = avx2 ] && echo _avx2)
+        g=$(g10 "$RAW/gemm_1t$sfx.txt")
+        [ -n "$g" ] && echo "| 1024³ and the nine B=128 GEMMs ≥ 1.00× oneDNN, $isa backend | lowest ${g%%;*} (${g#*;}) | $(status "${g%%;*}" ">=" 1.00) |"
+        read -r gm mn at <<< "$(sw "$RAW/sweep_1t$sfx.txt")"
+        [ -n "$gm" ] && echo "| layer sweep vs oneDNN, $isa backend: geometric mean ≥ 1.00, lowest ≥ 0.90 | $gm, lowest $mn ($at) | $(status "$gm" ">=" 1.00) / $(status "$mn" ">=" 0.90) |"
+    done
+    st1=$(get nn step 1 128 best); st2=$(get nn step 2 128 best)
+    p1=$(pct "$nn128_1" 1.007e6); pi=$(pct "$(get nn infer 1 1000 best)" 0.4695e6)
+    [ -n "$p1" ] && echo "| training through nn_fit, B=128, 1 thread ≥ 90% of the FMA peak | ${p1}% | $(status "$p1" ">=" 90) |"
+    [ -n "$nn128_2" ] && [ -n "$nn128_1" ] && echo "| same, 2 threads ≥ 1.9× 1 thread | $(ratio "$nn128_2" "$nn128_1")× | $(status "$(ratio "$nn128_2" "$nn128_1")" ">=" 1.9) |"
+    lt2=$(get libtorch train 2 128 best)
+    [ -n "$lt2" ] && echo "| same, 2 threads ≥ 2× libtorch C++ | $(ratio "$nn128_2" "$lt2")× | $(status "$(ratio "$nn128_2" "$lt2")" ">=" 2) |"
+    for t in 1 2; do
+        f=$(get nn train $t 128 best); r=$(get nn step $t 128 best)
+        [ -n "$f" ] && [ -n "$r" ] && echo "| nn_fit ≥ 0.95× the raw nn_train_step, B=128, $t thread$([ $t = 2 ] && echo s) | $(ratio "$f" "$r")× ($(fmt_k "$f") / $(fmt_k "$r")) | $(status "$(ratio "$f" "$r")" ">=" 0.95) |"
+    done
+    [ -n "$pi" ] && echo "| inference, B=1000, 1 thread ≥ 92% of the FMA peak | ${pi}% | $(status "$pi" ">=" 92) |"
+    FMW=$(cat "$RAW"/fashion_s*.txt 2>/dev/null | awk '/^test accuracy/ { a += $3; n++ } /^WALL / { w += $2 / 1000; m++ } END { if (n && m) printf "%.4f %.2f", a / n, w / m }')
+    [ -n "$FMW" ] && echo "| Fashion-MNIST, 10 epochs, 2 threads, mean of 3 seeds: ≥ 0.89 in ≤ 3.5 s wall | ${FMW% *}, ${FMW#* } s | $(status "${FMW% *}" ">=" 0.89) / $(status "${FMW#* }" "<=" 3.5) |"
+    echo
     echo "Targets are read, not asserted: \`make bench\` does not fail when one is missed."
     echo
 
@@ -523,7 +552,7 @@ status() { # status value op target -> met / NOT met
         echo "\`ex_fashion_mnist --epochs $FM_EPOCHS --threads 2 --seed S\` (784-256-128-10, AdamW lr 2e-3 wd 0.02, batch 128,"
         echo "cosine schedule with a 1-epoch warm-up, 5,000 images held out for validation). Wall time is the whole"
         echo "process: loading and decoding the gzipped IDX files, training, validation every epoch, the test set, the plots."
-        echo "Target: mean test accuracy ≥ 0.89 in ≤ 8 s."
+        echo "Target: mean test accuracy ≥ 0.89 in ≤ 3.5 s."
         echo
         echo "| seed | test accuracy | training s | samples/s | wall s | busy before |"
         echo "|---|---|---|---|---|---|"
