@@ -352,10 +352,10 @@ NN_SIMD_DEF void  nn_simd_free(const nn_allocator *a, void *p);
 /* Every kernel below is defined under its own full name, so grep finds its definition:
      nn__<op>__<isa>[_<method>]    e.g. nn__relu_fwd__avx2, nn__tanh_fwd__neon_p11_rr2_p6_div
      nn__<op><lanes>__<isa>        its lane function, e.g. nn__relu8__avx2, nn__adam4__neon
-     nn__sgemm_<MR>x<NR>[_pf]__<isa>
+     nn__sgemm_<MR>x<NR>[_pf|_pfn]__<isa>
                                    GEMM micro-kernels (nn__ukr_fn), one per tile height,
                                    A and B strides at run time; _pf also prefetches C
-                                   and B
+                                   and B rows ahead, _pfn B columns ahead
      nn__sgemm_pack_a<MR>_rows/_cols__<isa>, nn__sgemm_pack_b<NR>_rows/_cols__<isa>
                                    packers (nn__gemm_cfg.pack_*)
    Kernels that share code are tiny named functions over one body: a `static NN__INLINE`
@@ -1706,15 +1706,22 @@ static __attribute__((unused)) void nn__gemm_split(const nn__gemm_cfg *cfg, nn__
    padding. Only a partial last column panel of B is copied (zero-padded) into `edge`
    (kcmax x NR floats), or with transb every panel is packed by `pack_bt`. k is cut into
    near-equal chunks of <= kcmax rows. Column panel outside, so its kc x NR floats of B
-   stay in L1 across row panels. */
+   stay in L1 across row panels. When B is read in place and holds at least
+   NN__DIRECT_PF_FLOATS, the first row panel of each column panel runs pfn, which also
+   prefetches each B row's floats [32, 32 + NR) (a later column panel): a B row of a
+   wide layer is in another page than the next, so nothing else fetches ahead. */
+#ifndef NN__DIRECT_PF_FLOATS
+#  define NN__DIRECT_PF_FLOATS 2097152.0 /* 8 MB: measured on a 32 MB-L3 Zen 5 */
+#endif
 static NN__INLINE void nn__gemm_direct(const int MR, const int NR, const int kcmax,
-                                       const nn__ukr_fn *tab,
+                                       const nn__ukr_fn *tab, nn__ukr_fn pfn,
                                        void (*pack_bt)(int kc, const float *src, int ld, float *dst),
                                        float *edge, int transa, int transb, int m, int n, int k,
                                        float alpha, const float *A, int lda, const float *B,
                                        int ldb, float beta, float *C, int ldc)
 {
     const int npan = (m + MR - 1) / MR, hlo = m / npan, nhi = m % npan; /* nhi of hlo+1 */
+    const int pf = pfn && !transb && (double)k * n >= NN__DIRECT_PF_FLOATS;
     const int nch = (k + kcmax - 1) / kcmax, kcs = (k + nch - 1) / nch;
     int pc, jr, pn, p, j;
     for (pc = 0; pc < k; pc += kcs) {
@@ -1749,8 +1756,9 @@ static NN__INLINE void nn__gemm_direct(const int MR, const int NR, const int kcm
             for (pn = 0; pn < npan; pn++) {
                 const int h = hlo + (pn < nhi);
                 const float *ap = transa ? Ap + i0 : Ap + (size_t)i0 * lda;
-                tab[h](kc, ap, transa ? 1 : lda, transa ? lda : 1, bp, ldbp,
-                       C + (size_t)i0 * ldc + jr, ldc, alpha, beta_p, h, nv);
+                (pf && pn == 0 && h == MR && jr + NR + 32 <= n ? pfn : tab[h])(
+                    kc, ap, transa ? 1 : lda, transa ? lda : 1, bp, ldbp,
+                    C + (size_t)i0 * ldc + jr, ldc, alpha, beta_p, h, nv);
                 i0 += h;
             }
         }
@@ -2699,7 +2707,8 @@ static void nn__backend_init_avx2_vec(nn__backend *b)
    plain instance's. It is for large squares, which otherwise stall on C misses and the
    start of each B panel. Tiles whose C block stays in L2 keep the plain kernel (at 144
    rows: up to 455 columns, so the layers of a typical network), since prefetching
-   every tile slows those down. */
+   every tile slows those down. PF = 2 (the _pfn instance): floats [32, 48) of each B
+   row are prefetched (the direct path's column panel after next). */
 #define NN__UKR_PF_DIST 32
 static NN__INLINE void nn__sgemm_body__avx2(const int PF, const int MR, int k, const float *a,
                                             ptrdiff_t rsa, ptrdiff_t csa, const float *b,
@@ -2730,7 +2739,7 @@ static NN__INLINE void nn__sgemm_body__avx2(const int PF, const int MR, int k, c
         NN__UKR_FMA(0, q) NN__UKR_FMA(1, q) NN__UKR_FMA(2, q)                         \
         NN__UKR_FMA(3, q) NN__UKR_FMA(4, q) NN__UKR_FMA(5, q)                         \
     } while (0)
-    if (PF) { /* C's rows now (they arrive while the k loop runs); B 32 steps ahead */
+    if (PF == 1) { /* C's rows now (they arrive while the k loop runs); B 32 steps ahead */
         int i;
         for (i = 0; i < m; i++) {
             _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0);
@@ -2744,6 +2753,7 @@ static NN__INLINE void nn__sgemm_body__avx2(const int PF, const int MR, int k, c
         }
     }
     for (; p < k; p++) {
+        if (PF == 2) _mm_prefetch((const char *)(b + 32), _MM_HINT_T0);
         NN__UKR_STEP(0);
         a0 += csa; a3 += csa;
         b += ldb;
@@ -2847,6 +2857,16 @@ static NN__NOINLINE void nn__sgemm_6x16_pf__avx2(
     nn__sgemm_body__avx2(1, 6, k, a, rsa, csa, b, ldb, c, ldc, alpha, beta, m, n);
 }
 
+/* The direct path's first 6-row panel for a large B: also prefetches floats [32, 48) of
+   each B row, the column panel after next (see nn__gemm_direct; the next one measured
+   slower, as the line beside the one read often comes with it). */
+static NN__NOINLINE void nn__sgemm_6x16_pfn__avx2(
+    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
+    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
+{
+    nn__sgemm_body__avx2(2, 6, k, a, rsa, csa, b, ldb, c, ldc, alpha, beta, m, n);
+}
+
 /* Unpacked path for transb == 0 when packing cannot pay: narrow M (a 10-row weight
    gradient, TN 10 x N x batch) or tiny K (the backward-data GEMM of a 10-wide layer,
    NN batch x N x 10, where packing costs as much as the FMAs). A and B are read in
@@ -2871,7 +2891,7 @@ static void nn__sgemm_direct__avx2(int transa, int transb, int m, int n, int k, 
         nn__sgemm_3x16__avx2, nn__sgemm_4x16__avx2, nn__sgemm_5x16__avx2,
         nn__sgemm_6x16__avx2};
     NN__ALIGNAS64 float edge[NN__DIRECT_KC * 16];
-    nn__gemm_direct(6, 16, NN__DIRECT_KC, tab, nn__sgemm_pack_b16_cols__avx2,
+    nn__gemm_direct(6, 16, NN__DIRECT_KC, tab, nn__sgemm_6x16_pfn__avx2, nn__sgemm_pack_b16_cols__avx2,
                     edge, transa, transb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
@@ -3225,7 +3245,7 @@ static void nn__sgemm_direct_part__avx2(int transa, int transb, int m, int n, in
 static const nn__gemm_cfg nn__avx2_gemm_cfg_6x16 = {
     6, 16,                                      /* mr, nr */
     NN__AVX2_MC, NN__AVX2_KC, NN__AVX2_NC,      /* mc, kc, nc */
-    nn__sgemm_6x16__avx2,                   /* ukr */
+    nn__sgemm_6x16__avx2,                       /* ukr */
     nn__sgemm_6x16_pf__avx2,                    /* ukr_pf */
     nn__sgemm_pack_a6_rows__avx2,               /* pack_a_rows */
     nn__sgemm_pack_b16_cols__avx2,              /* pack_b_cols */
@@ -3242,7 +3262,7 @@ static const nn__gemm_cfg nn__avx2_gemm_cfg_6x16 = {
 static const nn__gemm_cfg nn__avx2_gemm_cfg_6x16_large = {
     6, 16,                                      /* mr, nr */
     NN__AVX2_MC, NN__AVX2_KC, 512,              /* mc, kc, nc */
-    nn__sgemm_6x16__avx2,                   /* ukr */
+    nn__sgemm_6x16__avx2,                       /* ukr */
     nn__sgemm_6x16_pf__avx2,                    /* ukr_pf */
     nn__sgemm_pack_a6_rows__avx2,               /* pack_a_rows */
     nn__sgemm_pack_b16_cols__avx2,              /* pack_b_cols */
@@ -3354,11 +3374,13 @@ NN__AVX512_BEGIN
    or MR contiguous floats per k step in place (rsa = 1, csa = lda); in place, only full
    panels are passed (the driver packs a partial one). B rows are 32 floats (a packed
    panel, or the user's B when n == 32). C is written through lane masks: only the
-   m x n part is touched, and beta == 0 never reads C. */
-static NN__INLINE void nn__sgemm_body__avx512(const int MR, int k, const float *a,
-                                              ptrdiff_t rsa, ptrdiff_t csa, const float *b,
-                                              ptrdiff_t ldb, float *c, ptrdiff_t ldc,
-                                              float alpha, float beta, int m, int n)
+   m x n part is touched, and beta == 0 never reads C. PFN = 1 (the _pfn instance):
+   floats [32, 64) of each B row are prefetched (the direct path's next column panel). */
+static NN__INLINE void nn__sgemm_body__avx512(const int PFN, const int MR, int k,
+                                              const float *a, ptrdiff_t rsa, ptrdiff_t csa,
+                                              const float *b, ptrdiff_t ldb, float *c,
+                                              ptrdiff_t ldc, float alpha, float beta, int m,
+                                              int n)
 {
 #define NN__Z_DECL(i) __m512 acc##i##a = _mm512_setzero_ps(), acc##i##b = _mm512_setzero_ps();
     NN__Z_DECL(0) NN__Z_DECL(1) NN__Z_DECL(2) NN__Z_DECL(3)
@@ -3378,6 +3400,10 @@ static NN__INLINE void nn__sgemm_body__avx512(const int MR, int k, const float *
     }
     for (p = 0; p < k; p++) {
         const __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
+        if (PFN) {
+            _mm_prefetch((const char *)(b + 32), _MM_HINT_T0);
+            _mm_prefetch((const char *)(b + 48), _MM_HINT_T0);
+        }
         NN__Z_FMA(0) NN__Z_FMA(1) NN__Z_FMA(2) NN__Z_FMA(3)
         NN__Z_FMA(4) NN__Z_FMA(5) NN__Z_FMA(6) NN__Z_FMA(7)
         a0 += csa;
@@ -3416,49 +3442,57 @@ static NN__NOINLINE void nn__sgemm_1x32__avx512(
     int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
     float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
 {
-    nn__sgemm_body__avx512(1, k, a, rsa, csa, b, ldb, c, ldc, alpha, beta, m, n);
+    nn__sgemm_body__avx512(0, 1, k, a, rsa, csa, b, ldb, c, ldc, alpha, beta, m, n);
 }
 static NN__NOINLINE void nn__sgemm_2x32__avx512(
     int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
     float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
 {
-    nn__sgemm_body__avx512(2, k, a, rsa, csa, b, ldb, c, ldc, alpha, beta, m, n);
+    nn__sgemm_body__avx512(0, 2, k, a, rsa, csa, b, ldb, c, ldc, alpha, beta, m, n);
 }
 static NN__NOINLINE void nn__sgemm_3x32__avx512(
     int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
     float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
 {
-    nn__sgemm_body__avx512(3, k, a, rsa, csa, b, ldb, c, ldc, alpha, beta, m, n);
+    nn__sgemm_body__avx512(0, 3, k, a, rsa, csa, b, ldb, c, ldc, alpha, beta, m, n);
 }
 static NN__NOINLINE void nn__sgemm_4x32__avx512(
     int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
     float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
 {
-    nn__sgemm_body__avx512(4, k, a, rsa, csa, b, ldb, c, ldc, alpha, beta, m, n);
+    nn__sgemm_body__avx512(0, 4, k, a, rsa, csa, b, ldb, c, ldc, alpha, beta, m, n);
 }
 static NN__NOINLINE void nn__sgemm_5x32__avx512(
     int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
     float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
 {
-    nn__sgemm_body__avx512(5, k, a, rsa, csa, b, ldb, c, ldc, alpha, beta, m, n);
+    nn__sgemm_body__avx512(0, 5, k, a, rsa, csa, b, ldb, c, ldc, alpha, beta, m, n);
 }
 static NN__NOINLINE void nn__sgemm_6x32__avx512(
     int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
     float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
 {
-    nn__sgemm_body__avx512(6, k, a, rsa, csa, b, ldb, c, ldc, alpha, beta, m, n);
+    nn__sgemm_body__avx512(0, 6, k, a, rsa, csa, b, ldb, c, ldc, alpha, beta, m, n);
 }
 static NN__NOINLINE void nn__sgemm_7x32__avx512(
     int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
     float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
 {
-    nn__sgemm_body__avx512(7, k, a, rsa, csa, b, ldb, c, ldc, alpha, beta, m, n);
+    nn__sgemm_body__avx512(0, 7, k, a, rsa, csa, b, ldb, c, ldc, alpha, beta, m, n);
 }
 static NN__NOINLINE void nn__sgemm_8x32__avx512(
     int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
     float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
 {
-    nn__sgemm_body__avx512(8, k, a, rsa, csa, b, ldb, c, ldc, alpha, beta, m, n);
+    nn__sgemm_body__avx512(0, 8, k, a, rsa, csa, b, ldb, c, ldc, alpha, beta, m, n);
+}
+/* The direct path's first 8-row panel for a large B: also prefetches the next column
+   panel, floats [32, 64) of each B row (see nn__gemm_direct). */
+static NN__NOINLINE void nn__sgemm_8x32_pfn__avx512(
+    int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
+    float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
+{
+    nn__sgemm_body__avx512(1, 8, k, a, rsa, csa, b, ldb, c, ldc, alpha, beta, m, n);
 }
 static const nn__ukr_fn nn__avx512_h[9] = {0, nn__sgemm_1x32__avx512,
     nn__sgemm_2x32__avx512, nn__sgemm_3x32__avx512, nn__sgemm_4x32__avx512,
@@ -3561,7 +3595,7 @@ static void nn__sgemm_direct_part__avx512(int transa, int transb, int m, int n, 
 {
     NN__ALIGNAS64 float edge[NN__AVX512_DIRECT_KC * 32];
     nn__gemm_direct(NN__AVX512_DIRECT_H, 32, NN__AVX512_DIRECT_KC,
-                    nn__avx512_h, nn__sgemm_pack_b32_cols__avx512,
+                    nn__avx512_h, nn__sgemm_8x32_pfn__avx512, nn__sgemm_pack_b32_cols__avx512,
                     edge, transa, transb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
@@ -3591,7 +3625,7 @@ static nn__softmax_fn nn__avx512_gemm_softmax;
 static const nn__gemm_cfg nn__avx512_gemm_cfg_8x32 = {
     8, 32,                                      /* mr, nr */
     192, 256, 4064,                             /* mc, kc, nc */
-    nn__sgemm_8x32__avx512,                 /* ukr */
+    nn__sgemm_8x32__avx512,                     /* ukr */
     NULL,                                       /* ukr_pf: none */
     nn__sgemm_pack_a8_rows__avx512,             /* pack_a_rows */
     nn__sgemm_pack_b32_cols__avx512,            /* pack_b_cols */
@@ -3606,7 +3640,7 @@ static const nn__gemm_cfg nn__avx512_gemm_cfg_8x32 = {
 static const nn__gemm_cfg nn__avx512_gemm_cfg_8x32_large = {
     8, 32,                                      /* mr, nr */
     144, 256, 512,                              /* mc, kc, nc */
-    nn__sgemm_8x32__avx512,                 /* ukr */
+    nn__sgemm_8x32__avx512,                     /* ukr */
     NULL,                                       /* ukr_pf: none */
     nn__sgemm_pack_a8_rows__avx512,             /* pack_a_rows */
     nn__sgemm_pack_b32_cols__avx512,            /* pack_b_cols */
@@ -4556,7 +4590,7 @@ static void nn__gemm_bias_relu__neon(float *C, int ldc, int m, int n, const floa
 static const nn__gemm_cfg nn__neon_gemm_cfg_8x12 = {
     8, 12,                                      /* mr, nr */
     128, 256, 4080,                             /* mc, kc, nc */
-    nn__sgemm_8x12__neon,                   /* ukr */
+    nn__sgemm_8x12__neon,                       /* ukr */
     NULL,                                       /* ukr_pf: none */
     NULL, NULL, NULL, NULL,                     /* pack_a_rows .. pack_a_cols: the generic loops */
     nn__neon_gemm_act,                          /* act */

@@ -629,6 +629,16 @@ static void test_path_runs(run_fn run, const path_spec *ps, int nps, const char 
                         run_case(&g);
                     }
             }
+            if (P->kind == X_DIRECT && !(t & 1)) {
+                /* B in place of NN__DIRECT_PF_FLOATS: each column panel's first full
+                   row panel runs the _pfn kernel, the last two panels do not */
+                gcase g;
+                memset(&g, 0, sizeof g);
+                g.ta = t >> 1; g.alpha = 1.0f; g.beta = 0.5f; g.pad_b = 3; g.pad_c = 1;
+                g.m = 2 * P->mr; g.n = 3 * P->nr + 5; g.k = (int)(NN__DIRECT_PF_FLOATS / g.n) + 1;
+                g.act = NN_ACT_IDENTITY;
+                run_case(&g);
+            }
             if (P->kind >= X_BLK) { /* across the row block and the column block */
                 gcase g;
                 memset(&g, 0, sizeof g);
