@@ -9,8 +9,14 @@
               nn_epoch_stats.samples_per_sec; batch 32, 128 and 256.
      infer    nn_net_predict over the 10,000 test images with max_batch 1000; best and
               median samples/s over many repetitions.
+     step     after each nn_fit, nn_train_step over the same images in stored order (no
+              shuffle, no gather), as many epochs: nn_fit / step is what the loop costs.
      latency  nn_net_forward of one sample; p10 and median over >= 10,000 single calls,
               in microseconds (each call timed on its own).
+     weight_read  the same statistics for reading the net's parameters once (vector
+              loads and adds only): the floor under the batch-1 latency.
+     wide     784-2048-2048-10 at batch 256, Adam, nn_train_step: best and median
+              samples/s of 30 steps (not with --batch).
 
    Reference -> validate -> time: the forward pass is checked against a
    double-precision loop on the benchmark shape before anything is timed, the trained
@@ -23,7 +29,7 @@
 
    Output: a header line, one line per measurement
        RESULT <name> <threads> <batch> <best> <median> <unit>
-   (name train|infer|latency; for latency "best" is the 10th percentile, lower is better),
+   (for latency and weight_read "best" is the 10th percentile, lower is better),
    then a human-readable table.
 
    --quick: 1 timed epoch on the first 20,000 training images (--train-n), fewer
@@ -160,6 +166,52 @@ static int on_epoch(const nn_epoch_stats *s, void *user)
     budget *b = (budget *)user;
     b->used_s += s->seconds;
     return s->epoch >= 2 && b->used_s > b->max_s;
+}
+
+/* n floats read once, as fast as the core reads: the widest vector loads this CPU
+   runs, eight independent sums (one add per load, no other arithmetic). */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+__attribute__((target("avx512f"))) static float read_floats_avx512(const float *x, size_t n)
+{
+    __m512 s[8];
+    size_t i = 0;
+    int j;
+    for (j = 0; j < 8; j++) s[j] = _mm512_setzero_ps();
+    for (; i + 128 <= n; i += 128)
+        for (j = 0; j < 8; j++) s[j] = _mm512_add_ps(s[j], _mm512_loadu_ps(x + i + 16 * j));
+    for (j = 1; j < 8; j++) s[0] = _mm512_add_ps(s[0], s[j]);
+    for (; i < n; i++) s[0] = _mm512_add_ps(s[0], _mm512_set1_ps(x[i]));
+    return _mm512_reduce_add_ps(s[0]);
+}
+__attribute__((target("avx2"))) static float read_floats_avx2(const float *x, size_t n)
+{
+    __m256 s[8];
+    float o[8];
+    size_t i = 0;
+    int j;
+    for (j = 0; j < 8; j++) s[j] = _mm256_setzero_ps();
+    for (; i + 64 <= n; i += 64)
+        for (j = 0; j < 8; j++) s[j] = _mm256_add_ps(s[j], _mm256_loadu_ps(x + i + 8 * j));
+    for (j = 1; j < 8; j++) s[0] = _mm256_add_ps(s[0], s[j]);
+    _mm256_storeu_ps(o, s[0]);
+    for (; i < n; i++) o[0] += x[i];
+    return o[0] + o[1] + o[2] + o[3] + o[4] + o[5] + o[6] + o[7];
+}
+#endif
+static float read_floats(const float *x, size_t n)
+{
+    float s[8] = {0};
+    size_t i = 0;
+    int j;
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    if (__builtin_cpu_supports("avx512f")) return read_floats_avx512(x, n);
+    if (__builtin_cpu_supports("avx2")) return read_floats_avx2(x, n);
+#endif
+    for (; i + 8 <= n; i += 8)
+        for (j = 0; j < 8; j++) s[j] += x[i + j];
+    for (; i < n; i++) s[0] += x[i];
+    return s[0] + s[1] + s[2] + s[3] + s[4] + s[5] + s[6] + s[7];
 }
 
 typedef struct row { const char *name; int batch; double best, med; const char *unit; double acc; } row;
@@ -371,8 +423,65 @@ int main(int argc, char **argv)
         printf("RESULT latency %d 1 %.2f %.2f us\n", threads, rows[nrows].best, rows[nrows].med);
         fflush(stdout);
         nrows++;
+        /* the floor under it: the net's parameters read once (read_floats), timed per
+           call as the latency is, from the same cache state */
+        {
+            size_t np;
+            const float *w = nn_net_params(inf, &np, NULL);
+            volatile float sink = 0.0f;
+            for (r = 0; r < lat_calls; r++) {
+                double t0 = now_s();
+                sink += read_floats(w, np);
+                t[r] = now_s() - t0;
+            }
+            (void)sink;
+            qsort(t, (size_t)lat_calls, sizeof(double), cmp_d);
+            printf("RESULT weight_read %d 1 %.2f %.2f us\n", threads, 1e6 * t[lat_calls / 10],
+                   1e6 * t[lat_calls / 2]);
+            fflush(stdout);
+        }
         free(t); free(tt); free(out);
         nn_net_destroy(inf);
+    }
+
+    /* --- a wide net: 784-2048-2048-10, batch 256, Adam, nn_train_step on the first
+       256 images; samples/s of the best and median of 30 steps --- */
+    if (!only_batch) {
+        enum { WB = 256, WSTEPS = 30 };
+        nn_net_desc d;
+        nn_net *net = NULL;
+        nn_optim *opt = NULL;
+        nn_optim_desc od;
+        double ts[WSTEPS];
+        float loss;
+        int r;
+        memset(&d, 0, sizeof d);
+        d.n_inputs = N_IN;
+        d.layers[0].units = 2048; d.layers[0].act = NN_ACT_RELU;
+        d.layers[1].units = 2048; d.layers[1].act = NN_ACT_RELU;
+        d.layers[2].units = N_OUT; d.layers[2].act = NN_ACT_SOFTMAX;
+        d.max_batch = WB;
+        d.seed = 42;
+        memset(&od, 0, sizeof od);
+        od.kind = NN_OPTIM_ADAM;
+        od.lr = 1e-3f;
+        if (train.n < WB || nn_net_create(&d, &net) != NN_OK || nn_optim_create(net, &od, &opt) != NN_OK) {
+            fprintf(stderr, "bench_train: wide net not created\n");
+            return 1;
+        }
+        for (r = 0; r < 3 + WSTEPS; r++) {
+            double t0 = now_s();
+            if (nn_train_step(net, opt, train.x, NULL, train.labels, WB, &loss) != NN_OK) {
+                fprintf(stderr, "bench_train: wide net step failed\n");
+                return 1;
+            }
+            if (r >= 3) ts[r - 3] = WB / (now_s() - t0);
+        }
+        qsort(ts, WSTEPS, sizeof(double), cmp_d);
+        printf("RESULT wide %d %d %.0f %.0f samples/s\n", threads, WB, ts[WSTEPS - 1], ts[WSTEPS / 2]);
+        fflush(stdout);
+        nn_optim_destroy(opt);
+        nn_net_destroy(net);
     }
 
     printf("\nnn.h, %d thread(s), backend %s, data %s\n", threads, nn_simd_backend_name(),

@@ -439,6 +439,11 @@ status() { # status value op target -> met / NOT met
         [ -n "$f" ] && [ -n "$r" ] && echo "| nn_fit ≥ 0.95× the raw nn_train_step, B=128, $t thread$([ $t = 2 ] && echo s) | $(ratio "$f" "$r")× ($(fmt_k "$f") / $(fmt_k "$r")) | $(status "$(ratio "$f" "$r")" ">=" 0.95) |"
     done
     [ -n "$pi" ] && echo "| inference, B=1000, 1 thread ≥ 92% of the FMA peak | ${pi}% | $(status "$pi" ">=" 92) |"
+    w1=$(get nn wide 1 256 best); w2=$(get nn wide 2 256 best); pw=$(pct "$w1" 31.71e6)
+    [ -n "$pw" ] && echo "| wide net 784-2048-2048-10, B=256, Adam, raw step, 1 thread ≥ 85% of the FMA peak | ${pw}% ($(fmt_k "$w1") samples/s) | $(status "$pw" ">=" 85) |"
+    [ -n "$w1" ] && [ -n "$w2" ] && echo "| same, 2 threads ≥ 1.9× 1 thread | $(ratio "$w2" "$w1")× | $(status "$(ratio "$w2" "$w1")" ">=" 1.9) |"
+    lm=$(get nn latency 1 1 median); fm=$(get nn weight_read 1 1 median)
+    [ -n "$lm" ] && [ -n "$fm" ] && echo "| batch-1 latency ≤ 1.15× the time to read the weights once (medians) | ${lm} µs / ${fm} µs = $(ratio "$lm" "$fm")× | $(status "$(ratio "$lm" "$fm")" "<=" 1.15) |"
     FMW=$(cat "$RAW"/fashion_s*.txt 2>/dev/null | awk '/^test accuracy/ { a += $3; n++ } /^WALL / { w += $2 / 1000; m++ } END { if (n && m) printf "%.4f %.2f", a / n, w / m }')
     [ -n "$FMW" ] && echo "| Fashion-MNIST, 10 epochs, 2 threads, mean of 3 seeds: ≥ 0.89 in ≤ 3.5 s wall | ${FMW% *}, ${FMW#* } s | $(status "${FMW% *}" ">=" 0.89) / $(status "${FMW#* }" "<=" 3.5) |"
     echo
