@@ -3588,12 +3588,76 @@ static void nn__sgemm_pack_b32_cols__avx512(int kc, const float *src, int ld, fl
 #ifndef NN__AVX512_DIRECT_KC
 #  define NN__AVX512_DIRECT_KC 256 /* edge panel: 256 x 32 floats = 32 KiB of stack */
 #endif
+/* C[m x 128] (m = 1 or 2) over all k, B read in place row after row: 128 contiguous
+   floats per k step in 8 vectors, each used by the m rows (8 or 16 FMA chains). A
+   32-column panel would read B's rows in 128-byte pieces a row apart, which the
+   hardware does not fetch ahead, and give one row 2 chains. */
+static NN__INLINE void nn__sgemm_rows_body__avx512(const int MR, const int NV, int k,
+                                                    const float *a, ptrdiff_t rsa,
+                                                    ptrdiff_t csa, const float *b,
+                                                    ptrdiff_t ldb, float *c, ptrdiff_t ldc,
+                                                    float alpha, float beta)
+{
+    __m512 acc[2][16];
+    int p, i, j;
+    for (i = 0; i < MR; i++)
+        for (j = 0; j < NV; j++) acc[i][j] = _mm512_setzero_ps();
+    for (p = 0; p < k; p++) {
+        const __m512 x0 = _mm512_set1_ps(a[0]);
+        const __m512 x1 = _mm512_set1_ps(a[MR > 1 ? rsa : 0]);
+        for (j = 0; j < NV; j++) {
+            const __m512 bj = _mm512_loadu_ps(b + 16 * j);
+            acc[0][j] = _mm512_fmadd_ps(x0, bj, acc[0][j]);
+            if (MR > 1) acc[1][j] = _mm512_fmadd_ps(x1, bj, acc[1][j]);
+        }
+        a += csa;
+        b += ldb;
+    }
+    for (i = 0; i < MR; i++)
+        for (j = 0; j < NV; j++) {
+            float *ci = c + i * ldc + 16 * j;
+            __m512 v = _mm512_mul_ps(_mm512_set1_ps(alpha), acc[i][j]);
+            if (beta != 0.0f) v = _mm512_fmadd_ps(_mm512_set1_ps(beta), _mm512_loadu_ps(ci), v);
+            _mm512_storeu_ps(ci, v);
+        }
+}
+static NN__NOINLINE void nn__sgemm_1x256__avx512(int k, const float *a, ptrdiff_t rsa,
+                                                 ptrdiff_t csa, const float *b, ptrdiff_t ldb,
+                                                 float *c, ptrdiff_t ldc, float alpha, float beta)
+{
+    nn__sgemm_rows_body__avx512(1, 16, k, a, rsa, csa, b, ldb, c, ldc, alpha, beta);
+}
+static NN__NOINLINE void nn__sgemm_2x128__avx512(int k, const float *a, ptrdiff_t rsa,
+                                                 ptrdiff_t csa, const float *b, ptrdiff_t ldb,
+                                                 float *c, ptrdiff_t ldc, float alpha, float beta)
+{
+    nn__sgemm_rows_body__avx512(2, 8, k, a, rsa, csa, b, ldb, c, ldc, alpha, beta);
+}
+
 static void nn__sgemm_direct_part__avx512(int transa, int transb, int m, int n, int k,
                                           float alpha, const float *A, int lda,
                                           const float *B, int ldb, float beta, float *C,
                                           int ldc)
 {
     NN__ALIGNAS64 float edge[NN__AVX512_DIRECT_KC * 32];
+    if (m <= 2 && !transb && n >= 128 * (3 - m) && k > 0) {
+        /* whole blocks row-streamed, the rest below; k in nn__gemm_direct's chunks, so
+           every column gets the same arithmetic whichever part of a split holds it */
+        const int w = 128 * (3 - m), nb = n / w * w;
+        const int nch = (k + NN__AVX512_DIRECT_KC - 1) / NN__AVX512_DIRECT_KC;
+        const int kcs = (k + nch - 1) / nch;
+        int j, pc;
+        for (pc = 0; pc < k; pc += kcs)
+            for (j = 0; j < nb; j += w)
+                (m == 1 ? nn__sgemm_1x256__avx512 : nn__sgemm_2x128__avx512)(
+                    NN__MIN(kcs, k - pc), transa ? A + (size_t)pc * lda : A + pc,
+                    transa ? 1 : lda, transa ? lda : 1, B + (size_t)pc * ldb + j, ldb, C + j,
+                    ldc, alpha, pc == 0 ? beta : 1.0f);
+        if (nb == n) return;
+        B += nb;
+        C += nb;
+        n -= nb;
+    }
     nn__gemm_direct(NN__AVX512_DIRECT_H, 32, NN__AVX512_DIRECT_KC,
                     nn__avx512_h, nn__sgemm_8x32_pfn__avx512, nn__sgemm_pack_b32_cols__avx512,
                     edge, transa, transb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
