@@ -1711,7 +1711,7 @@ static __attribute__((unused)) void nn__gemm_split(const nn__gemm_cfg *cfg, nn__
    prefetches each B row's floats [32, 32 + NR) (a later column panel): a B row of a
    wide layer is in another page than the next, so nothing else fetches ahead. */
 #ifndef NN__DIRECT_PF_FLOATS
-#  define NN__DIRECT_PF_FLOATS 2097152.0 /* 8 MB: measured on a 32 MB-L3 Zen 5 */
+#  define NN__DIRECT_PF_FLOATS 2097152.0 /* 8 MB of B (chosen with bench_gemm --sweep) */
 #endif
 static NN__INLINE void nn__gemm_direct(const int MR, const int NR, const int kcmax,
                                        const nn__ukr_fn *tab, nn__ukr_fn pfn,
