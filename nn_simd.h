@@ -1713,6 +1713,13 @@ static __attribute__((unused)) void nn__gemm_split(const nn__gemm_cfg *cfg, nn__
 #ifndef NN__DIRECT_PF_FLOATS
 #  define NN__DIRECT_PF_FLOATS 2097152.0 /* 8 MB of B (chosen with bench_gemm --sweep) */
 #endif
+/* The direct path's k chunk: k cut into near-equal chunks of <= kcmax rows. */
+static NN__INLINE int nn__gemm_direct_kc(int k, int kcmax)
+{
+    const int nch = (k + kcmax - 1) / kcmax;
+    return (k + nch - 1) / nch;
+}
+
 static NN__INLINE void nn__gemm_direct(const int MR, const int NR, const int kcmax,
                                        const nn__ukr_fn *tab, nn__ukr_fn pfn,
                                        void (*pack_bt)(int kc, const float *src, int ld, float *dst),
@@ -1722,7 +1729,7 @@ static NN__INLINE void nn__gemm_direct(const int MR, const int NR, const int kcm
 {
     const int npan = (m + MR - 1) / MR, hlo = m / npan, nhi = m % npan; /* nhi of hlo+1 */
     const int pf = pfn && !transb && (double)k * n >= NN__DIRECT_PF_FLOATS;
-    const int nch = (k + kcmax - 1) / kcmax, kcs = (k + nch - 1) / nch;
+    const int kcs = nn__gemm_direct_kc(k, kcmax);
     int pc, jr, pn, p, j;
     for (pc = 0; pc < k; pc += kcs) {
         const int kc = NN__MIN(kcs, k - pc);
@@ -3374,9 +3381,10 @@ NN__AVX512_BEGIN
    or MR contiguous floats per k step in place (rsa = 1, csa = lda); in place, only full
    panels are passed (the driver packs a partial one). B rows are 32 floats (a packed
    panel, or the user's B when n == 32). C is written through lane masks: only the
-   m x n part is touched, and beta == 0 never reads C. PFN = 1 (the _pfn instance):
+   m x n part is touched, and beta == 0 never reads C. PF = 2 (the _pfn instance, as in
+   the AVX2 body):
    floats [32, 64) of each B row are prefetched (the direct path's next column panel). */
-static NN__INLINE void nn__sgemm_body__avx512(const int PFN, const int MR, int k,
+static NN__INLINE void nn__sgemm_body__avx512(const int PF, const int MR, int k,
                                               const float *a, ptrdiff_t rsa, ptrdiff_t csa,
                                               const float *b, ptrdiff_t ldb, float *c,
                                               ptrdiff_t ldc, float alpha, float beta, int m,
@@ -3400,7 +3408,7 @@ static NN__INLINE void nn__sgemm_body__avx512(const int PFN, const int MR, int k
     }
     for (p = 0; p < k; p++) {
         const __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
-        if (PFN) {
+        if (PF == 2) {
             _mm_prefetch((const char *)(b + 32), _MM_HINT_T0);
             _mm_prefetch((const char *)(b + 48), _MM_HINT_T0);
         }
@@ -3492,7 +3500,7 @@ static NN__NOINLINE void nn__sgemm_8x32_pfn__avx512(
     int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t ldb,
     float *c, ptrdiff_t ldc, float alpha, float beta, int m, int n)
 {
-    nn__sgemm_body__avx512(1, 8, k, a, rsa, csa, b, ldb, c, ldc, alpha, beta, m, n);
+    nn__sgemm_body__avx512(2, 8, k, a, rsa, csa, b, ldb, c, ldc, alpha, beta, m, n);
 }
 static const nn__ukr_fn nn__avx512_h[9] = {0, nn__sgemm_1x32__avx512,
     nn__sgemm_2x32__avx512, nn__sgemm_3x32__avx512, nn__sgemm_4x32__avx512,
@@ -3588,8 +3596,8 @@ static void nn__sgemm_pack_b32_cols__avx512(int kc, const float *src, int ld, fl
 #ifndef NN__AVX512_DIRECT_KC
 #  define NN__AVX512_DIRECT_KC 256 /* edge panel: 256 x 32 floats = 32 KiB of stack */
 #endif
-/* C[m x 128] (m = 1 or 2) over all k, B read in place row after row: 128 contiguous
-   floats per k step in 8 vectors, each used by the m rows (8 or 16 FMA chains). A
+/* C[MR x 16 NV] (1 x 256 or 2 x 128) over k, B read in place row after row: 16 NV
+   contiguous floats per k step, each vector used by the MR rows (16 FMA chains). A
    32-column panel would read B's rows in 128-byte pieces a row apart, which the
    hardware does not fetch ahead, and give one row 2 chains. */
 static NN__INLINE void nn__sgemm_rows_body__avx512(const int MR, const int NV, int k,
@@ -3640,12 +3648,11 @@ static void nn__sgemm_direct_part__avx512(int transa, int transb, int m, int n, 
                                           int ldc)
 {
     NN__ALIGNAS64 float edge[NN__AVX512_DIRECT_KC * 32];
-    if (m <= 2 && !transb && n >= 128 * (3 - m) && k > 0) {
+    const int w = m == 1 ? 256 : 128; /* the row-streamed block for 1 or 2 rows */
+    if (m <= 2 && !transb && n >= w && k > 0) {
         /* whole blocks row-streamed, the rest below; k in nn__gemm_direct's chunks, so
            every column gets the same arithmetic whichever part of a split holds it */
-        const int w = 128 * (3 - m), nb = n / w * w;
-        const int nch = (k + NN__AVX512_DIRECT_KC - 1) / NN__AVX512_DIRECT_KC;
-        const int kcs = (k + nch - 1) / nch;
+        const int nb = n / w * w, kcs = nn__gemm_direct_kc(k, NN__AVX512_DIRECT_KC);
         int j, pc;
         for (pc = 0; pc < k; pc += kcs)
             for (j = 0; j < nb; j += w)

@@ -139,6 +139,24 @@ static void time_shape(const shape *s, const float *A, const float *B, float *C,
     free(tn); free(tb); free(td);
 }
 
+/* The three GEMMs of a layer in -> out at batch B, appended at shapes[ns]: forward NT
+   (M=B, N=out, K=in), backward-data NN (M=B, N=in, K=out), weight-gradient TN
+   (M=out, N=in, K=B). Returns the new count. */
+static int add_layer(shape *shapes, int ns, int B, int in, int out)
+{
+    static const char *const what[3] = {"fwd", "bwd-data", "weight-grad"};
+    int g;
+    for (g = 0; g < 3; g++) {
+        shape *s = &shapes[ns++];
+        snprintf(s->name, sizeof s->name, "b%d %s %d->%d", B, what[g], in, out);
+        s->ta = g == 2; s->tb = g == 0;
+        s->m = g == 2 ? out : B;
+        s->n = g == 0 ? out : in;
+        s->k = g == 0 ? in : g == 1 ? out : B;
+    }
+    return ns;
+}
+
 int main(int argc, char **argv)
 {
     static const int sq[] = {64, 128, 256, 512, 1000, 1024, 2000, 2048};
@@ -164,36 +182,15 @@ int main(int argc, char **argv)
     if (reps <= 0) reps = quick ? 7 : sweep ? 31 : 101; /* 2 ms samples: best-of over ~0.4 s per shape rides out host noise */
 
     for (i = 0; sweep && i < 12; i++)
-        for (b = 0; b < 4; b++) {
-            const int in = i < 6 ? widths[i] : 784, out = widths[i % 6], B = sweep_batches[b];
-            shape *s = &shapes[ns++];
-            snprintf(s->name, sizeof s->name, "b%d fwd %d->%d", B, in, out);
-            s->ta = 0; s->tb = 1; s->m = B; s->n = out; s->k = in;
-            s = &shapes[ns++];
-            snprintf(s->name, sizeof s->name, "b%d bwd-data %d->%d", B, in, out);
-            s->ta = 0; s->tb = 0; s->m = B; s->n = in; s->k = out;
-            s = &shapes[ns++];
-            snprintf(s->name, sizeof s->name, "b%d weight-grad %d->%d", B, in, out);
-            s->ta = 1; s->tb = 0; s->m = out; s->n = in; s->k = B;
-        }
+        for (b = 0; b < 4; b++)
+            ns = add_layer(shapes, ns, sweep_batches[b], i < 6 ? widths[i] : 784, widths[i % 6]);
     for (i = 0; !sweep && i < (int)(sizeof sq / sizeof sq[0]); i++) {
         shape *s = &shapes[ns++];
         snprintf(s->name, sizeof s->name, "square %d", sq[i]);
         s->ta = 0; s->tb = 0; s->m = s->n = s->k = sq[i];
     }
     for (b = 0; !sweep && b < 3; b++)
-        for (l = 0; l < 3; l++) {
-            int in = layers[l][0], out = layers[l][1], B = batches[b];
-            shape *s = &shapes[ns++];
-            snprintf(s->name, sizeof s->name, "b%d fwd %d->%d", B, in, out);
-            s->ta = 0; s->tb = 1; s->m = B; s->n = out; s->k = in;
-            s = &shapes[ns++];
-            snprintf(s->name, sizeof s->name, "b%d bwd-data %d->%d", B, in, out);
-            s->ta = 0; s->tb = 0; s->m = B; s->n = in; s->k = out;
-            s = &shapes[ns++];
-            snprintf(s->name, sizeof s->name, "b%d weight-grad %d->%d", B, in, out);
-            s->ta = 1; s->tb = 0; s->m = out; s->n = in; s->k = B;
-        }
+        for (l = 0; l < 3; l++) ns = add_layer(shapes, ns, batches[b], layers[l][0], layers[l][1]);
 
     if (nn_simd_init() != NN_OK) { fprintf(stderr, "bench_gemm: bad NN_BACKEND\n"); return 1; }
 #ifdef _OPENMP

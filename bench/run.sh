@@ -360,6 +360,10 @@ PEAKZ2=$(awk '/^RESULT fma_peak512 2 / { print $5 }' "$RAW/fma_peak.txt" 2>/dev/
 ratio() { # ratio lib-a-value lib-b-value -> a/b with 2 decimals
     [ -n "$1" ] && [ -n "$2" ] && awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "–" }' || echo "–"
 }
+PK=${PEAKZ1:-${PEAK1:-}} # the widest measured FMA peak per core
+share() { # share FLOP_PER_SAMPLE SAMPLES_PER_S THREADS -> % of PK x THREADS (1 decimal), or empty
+    [ -n "$2" ] && [ -n "$PK" ] && awk -v f="$1" -v s="$2" -v t="$3" -v p="$PK" 'BEGIN { printf "%.1f", 100 * f * s / (p * 1e9 * t) }'
+}
 status() { # status value op target -> met / NOT met
     [ -z "$1" ] && { echo "not measured"; return; }
     awk -v v="$1" -v op="$2" -v t="$3" 'BEGIN { ok = (op == ">=") ? v >= t : v <= t; print ok ? "met" : "**not met**" }'
@@ -413,9 +417,7 @@ status() { # status value op target -> met / NOT met
     echo "| inference, batch 1000, 2 threads ≥ 400k samples/s | $(fmt_k "$inf2") | $(fmt_k "$(get torch infer 2 1000 best)") | 334k | $(status "$inf2" ">=" 400000) |"
     echo "| latency, batch 1, 1 thread, median ≤ torch's / 10 | ${lat_nn:-–} µs | ${lat_t:-–} µs (/10 = ${lat_lim:-–} µs) | | $( [ -n "$lat_lim" ] && status "$lat_nn" "<=" "$lat_lim" || echo "not measured") |"
     echo
-    # close to the machine's limit: ratios in this run (PK: the widest measured FMA peak per core)
-    PK=${PEAKZ1:-${PEAK1:-}}
-    pct() { [ -n "$1" ] && [ -n "$PK" ] && awk -v f="$2" -v s="$1" -v p="$PK" 'BEGIN { printf "%.1f", 100 * f * s / (p * 1e9) }'; }
+    # close to the machine's limit: ratios in this run
     g10() { # lowest oneDNN ratio (best) over 1024^3 and the nine B=128 GEMMs of a raw bench_gemm table
         [ -e "$1" ] && awk -F'|' '$2 ~ /square 1024 |b128 / && $15 + 0 > 0 { r = $15 + 0; if (!n++ || r < m) { m = r; at = $2 } } END { gsub(/^ +| +$/, "", at); if (n) printf "%.2f;%s", m, at }' "$1"; }
     sw() { [ -e "$1" ] && sed -n "s/^SWEEP n=\([0-9]*\) geomean=\([0-9.]*\) min=\([0-9.]*\) at \(.*\)/\2 \3 \4/p" "$1"; }
@@ -429,7 +431,7 @@ status() { # status value op target -> met / NOT met
         [ -n "$gm" ] && echo "| layer sweep vs oneDNN, $isa backend: geometric mean ≥ 1.00, lowest ≥ 0.90 | $gm, lowest $mn ($at) | $(status "$gm" ">=" 1.00) / $(status "$mn" ">=" 0.90) |"
     done
     st1=$(get nn step 1 128 best); st2=$(get nn step 2 128 best)
-    p1=$(pct "$nn128_1" 1.007e6); pi=$(pct "$(get nn infer 1 1000 best)" 0.4695e6)
+    p1=$(share 1.007e6 "$nn128_1" 1); pi=$(share 0.4695e6 "$(get nn infer 1 1000 best)" 1)
     [ -n "$p1" ] && echo "| training through nn_fit, B=128, 1 thread ≥ 90% of the FMA peak | ${p1}% | $(status "$p1" ">=" 90) |"
     [ -n "$nn128_2" ] && [ -n "$nn128_1" ] && echo "| same, 2 threads ≥ 1.9× 1 thread | $(ratio "$nn128_2" "$nn128_1")× | $(status "$(ratio "$nn128_2" "$nn128_1")" ">=" 1.9) |"
     lt2=$(get libtorch train 2 128 best)
@@ -439,7 +441,7 @@ status() { # status value op target -> met / NOT met
         [ -n "$f" ] && [ -n "$r" ] && echo "| nn_fit ≥ 0.95× the raw nn_train_step, B=128, $t thread$([ $t = 2 ] && echo s) | $(ratio "$f" "$r")× ($(fmt_k "$f") / $(fmt_k "$r")) | $(status "$(ratio "$f" "$r")" ">=" 0.95) |"
     done
     [ -n "$pi" ] && echo "| inference, B=1000, 1 thread ≥ 92% of the FMA peak | ${pi}% | $(status "$pi" ">=" 92) |"
-    w1=$(get nn wide 1 256 best); w2=$(get nn wide 2 256 best); pw=$(pct "$w1" 31.71e6)
+    w1=$(get nn wide 1 256 best); w2=$(get nn wide 2 256 best); pw=$(share 31.71e6 "$w1" 1)
     [ -n "$pw" ] && echo "| wide net 784-2048-2048-10, B=256, Adam, raw step, 1 thread ≥ 85% of the FMA peak | ${pw}% ($(fmt_k "$w1") samples/s) | $(status "$pw" ">=" 85) |"
     [ -n "$w1" ] && [ -n "$w2" ] && echo "| same, 2 threads ≥ 1.9× 1 thread | $(ratio "$w2" "$w1")× | $(status "$(ratio "$w2" "$w1")" ">=" 1.9) |"
     lm=$(get nn latency 1 1 median); fm=$(get nn weight_read 1 1 median)
@@ -462,8 +464,9 @@ status() { # status value op target -> met / NOT met
     echo
     echo "| measurement | threads | batch | nn.h best | nn.h median | torch best | torch median | ratio best | ratio median | nn.h faster by | busy nn/torch |"
     echo "|---|---|---|---|---|---|---|---|---|---|---|"
-    for row in "train 1 32" "train 1 128" "train 1 256" "train 2 32" "train 2 128" "train 2 256" \
-               "infer 1 1000" "infer 2 1000" "latency 1 1" "latency 2 1"; do
+    ROWS=("train 1 32" "train 1 128" "train 1 256" "train 2 32" "train 2 128" "train 2 256"
+          "infer 1 1000" "infer 2 1000" "latency 1 1" "latency 2 1")
+    for row in "${ROWS[@]}"; do
         set -- $row
         nb=$(get nn "$1" "$2" "$3" best); nm=$(get nn "$1" "$2" "$3" median)
         tb=$(get torch "$1" "$2" "$3" best); tm=$(get torch "$1" "$2" "$3" median)
@@ -479,10 +482,7 @@ status() { # status value op target -> met / NOT met
     echo "![training throughput vs batch size]($( [ $QUICK = 1 ] && echo "results/quick/" || echo "results/")$PLOT)"
     echo
     if [ -n "$(get libtorch train 1 128 best)" ]; then
-        PK=${PEAKZ1:-${PEAK1:-}}
-        share() { # share FLOP_PER_SAMPLE SAMPLES_PER_S THREADS -> % of the measured FMA peak
-            [ -n "$2" ] && [ -n "$PK" ] && awk -v f="$1" -v s="$2" -v t="$3" -v p="$PK" 'BEGIN { printf "%.0f%%", 100 * f * s / (p * 1e9 * t) }' || echo "–"
-        }
+        pc() { local v; v=$(share "$@"); [ -n "$v" ] && printf "%.0f%%" "$v" || echo "–"; }
         echo "### nn.h vs libtorch C++"
         echo
         echo "The same recipe in libtorch C++ (\`bench/libtorch_bench.cpp\`, Debian libtorch-dev, OpenMP OpenBLAS): no"
@@ -491,8 +491,7 @@ status() { # status value op target -> met / NOT met
         echo
         echo "| measurement | threads | batch | nn.h best | libtorch best | nn.h / libtorch | nn.h share of peak | libtorch share of peak |"
         echo "|---|---|---|---|---|---|---|---|"
-        for row in "train 1 32" "train 1 128" "train 1 256" "train 2 32" "train 2 128" "train 2 256" \
-                   "infer 1 1000" "infer 2 1000" "latency 1 1" "latency 2 1"; do
+        for row in "${ROWS[@]}"; do
             set -- $row
             nb=$(get nn "$1" "$2" "$3" best); lb=$(get libtorch "$1" "$2" "$3" best)
             [ -z "$nb$lb" ] && continue
@@ -500,7 +499,7 @@ status() { # status value op target -> met / NOT met
                 echo "| latency (µs) | $2 | $3 | ${nb:-–} | ${lb:-–} | $(ratio "$lb" "$nb") | | |"
             else
                 fl=1.007e6; [ "$1" = infer ] && fl=0.4695e6
-                echo "| $1 (samples/s) | $2 | $3 | $(fmt_k "$nb") | $(fmt_k "$lb") | $(ratio "$nb" "$lb") | $(share $fl "$nb" "$2") | $(share $fl "$lb" "$2") |"
+                echo "| $1 (samples/s) | $2 | $3 | $(fmt_k "$nb") | $(fmt_k "$lb") | $(ratio "$nb" "$lb") | $(pc $fl "$nb" "$2") | $(pc $fl "$lb" "$2") |"
             fi
         done
         echo
