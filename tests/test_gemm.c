@@ -631,16 +631,18 @@ static void test_path_runs(run_fn run, const path_spec *ps, int nps, const char 
             }
             if (P->kind == X_DIRECT && !(t & 1)) {
                 /* one or two rows (AVX-512: B streamed row by row in blocks of 256 / 128
-                   columns, the rest through the panels): below, at and past a block */
+                   columns, the rest through the panels): below, at and past a block; k
+                   of 1, 13 and 300 (two k chunks on AVX-512) */
+                static const int kr[3] = {1, 13, 300};
                 int mm, nn_, kk;
+                gcase g;
                 for (mm = 1; mm <= 2; mm++)
                     for (nn_ = 0; nn_ < 3; nn_++)
-                        for (kk = 0; kk < 2; kk++)
+                        for (kk = 0; kk < 3; kk++)
                             for (v = 0; v < 2; v++) {
-                                const int w = 128 * (3 - mm);
-                                gcase g;
+                                const int w = mm == 1 ? 256 : 128;
                                 memset(&g, 0, sizeof g);
-                                g.ta = t >> 1; g.m = mm; g.k = kk ? 13 : 1;
+                                g.ta = t >> 1; g.m = mm; g.k = kr[kk];
                                 g.n = nn_ == 0 ? w - 1 : nn_ == 1 ? w : 2 * w + 17;
                                 g.act = v ? NN_ACT_IDENTITY : NN_ACT_RELU;
                                 g.alpha = v ? -0.5f : 1.0f; g.beta = v ? -0.5f : 0.0f;
@@ -648,11 +650,8 @@ static void test_path_runs(run_fn run, const path_spec *ps, int nps, const char 
                                 g.use_bias = !v; g.misalign = v;
                                 run_case(&g);
                             }
-            }
-            if (P->kind == X_DIRECT && !(t & 1)) {
                 /* B in place of NN__DIRECT_PF_FLOATS: each column panel's first full
                    row panel runs the _pfn kernel, the last two panels do not */
-                gcase g;
                 memset(&g, 0, sizeof g);
                 g.ta = t >> 1; g.alpha = 1.0f; g.beta = 0.5f; g.pad_b = 3; g.pad_c = 1;
                 g.m = 2 * P->mr; g.n = 3 * P->nr + 5; g.k = (int)(NN__DIRECT_PF_FLOATS / g.n) + 1;
