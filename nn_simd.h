@@ -3642,6 +3642,90 @@ static NN__NOINLINE void nn__sgemm_2x128__avx512(int k, const float *a, ptrdiff_
     nn__sgemm_rows_body__avx512(2, 8, k, a, rsa, csa, b, ldb, c, ldc, alpha, beta);
 }
 
+/* *c = alpha * (the sum of v's lanes) + beta * *c; *c not read when beta == 0 */
+static NN__INLINE void nn__dot_store__avx512(__m512 v, float alpha, float beta, float *c)
+{
+    const __m256 hi = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1));
+    const float d = alpha * nn__hsum8__avx2(_mm256_add_ps(_mm512_castps512_ps256(v), hi));
+    *c = beta == 0.0f ? d : d + beta * *c;
+}
+/* R = 1 or 2 rows of A against B^T one B row at a time (batch-1 and batch-2 forward
+   passes): B is read once, in memory order, which the hardware fetches ahead; the AVX2
+   tiles' 8 B rows at once, in 8 streams, ran at 0.75x of this. Each output is four
+   16-lane FMA chains over k (the last < 64 floats on the first chain, masked), then a
+   fixed sum tree, whichever rows and columns share the call. */
+static NN__INLINE void nn__sgemm_dot_rows_body__avx512(const int R, int n, int k, float alpha,
+                                                       const float *A, int lda,
+                                                       const float *B, int ldb, float beta,
+                                                       float *C, int ldc)
+{
+    const int k64 = k & ~63;
+    const float *a0 = A, *a1 = A + (R > 1 ? (size_t)lda : 0);
+    int j, p;
+    for (j = 0; j < n; j++) {
+        const float *b = B + (size_t)j * ldb;
+        __m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0, s3 = s0; /* row 0 */
+        __m512 t0 = s0, t1 = s0, t2 = s0, t3 = s0;                  /* row 1 */
+        for (p = 0; p < k64; p += 64) {
+            const __m512 b0 = _mm512_loadu_ps(b + p), b1 = _mm512_loadu_ps(b + p + 16);
+            const __m512 b2 = _mm512_loadu_ps(b + p + 32), b3 = _mm512_loadu_ps(b + p + 48);
+            s0 = _mm512_fmadd_ps(_mm512_loadu_ps(a0 + p), b0, s0);
+            s1 = _mm512_fmadd_ps(_mm512_loadu_ps(a0 + p + 16), b1, s1);
+            s2 = _mm512_fmadd_ps(_mm512_loadu_ps(a0 + p + 32), b2, s2);
+            s3 = _mm512_fmadd_ps(_mm512_loadu_ps(a0 + p + 48), b3, s3);
+            if (R > 1) {
+                t0 = _mm512_fmadd_ps(_mm512_loadu_ps(a1 + p), b0, t0);
+                t1 = _mm512_fmadd_ps(_mm512_loadu_ps(a1 + p + 16), b1, t1);
+                t2 = _mm512_fmadd_ps(_mm512_loadu_ps(a1 + p + 32), b2, t2);
+                t3 = _mm512_fmadd_ps(_mm512_loadu_ps(a1 + p + 48), b3, t3);
+            }
+        }
+        for (; p < k; p += 16) {
+            const __mmask16 mk = k - p >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (k - p)) - 1);
+            const __m512 bv = _mm512_maskz_loadu_ps(mk, b + p);
+            s0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(mk, a0 + p), bv, s0);
+            if (R > 1) t0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(mk, a1 + p), bv, t0);
+        }
+        nn__dot_store__avx512(_mm512_add_ps(_mm512_add_ps(s0, s1), _mm512_add_ps(s2, s3)),
+                              alpha, beta, C + j);
+        if (R > 1)
+            nn__dot_store__avx512(_mm512_add_ps(_mm512_add_ps(t0, t1), _mm512_add_ps(t2, t3)),
+                                  alpha, beta, C + (size_t)ldc + j);
+    }
+}
+static void nn__sgemm_dot_rows__avx512(int R, int n, int k, float alpha, const float *A,
+                                       int lda, const float *B, int ldb, float beta, float *C,
+                                       int ldc)
+{
+    if (R > 1) nn__sgemm_dot_rows_body__avx512(2, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
+    else nn__sgemm_dot_rows_body__avx512(1, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+/* The dot path: the AVX2 4-row tiles, and the last 1 or 2 rows (all of them at batch 1
+   and 2) through nn__sgemm_dot_rows__avx512. */
+static void nn__sgemm_dot_nt_part__avx512(int transa, int transb, int m, int n, int k,
+                                          float alpha, const float *A, int lda,
+                                          const float *B, int ldb, float beta, float *C,
+                                          int ldc)
+{
+    NN__ALIGNAS64 float arow[2 * 2048];
+    const int rest = m % NN__DOT_R <= 2 ? m % NN__DOT_R : 0, mt = m - rest;
+    const float *Ar = A + (size_t)mt * lda;
+    (void)transa; (void)transb;
+    if (mt > 0) nn__sgemm_dot_nt__avx2(mt, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
+    if (rest == 0) return;
+    if (k <= 2048 && (((uintptr_t)Ar | (uintptr_t)(Ar + (size_t)(rest - 1) * lda)) & 63)) {
+        /* rows of A off a cache line (a caller's malloc'd input): copied to aligned
+           ones, else every A load of the stream splits across two lines */
+        memcpy(arow, Ar, (size_t)k * sizeof(float));
+        if (rest > 1) memcpy(arow + 2048, Ar + lda, (size_t)k * sizeof(float));
+        Ar = arow;
+        lda = 2048;
+    }
+    nn__sgemm_dot_rows__avx512(rest, n, k, alpha, Ar, lda, B, ldb, beta, C + (size_t)mt * ldc,
+                               ldc);
+}
+
 static void nn__sgemm_direct_part__avx512(int transa, int transb, int m, int n, int k,
                                           float alpha, const float *A, int lda,
                                           const float *B, int ldb, float beta, float *C,
@@ -3749,7 +3833,7 @@ static void nn__gemm_run__avx512(nn__gemm_path p, int transa, int transb, int m,
 {
     switch (p.kind) {
     case NN__GEMM_PATH_DOT_NT:
-        nn__gemm_split(p.cfg, nn__sgemm_dot_nt_part__avx2, 4, 3, transa, transb, m, n, k,
+        nn__gemm_split(p.cfg, nn__sgemm_dot_nt_part__avx512, NN__DOT_R, 3, transa, transb, m, n, k,
                        alpha, A, lda, B, ldb, beta, C, ldc, bias, act, act_param);
         return;
     case NN__GEMM_PATH_DIRECT:

@@ -11,7 +11,9 @@
    Shapes: squares 64..2048 (1000 and 2000 among them: rows not a power of two apart
    take other packing decisions) and the nine GEMMs of a 784-256-128-10 training step at
    batch 32, 128 and 256 (fwd NT: M=B, N=out, K=in; bwd-data NN: M=B, N=in, K=out;
-   weight-grad TN: M=out, N=in, K=B).
+   weight-grad TN: M=out, N=in, K=B); then with one and two rows (m = 1, 2: batch-1 and
+   batch-2 passes) the forward and backward-data GEMMs of 784->256, 256->128 and
+   1024->1024.
 
    --sweep: instead, the layer shapes a user meets: in -> out for in = out = 64, 256,
    512, 1024, 2048, 4096 and for a 784 input to each of those, at batch 32, 128, 256,
@@ -191,6 +193,17 @@ int main(int argc, char **argv)
     }
     for (b = 0; !sweep && b < 3; b++)
         for (l = 0; l < 3; l++) ns = add_layer(shapes, ns, batches[b], layers[l][0], layers[l][1]);
+    for (b = 1; !sweep && b <= 2; b++) /* one or two rows: forward NT and backward-data NN */
+        for (l = 0; l < 3; l++) {
+            const int in = l < 2 ? layers[l][0] : 1024, out = l < 2 ? layers[l][1] : 1024;
+            for (i = 0; i < 2; i++) {
+                shape *s = &shapes[ns++];
+                snprintf(s->name, sizeof s->name, "m%d %s %d->%d", b, i ? "bwd-data" : "fwd", in, out);
+                s->ta = 0; s->tb = !i; s->m = b;
+                s->n = i ? in : out;
+                s->k = i ? out : in;
+            }
+        }
 
     if (nn_simd_init() != NN_OK) { fprintf(stderr, "bench_gemm: bad NN_BACKEND\n"); return 1; }
 #ifdef _OPENMP

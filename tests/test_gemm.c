@@ -619,15 +619,30 @@ static void test_path_runs(run_fn run, const path_spec *ps, int nps, const char 
                             }
                             run_case(&g);
                         }
-            if (P->kind == X_DOT) { /* 1- and 2-row tails: every column grouping to 17 */
+            if (P->kind == X_DOT) {
+                /* 1- and 2-row tails: every column grouping to 17; k below, at and past
+                   the AVX-512 row kernel's 64-float step, with and without a masked end */
+                static const int kr[4] = {13, 64, 80, 131};
                 for (i = 1; i <= 2; i++)
-                    for (j = 1; j <= 17; j++) {
-                        gcase g;
-                        memset(&g, 0, sizeof g);
-                        g.ta = t >> 1; g.tb = t & 1; g.alpha = 1.0f; g.beta = 0.5f;
-                        g.m = i; g.n = j; g.k = 13; g.pad_c = 1; g.act = NN_ACT_IDENTITY;
-                        run_case(&g);
-                    }
+                    for (j = 1; j <= 17; j++)
+                        for (q = 0; q < 4; q++) {
+                            gcase g;
+                            memset(&g, 0, sizeof g);
+                            g.ta = t >> 1; g.tb = t & 1; g.alpha = 1.0f; g.beta = 0.5f;
+                            g.m = i; g.n = j; g.k = kr[q]; g.pad_c = 1; g.act = NN_ACT_IDENTITY;
+                            run_case(&g);
+                        }
+                /* the same tails under 4-row tiles (m = 5, 6), beta == 0 over NaN; A off
+                   a cache line with k past the AVX-512 kernel's aligned copy of A (2048) */
+                for (i = 5; i <= 8; i++) {
+                    gcase g;
+                    memset(&g, 0, sizeof g);
+                    g.ta = t >> 1; g.tb = t & 1; g.alpha = -0.5f; g.beta = 0.0f;
+                    g.m = i <= 6 ? i : i - 6; g.n = i <= 6 ? 11 : 5; g.k = i <= 6 ? 131 : 2100;
+                    g.pad_a = 2; g.pad_b = 1; g.pad_c = 3; g.misalign = 1;
+                    g.act = NN_ACT_IDENTITY;
+                    run_case(&g);
+                }
             }
             if (P->kind == X_DIRECT && !(t & 1)) {
                 /* one or two rows (AVX-512: B streamed row by row in blocks of 256 / 128
@@ -776,6 +791,38 @@ static void test_api_errors(void)
     NN_CHECK(untouched, "backend=%s op=gemm: C written by an empty problem", be_name);
 }
 
+#if NN__HAS_AVX512
+/* The AVX-512 dot path's 1- and 2-row kernel copies rows of A that start off a cache
+   line: the same values from a 64-byte aligned A (read in place) must give the same
+   bits (run_case checks the results against the oracle; malloc decides there which
+   rows are aligned). */
+static void test_dot_rows_copy(void)
+{
+    static const int ks[] = {13, 64, 80, 131, 784};
+    const int n = 37, ldb = 800;
+    float *a = (float *)nn_simd_alloc(NULL, 2 * 1024 * sizeof(float));
+    float *am = (float *)nn_simd_alloc(NULL, (2 * 1024 + 1) * sizeof(float));
+    float *b = (float *)nn_simd_alloc(NULL, (size_t)n * ldb * sizeof(float));
+    float *c0 = (float *)nn_simd_alloc(NULL, 2 * 64 * sizeof(float));
+    float *c1 = (float *)nn_simd_alloc(NULL, 2 * 64 * sizeof(float));
+    int i, r, q, bad;
+    if (!a || !am || !b || !c0 || !c1) { fprintf(stderr, "out of memory\n"); exit(2); }
+    for (i = 0; i < 2 * 1024; i++) a[i] = am[i + 1] = rnd_f();
+    for (i = 0; i < n * ldb; i++) b[i] = rnd_f();
+    for (r = 1; r <= 2; r++)
+        for (q = 0; q < (int)(sizeof ks / sizeof ks[0]); q++) {
+            nn__sgemm_dot_nt_part__avx512(0, 1, r, n, ks[q], 0.75f, a, 1024, b, ldb, 0.0f, c0, 64);
+            nn__sgemm_dot_nt_part__avx512(0, 1, r, n, ks[q], 0.75f, am + 1, 1024, b, ldb, 0.0f, c1, 64);
+            for (i = 0, bad = 0; i < r * 64; i++)
+                bad += (i % 64 < n) && memcmp(&c0[i], &c1[i], sizeof(float)) != 0;
+            NN_CHECK(bad == 0, "backend=avx512 dot rows m=%d k=%d: %d outputs differ between an "
+                     "aligned and an unaligned A", r, ks[q], bad);
+        }
+    nn_simd_free(NULL, a); nn_simd_free(NULL, am); nn_simd_free(NULL, b);
+    nn_simd_free(NULL, c0); nn_simd_free(NULL, c1);
+}
+#endif
+
 int main(void)
 {
     static const nn_simd_backend all[] = {NN_SIMD_BACKEND_SCALAR, NN_SIMD_BACKEND_AVX2, NN_SIMD_BACKEND_AVX512,
@@ -814,6 +861,9 @@ int main(void)
         test_wide_tiles(level);
 #if NN__HAS_AVX2 || NN__HAS_NEON
         test_paths(all[b]);
+#endif
+#if NN__HAS_AVX512
+        if (all[b] == NN_SIMD_BACKEND_AVX512) test_dot_rows_copy();
 #endif
         printf("backend=%s: %ld gemm cases\n", be_name, n_cases - before);
         fflush(stdout);

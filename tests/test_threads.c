@@ -407,6 +407,9 @@ static void check_all_gemms(void)
     check_gemm(0, 0, 1, 4000, 700, 0.5f, 1, NN_ACT_RELU);     /* 1 and 2 rows: row-streamed */
     check_gemm(0, 0, 2, 3000, 600, 0.0f, 0, NN_ACT_IDENTITY); /*   blocks and panels, k chunks */
     check_gemm(1, 0, 1, 2500, 900, 0.0f, 1, NN_ACT_IDENTITY);
+    check_gemm(0, 1, 1, 4000, 700, 0.5f, 1, NN_ACT_RELU);     /* NT, 1, 2 and 4 + 2 rows: */
+    check_gemm(0, 1, 2, 3000, 600, 0.0f, 0, NN_ACT_IDENTITY); /*   B rows one at a time */
+    check_gemm(0, 1, 6, 2000, 131, 0.0f, 1, NN_ACT_RELU);
     check_gemm(0, 0, 300, 700, 30, 0.25f, 1, NN_ACT_TANH);
     check_gemm(0, 1, 300, 700, 0, 0.25f, 1, NN_ACT_SIGMOID);  /* k == 0 */
 }
