@@ -3596,50 +3596,74 @@ static void nn__sgemm_pack_b32_cols__avx512(int kc, const float *src, int ld, fl
 #ifndef NN__AVX512_DIRECT_KC
 #  define NN__AVX512_DIRECT_KC 256 /* edge panel: 256 x 32 floats = 32 KiB of stack */
 #endif
-/* C[MR x 16 NV] (1 x 256 or 2 x 128) over k, B read in place row after row: 16 NV
-   contiguous floats per k step, each vector used by the MR rows (16 FMA chains). A
-   32-column panel would read B's rows in 128-byte pieces a row apart, which the
-   hardware does not fetch ahead, and give one row 2 chains. */
-static NN__INLINE void nn__sgemm_rows_body__avx512(const int MR, const int NV, int k,
-                                                    const float *a, ptrdiff_t rsa,
-                                                    ptrdiff_t csa, const float *b,
-                                                    ptrdiff_t ldb, float *c, ptrdiff_t ldc,
-                                                    float alpha, float beta)
+/* C[R x n] (R = 1 or 2, n <= 1024) over k, B read in place: each row of C is summed in
+   a stack row y, four rows of B at a time (y += a[p] B[p] + ... + a[p+3] B[p+3], one
+   FMA chain per column), so B is read row after row in memory order whatever n is (a
+   register block of columns reads a wide B in pieces a row apart, which is slower). */
+static NN__INLINE void nn__sgemm_rows_body__avx512(const int R, int k, const float *a,
+                                                    ptrdiff_t rsa, ptrdiff_t csa,
+                                                    const float *b, ptrdiff_t ldb, float *c,
+                                                    ptrdiff_t ldc, float alpha, float beta,
+                                                    int n)
 {
-    __m512 acc[2][16];
-    int p, i, j;
-    for (i = 0; i < MR; i++)
-        for (j = 0; j < NV; j++) acc[i][j] = _mm512_setzero_ps();
-    for (p = 0; p < k; p++) {
-        const __m512 x0 = _mm512_set1_ps(a[0]);
-        const __m512 x1 = _mm512_set1_ps(a[MR > 1 ? rsa : 0]);
-        for (j = 0; j < NV; j++) {
-            const __m512 bj = _mm512_loadu_ps(b + 16 * j);
-            acc[0][j] = _mm512_fmadd_ps(x0, bj, acc[0][j]);
-            if (MR > 1) acc[1][j] = _mm512_fmadd_ps(x1, bj, acc[1][j]);
-        }
-        a += csa;
-        b += ldb;
+    NN__ALIGNAS64 float y[2][1024];
+    const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+    const float *a1 = a + (R > 1 ? rsa : 0);
+    int p, j, r;
+    for (j = 0; j < n; j += 16) {
+        _mm512_store_ps(y[0] + j, _mm512_setzero_ps());
+        if (R > 1) _mm512_store_ps(y[1] + j, _mm512_setzero_ps());
     }
-    for (i = 0; i < MR; i++)
-        for (j = 0; j < NV; j++) {
-            float *ci = c + i * ldc + 16 * j;
-            __m512 v = _mm512_mul_ps(_mm512_set1_ps(alpha), acc[i][j]);
-            if (beta != 0.0f) v = _mm512_fmadd_ps(_mm512_set1_ps(beta), _mm512_loadu_ps(ci), v);
-            _mm512_storeu_ps(ci, v);
+    for (p = 0; p + 4 <= k; p += 4) {
+        const float *b0 = b + p * ldb, *b1 = b0 + ldb, *b2 = b1 + ldb, *b3 = b2 + ldb;
+        const __m512 x0 = _mm512_set1_ps(a[p * csa]), x1 = _mm512_set1_ps(a[(p + 1) * csa]);
+        const __m512 x2 = _mm512_set1_ps(a[(p + 2) * csa]), x3 = _mm512_set1_ps(a[(p + 3) * csa]);
+        const __m512 z0 = _mm512_set1_ps(a1[p * csa]), z1 = _mm512_set1_ps(a1[(p + 1) * csa]);
+        const __m512 z2 = _mm512_set1_ps(a1[(p + 2) * csa]), z3 = _mm512_set1_ps(a1[(p + 3) * csa]);
+        for (j = 0; j < n; j += 16) {
+            const __mmask16 mk = n - j >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - j)) - 1u);
+            const __m512 v0 = _mm512_maskz_loadu_ps(mk, b0 + j), v1 = _mm512_maskz_loadu_ps(mk, b1 + j);
+            const __m512 v2 = _mm512_maskz_loadu_ps(mk, b2 + j), v3 = _mm512_maskz_loadu_ps(mk, b3 + j);
+            __m512 t = _mm512_load_ps(y[0] + j);
+            t = _mm512_fmadd_ps(x0, v0, t);
+            t = _mm512_fmadd_ps(x1, v1, t);
+            t = _mm512_fmadd_ps(x2, v2, t);
+            _mm512_store_ps(y[0] + j, _mm512_fmadd_ps(x3, v3, t));
+            if (R > 1) {
+                t = _mm512_load_ps(y[1] + j);
+                t = _mm512_fmadd_ps(z0, v0, t);
+                t = _mm512_fmadd_ps(z1, v1, t);
+                t = _mm512_fmadd_ps(z2, v2, t);
+                _mm512_store_ps(y[1] + j, _mm512_fmadd_ps(z3, v3, t));
+            }
+        }
+    }
+    for (; p < k; p++) {
+        const float *b0 = b + p * ldb;
+        const __m512 x0 = _mm512_set1_ps(a[p * csa]), z0 = _mm512_set1_ps(a1[p * csa]);
+        for (j = 0; j < n; j += 16) {
+            const __mmask16 mk = n - j >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - j)) - 1u);
+            const __m512 v0 = _mm512_maskz_loadu_ps(mk, b0 + j);
+            _mm512_store_ps(y[0] + j, _mm512_fmadd_ps(x0, v0, _mm512_load_ps(y[0] + j)));
+            if (R > 1) _mm512_store_ps(y[1] + j, _mm512_fmadd_ps(z0, v0, _mm512_load_ps(y[1] + j)));
+        }
+    }
+    for (r = 0; r < R; r++)
+        for (j = 0; j < n; j += 16) {
+            const __mmask16 mk = n - j >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - j)) - 1u);
+            float *cj = c + r * ldc + j;
+            __m512 v = _mm512_mul_ps(va, _mm512_load_ps(y[r] + j));
+            if (beta != 0.0f) v = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(mk, cj), v);
+            _mm512_mask_storeu_ps(cj, mk, v);
         }
 }
-static NN__NOINLINE void nn__sgemm_1x256__avx512(int k, const float *a, ptrdiff_t rsa,
-                                                 ptrdiff_t csa, const float *b, ptrdiff_t ldb,
-                                                 float *c, ptrdiff_t ldc, float alpha, float beta)
+static NN__NOINLINE void nn__sgemm_rows__avx512(int R, int k, const float *a, ptrdiff_t rsa,
+                                                ptrdiff_t csa, const float *b, ptrdiff_t ldb,
+                                                float *c, ptrdiff_t ldc, float alpha,
+                                                float beta, int n)
 {
-    nn__sgemm_rows_body__avx512(1, 16, k, a, rsa, csa, b, ldb, c, ldc, alpha, beta);
-}
-static NN__NOINLINE void nn__sgemm_2x128__avx512(int k, const float *a, ptrdiff_t rsa,
-                                                 ptrdiff_t csa, const float *b, ptrdiff_t ldb,
-                                                 float *c, ptrdiff_t ldc, float alpha, float beta)
-{
-    nn__sgemm_rows_body__avx512(2, 8, k, a, rsa, csa, b, ldb, c, ldc, alpha, beta);
+    if (R > 1) nn__sgemm_rows_body__avx512(2, k, a, rsa, csa, b, ldb, c, ldc, alpha, beta, n);
+    else nn__sgemm_rows_body__avx512(1, k, a, rsa, csa, b, ldb, c, ldc, alpha, beta, n);
 }
 
 /* *c = alpha * (the sum of v's lanes) + beta * *c; *c not read when beta == 0 */
@@ -3650,8 +3674,9 @@ static NN__INLINE void nn__dot_store__avx512(__m512 v, float alpha, float beta, 
     *c = beta == 0.0f ? d : d + beta * *c;
 }
 /* R = 1 or 2 rows of A against B^T one B row at a time (batch-1 and batch-2 forward
-   passes): B is read once, in memory order, which the hardware fetches ahead; the AVX2
-   tiles' 8 B rows at once, in 8 streams, ran at 0.75x of this. Each output is four
+   passes): B is read once, in memory order, which the hardware fetches ahead better
+   than the AVX2 tiles' 8 rows of B at once (AVX2 keeps those: a ymm row-at-a-time
+   kernel runs twice the instructions and is not faster). Each output is four
    16-lane FMA chains over k (the last < 64 floats on the first chain, masked), then a
    fixed sum tree, whichever rows and columns share the call. */
 static NN__INLINE void nn__sgemm_dot_rows_body__avx512(const int R, int n, int k, float alpha,
@@ -3732,22 +3757,12 @@ static void nn__sgemm_direct_part__avx512(int transa, int transb, int m, int n, 
                                           int ldc)
 {
     NN__ALIGNAS64 float edge[NN__AVX512_DIRECT_KC * 32];
-    const int w = m == 1 ? 256 : 128; /* the row-streamed block for 1 or 2 rows */
-    if (m <= 2 && !transb && n >= w && k > 0) {
-        /* whole blocks row-streamed, the rest below; k in nn__gemm_direct's chunks, so
-           every column gets the same arithmetic whichever part of a split holds it */
-        const int nb = n / w * w, kcs = nn__gemm_direct_kc(k, NN__AVX512_DIRECT_KC);
-        int j, pc;
-        for (pc = 0; pc < k; pc += kcs)
-            for (j = 0; j < nb; j += w)
-                (m == 1 ? nn__sgemm_1x256__avx512 : nn__sgemm_2x128__avx512)(
-                    NN__MIN(kcs, k - pc), transa ? A + (size_t)pc * lda : A + pc,
-                    transa ? 1 : lda, transa ? lda : 1, B + (size_t)pc * ldb + j, ldb, C + j,
-                    ldc, alpha, pc == 0 ? beta : 1.0f);
-        if (nb == n) return;
-        B += nb;
-        C += nb;
-        n -= nb;
+    if (m <= 2 && !transb) { /* one or two rows: B streamed row by row, 1024 columns at a time */
+        int j;
+        for (j = 0; j < n; j += 1024)
+            nn__sgemm_rows__avx512(m, k, A, transa ? 1 : lda, transa ? lda : 1, B + j, ldb,
+                                   C + j, ldc, alpha, beta, NN__MIN(1024, n - j));
+        return;
     }
     nn__gemm_direct(NN__AVX512_DIRECT_H, 32, NN__AVX512_DIRECT_KC,
                     nn__avx512_h, nn__sgemm_8x32_pfn__avx512, nn__sgemm_pack_b32_cols__avx512,

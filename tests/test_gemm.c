@@ -645,9 +645,9 @@ static void test_path_runs(run_fn run, const path_spec *ps, int nps, const char 
                 }
             }
             if (P->kind == X_DIRECT && !(t & 1)) {
-                /* one or two rows (AVX-512: B streamed row by row in blocks of 256 / 128
-                   columns, the rest through the panels): below, at and past a block; k
-                   of 1, 13 and 300 (two k chunks on AVX-512) */
+                /* one or two rows (AVX-512: B streamed row by row, four rows per step,
+                   1024 columns at a time): n of 255, 256 and 1041 (a 16-column mask and a
+                   second block); k of 1, 13 (4-row steps and single rows) and 300 */
                 static const int kr[3] = {1, 13, 300};
                 int mm, nn_, kk;
                 gcase g;
@@ -655,10 +655,9 @@ static void test_path_runs(run_fn run, const path_spec *ps, int nps, const char 
                     for (nn_ = 0; nn_ < 3; nn_++)
                         for (kk = 0; kk < 3; kk++)
                             for (v = 0; v < 2; v++) {
-                                const int w = mm == 1 ? 256 : 128;
                                 memset(&g, 0, sizeof g);
                                 g.ta = t >> 1; g.m = mm; g.k = kr[kk];
-                                g.n = nn_ == 0 ? w - 1 : nn_ == 1 ? w : 2 * w + 17;
+                                g.n = nn_ == 0 ? 255 : nn_ == 1 ? 256 : 1041;
                                 g.act = v ? NN_ACT_IDENTITY : NN_ACT_RELU;
                                 g.alpha = v ? -0.5f : 1.0f; g.beta = v ? -0.5f : 0.0f;
                                 g.pad_a = v ? 0 : 3; g.pad_b = v ? 0 : 5; g.pad_c = v ? 0 : 7;

@@ -404,8 +404,8 @@ static void check_all_gemms(void)
     check_gemm(0, 1, 64, 300, 500, 0.0f, 1, NN_ACT_SOFTMAX);  /* column tiles, own B */
     check_gemm(0, 1, 100, 10, 300, 0.0f, 1, NN_ACT_SOFTMAX);  /* dot path */
     check_gemm(1, 0, 8, 700, 100, 0.0f, 1, NN_ACT_SOFTMAX);   /* direct path, column split */
-    check_gemm(0, 0, 1, 4000, 700, 0.5f, 1, NN_ACT_RELU);     /* 1 and 2 rows: row-streamed */
-    check_gemm(0, 0, 2, 3000, 600, 0.0f, 0, NN_ACT_IDENTITY); /*   blocks and panels, k chunks */
+    check_gemm(0, 0, 1, 4000, 700, 0.5f, 1, NN_ACT_RELU);     /* 1 and 2 rows: B streamed row */
+    check_gemm(0, 0, 2, 3000, 600, 0.0f, 0, NN_ACT_IDENTITY); /*   by row, 1024-column blocks */
     check_gemm(1, 0, 1, 2500, 900, 0.0f, 1, NN_ACT_IDENTITY);
     check_gemm(0, 1, 1, 4000, 700, 0.5f, 1, NN_ACT_RELU);     /* NT, 1, 2 and 4 + 2 rows: */
     check_gemm(0, 1, 2, 3000, 600, 0.0f, 0, NN_ACT_IDENTITY); /*   B rows one at a time */
