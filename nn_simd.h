@@ -2889,6 +2889,76 @@ static NN__NOINLINE void nn__sgemm_6x16_pfn__avx2(
 #ifndef NN__DIRECT_KC
 #  define NN__DIRECT_KC 512
 #endif
+/* C[R x n] (R = 1 or 2, n <= 1024) over k, B read in place: each row of C is summed in
+   a stack row y, four rows of B at a time (one FMA chain per column, in k order), so B
+   is read row after row in memory order whatever n is (the 16-column panels read a
+   wide B in 64-byte pieces a row apart). As nn__sgemm_rows__avx512, in 8-float pieces. */
+static NN__INLINE void nn__sgemm_rows_body__avx2(const int R, int k, const float *a,
+                                                 ptrdiff_t rsa, ptrdiff_t csa, const float *b,
+                                                 ptrdiff_t ldb, float *c, ptrdiff_t ldc,
+                                                 float alpha, float beta, int n)
+{
+    static const int lanes[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+    NN__ALIGNAS64 float y[2][1024];
+    const __m256i tail = _mm256_loadu_si256((const __m256i *)(lanes + 8 - (n & 7)));
+    const float *a1 = a + (R > 1 ? rsa : 0);
+    int p, j, r;
+    for (j = 0; j < n; j += 8) {
+        _mm256_store_ps(y[0] + j, _mm256_setzero_ps());
+        if (R > 1) _mm256_store_ps(y[1] + j, _mm256_setzero_ps());
+    }
+    for (p = 0; p < k; p += 4) {
+        const int u = NN__MIN(4, k - p); /* rows of B this step: 4, or 1-3 at the end */
+        const float *b0 = b + p * ldb, *b1 = b0 + (u > 1) * ldb, *b2 = b0 + (u > 2) * 2 * ldb;
+        const float *b3 = b0 + (u > 3) * 3 * ldb;
+        const __m256 x0 = _mm256_set1_ps(a[p * csa]);
+        const __m256 x1 = _mm256_set1_ps(u > 1 ? a[(p + 1) * csa] : 0.0f);
+        const __m256 x2 = _mm256_set1_ps(u > 2 ? a[(p + 2) * csa] : 0.0f);
+        const __m256 x3 = _mm256_set1_ps(u > 3 ? a[(p + 3) * csa] : 0.0f);
+        const __m256 z0 = _mm256_set1_ps(a1[p * csa]);
+        const __m256 z1 = _mm256_set1_ps(u > 1 ? a1[(p + 1) * csa] : 0.0f);
+        const __m256 z2 = _mm256_set1_ps(u > 2 ? a1[(p + 2) * csa] : 0.0f);
+        const __m256 z3 = _mm256_set1_ps(u > 3 ? a1[(p + 3) * csa] : 0.0f);
+        for (j = 0; j < n; j += 8) {
+            __m256 v0, v1, v2, v3, t;
+            if (j + 8 <= n) {
+                v0 = _mm256_loadu_ps(b0 + j); v1 = _mm256_loadu_ps(b1 + j);
+                v2 = _mm256_loadu_ps(b2 + j); v3 = _mm256_loadu_ps(b3 + j);
+            } else {
+                v0 = _mm256_maskload_ps(b0 + j, tail); v1 = _mm256_maskload_ps(b1 + j, tail);
+                v2 = _mm256_maskload_ps(b2 + j, tail); v3 = _mm256_maskload_ps(b3 + j, tail);
+            }
+            t = _mm256_fmadd_ps(x0, v0, _mm256_load_ps(y[0] + j));
+            if (u > 1) t = _mm256_fmadd_ps(x1, v1, t);
+            if (u > 2) t = _mm256_fmadd_ps(x2, v2, t);
+            if (u > 3) t = _mm256_fmadd_ps(x3, v3, t);
+            _mm256_store_ps(y[0] + j, t);
+            if (R > 1) {
+                t = _mm256_fmadd_ps(z0, v0, _mm256_load_ps(y[1] + j));
+                if (u > 1) t = _mm256_fmadd_ps(z1, v1, t);
+                if (u > 2) t = _mm256_fmadd_ps(z2, v2, t);
+                if (u > 3) t = _mm256_fmadd_ps(z3, v3, t);
+                _mm256_store_ps(y[1] + j, t);
+            }
+        }
+    }
+    for (r = 0; r < R; r++) {
+        float *cr = c + r * ldc;
+        for (j = 0; j < n; j++) { /* (vmaskmovps stores are slow on AMD cores) */
+            const float v = alpha * y[r][j];
+            cr[j] = beta == 0.0f ? v : v + beta * cr[j];
+        }
+    }
+}
+static NN__NOINLINE void nn__sgemm_rows__avx2(int R, int k, const float *a, ptrdiff_t rsa,
+                                              ptrdiff_t csa, const float *b, ptrdiff_t ldb,
+                                              float *c, ptrdiff_t ldc, float alpha, float beta,
+                                              int n)
+{
+    if (R > 1) nn__sgemm_rows_body__avx2(2, k, a, rsa, csa, b, ldb, c, ldc, alpha, beta, n);
+    else nn__sgemm_rows_body__avx2(1, k, a, rsa, csa, b, ldb, c, ldc, alpha, beta, n);
+}
+
 static void nn__sgemm_pack_b16_cols__avx2(int kc, const float *src, int ld, float *dst);
 static void nn__sgemm_direct__avx2(int transa, int transb, int m, int n, int k, float alpha,
                                    const float *A, int lda, const float *B, int ldb,
@@ -2898,6 +2968,13 @@ static void nn__sgemm_direct__avx2(int transa, int transb, int m, int n, int k, 
         nn__sgemm_3x16__avx2, nn__sgemm_4x16__avx2, nn__sgemm_5x16__avx2,
         nn__sgemm_6x16__avx2};
     NN__ALIGNAS64 float edge[NN__DIRECT_KC * 16];
+    if (m <= 2 && !transb) { /* one or two rows: B streamed row by row, 1024 columns at a time */
+        int j;
+        for (j = 0; j < n; j += 1024)
+            nn__sgemm_rows__avx2(m, k, A, transa ? 1 : lda, transa ? lda : 1, B + j, ldb, C + j,
+                                 ldc, alpha, beta, NN__MIN(1024, n - j));
+        return;
+    }
     nn__gemm_direct(6, 16, NN__DIRECT_KC, tab, nn__sgemm_6x16_pfn__avx2, nn__sgemm_pack_b16_cols__avx2,
                     edge, transa, transb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
 }
