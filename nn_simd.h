@@ -3746,8 +3746,12 @@ static NN__NOINLINE void nn__sgemm_rows__avx512(int R, int k, const float *a, pt
 /* *c = alpha * (the sum of v's lanes) + beta * *c; *c not read when beta == 0 */
 static NN__INLINE void nn__dot_store__avx512(__m512 v, float alpha, float beta, float *c)
 {
-    const __m256 hi = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1));
-    const float d = alpha * nn__hsum8__avx2(_mm256_add_ps(_mm512_castps512_ps256(v), hi));
+    /* (zero-masked extracts: the plain ones, and gcc 12's _mm512_castps512_ps256, start
+       from _mm256_undefined_pd, which g++ flags as maybe uninitialized) */
+    const __m512d vd = _mm512_castps_pd(v);
+    const __m256 lo = _mm256_castpd_ps(_mm512_maskz_extractf64x4_pd((__mmask8)0xFF, vd, 0));
+    const __m256 hi = _mm256_castpd_ps(_mm512_maskz_extractf64x4_pd((__mmask8)0xFF, vd, 1));
+    const float d = alpha * nn__hsum8__avx2(_mm256_add_ps(lo, hi));
     *c = beta == 0.0f ? d : d + beta * *c;
 }
 /* R = 1 or 2 rows of A against B^T one B row at a time (batch-1 and batch-2 forward
