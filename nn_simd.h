@@ -1713,13 +1713,6 @@ static __attribute__((unused)) void nn__gemm_split(const nn__gemm_cfg *cfg, nn__
 #ifndef NN__DIRECT_PF_FLOATS
 #  define NN__DIRECT_PF_FLOATS 2097152.0 /* 8 MB of B (chosen with bench_gemm --sweep) */
 #endif
-/* The direct path's k chunk: k cut into near-equal chunks of <= kcmax rows. */
-static NN__INLINE int nn__gemm_direct_kc(int k, int kcmax)
-{
-    const int nch = (k + kcmax - 1) / kcmax;
-    return (k + nch - 1) / nch;
-}
-
 static NN__INLINE void nn__gemm_direct(const int MR, const int NR, const int kcmax,
                                        const nn__ukr_fn *tab, nn__ukr_fn pfn,
                                        void (*pack_bt)(int kc, const float *src, int ld, float *dst),
@@ -1729,7 +1722,7 @@ static NN__INLINE void nn__gemm_direct(const int MR, const int NR, const int kcm
 {
     const int npan = (m + MR - 1) / MR, hlo = m / npan, nhi = m % npan; /* nhi of hlo+1 */
     const int pf = pfn && !transb && (double)k * n >= NN__DIRECT_PF_FLOATS;
-    const int kcs = nn__gemm_direct_kc(k, kcmax);
+    const int nch = (k + kcmax - 1) / kcmax, kcs = (k + nch - 1) / nch;
     int pc, jr, pn, p, j;
     for (pc = 0; pc < k; pc += kcs) {
         const int kc = NN__MIN(kcs, k - pc);

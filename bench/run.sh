@@ -418,18 +418,16 @@ status() { # status value op target -> met / NOT met
     echo "| latency, batch 1, 1 thread, median ≤ torch's / 10 | ${lat_nn:-–} µs | ${lat_t:-–} µs (/10 = ${lat_lim:-–} µs) | | $( [ -n "$lat_lim" ] && status "$lat_nn" "<=" "$lat_lim" || echo "not measured") |"
     echo
     # close to the machine's limit: ratios in this run
-    g10() { # lowest oneDNN ratio (best) over 1024^3 and the nine B=128 GEMMs of a raw bench_gemm table
-        [ -e "$1" ] && awk -F'|' '$2 ~ /square 1024 |b128 / && $15 + 0 > 0 { r = $15 + 0; if (!n++ || r < m) { m = r; at = $2 } } END { gsub(/^ +| +$/, "", at); if (n) printf "%.2f;%s", m, at }' "$1"; }
-    g12() { # the same over the one- and two-row GEMMs (m1 / m2 rows)
-        [ -e "$1" ] && awk -F'|' '$2 ~ /^ m[12] / && $15 + 0 > 0 { r = $15 + 0; if (!n++ || r < m) { m = r; at = $2 } } END { gsub(/^ +| +$/, "", at); if (n) printf "%.2f;%s", m, at }' "$1"; }
+    lowest() { # lowest oneDNN ratio (best) over the rows of raw bench_gemm table $1 whose name matches $2
+        [ -e "$1" ] && awk -F'|' -v re="$2" '$2 ~ re && $15 + 0 > 0 { r = $15 + 0; if (!n++ || r < m) { m = r; at = $2 } } END { gsub(/^ +| +$/, "", at); if (n) printf "%.2f;%s", m, at }' "$1"; }
     sw() { [ -e "$1" ] && sed -n "s/^SWEEP n=\([0-9]*\) geomean=\([0-9.]*\) min=\([0-9.]*\) at \(.*\)/\2 \3 \4/p" "$1"; }
     echo "| limit target (one run, on this CPU) | measured | status |"
     echo "|---|---|---|"
     for isa in avx512 avx2; do
         sfx=$([ $isa = avx2 ] && echo _avx2)
-        g=$(g10 "$RAW/gemm_1t$sfx.txt")
+        g=$(lowest "$RAW/gemm_1t$sfx.txt" "square 1024 |b128 ")
         [ -n "$g" ] && echo "| 1024³ and the nine B=128 GEMMs ≥ 1.00× oneDNN, $isa backend | lowest ${g%%;*} (${g#*;}) | $(status "${g%%;*}" ">=" 1.00) |"
-        g=$(g12 "$RAW/gemm_1t$sfx.txt")
+        g=$(lowest "$RAW/gemm_1t$sfx.txt" "^ m[12] ")  # the one- and two-row GEMMs
         [ -n "$g" ] && echo "| nn_simd_gemm with m = 1 or 2 (12 GEMMs) ≥ 1.00× oneDNN, $isa backend | lowest ${g%%;*} (${g#*;}) | $(status "${g%%;*}" ">=" 1.00) |"
         read -r gm mn at <<< "$(sw "$RAW/sweep_1t$sfx.txt")"
         [ -n "$gm" ] && echo "| layer sweep vs oneDNN, $isa backend: geometric mean ≥ 1.00, lowest ≥ 0.90 | $gm, lowest $mn ($at) | $(status "$gm" ">=" 1.00) / $(status "$mn" ">=" 0.90) |"
