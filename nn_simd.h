@@ -1307,6 +1307,9 @@ typedef struct nn__gemm_cfg {
 #ifndef NN__GEMM_TA_PACK
 #  define NN__GEMM_TA_PACK 1
 #endif
+#ifndef NN__GEMM_AKEEP_FLOATS
+#  define NN__GEMM_AKEEP_FLOATS (4 * 1024 * 1024) /* per-thread packed A kept across jc blocks */
+#endif
 #ifndef NN__GEMM_ACACHE_FLOATS
 #  define NN__GEMM_ACACHE_FLOATS (64 * 1024) /* per-thread packed A kept for all of K (>>threads) */
 #endif
@@ -1477,8 +1480,11 @@ typedef struct nn__gemm_job {
     int nrt, nct;      /* row and column tiles per jc block */
     /* acache: a thread keeps its row block's op(A) packed for all of K (block pc at
        apack + pc * arows); its tiles are consecutive in the rb-major order, so the
-       tiles it takes in a row mostly share that row block and pack A once */
-    int acache, arows;
+       tiles it takes in a row mostly share that row block and pack A once.
+       akeep: with one column tile and several jc blocks, a thread keeps the packed A of
+       every row block it takes (block rb at apack + (rb - its first) * arows * k), packed
+       in the first jc block and read by the others */
+    int acache, akeep, arows;
     float *bpack;      /* shared: op(B) of one jc block packed for all of K */
     float *apack;      /* per thread: apack + tid * astride */
     size_t astride;
@@ -1538,7 +1544,8 @@ static void nn__gemm_work(void *vjob, int tid, int nt)
             int i0, mc, j0, j1, pc;
             nn__ukr_fn ukr_pp;
             const int rb = t / J->nct;
-            const int cached = J->acache && rb == arb;
+            const int cached = J->acache && (rb == arb || (J->akeep && jc > 0));
+            float *ablk = J->akeep ? apack + (size_t)(rb - t0) * J->arows * k : apack;
             nn__par_range(P, J->nrt, 1, rb, &r0, &r1);
             nn__par_range(npb, J->nct, 1, t % J->nct, &c0, &c1);
             i0 = (int)r0 * MR;
@@ -1554,7 +1561,7 @@ static void nn__gemm_work(void *vjob, int tid, int nt)
                 const float *Ab = transa ? A + (size_t)pc * lda + i0 : A + (size_t)i0 * lda + pc;
                 const float *Bp = B + (size_t)pc * ldb + jc; /* B in place: transb == 0 */
                 const int mfull = pl.pack_a ? mc : mc / MR * MR;
-                float *ap = J->acache ? apack + (size_t)pc * J->arows : apack;
+                float *ap = J->acache ? ablk + (size_t)pc * J->arows : apack;
                 float *bl = apack + J->bofs;
                 if (J->blocal) {
                     int jr;
@@ -1802,8 +1809,15 @@ static size_t nn__gemm_tiling(const nn__gemm_cfg *cfg, nn__gemm_job *J, int nt, 
 
     rows = (size_t)((P + J->nrt - 1) / J->nrt) * MR; /* tallest row block */
     J->acache = nt > 1 && J->nct > 1 && J->pl.pack_a && rows * k <= NN__GEMM_ACACHE_FLOATS;
+    J->akeep = 0;
+    if (J->transa && 2 * k >= KC && n > NC && J->nct == 1 && J->pl.pack_a && !J->blocal) {
+        /* row blocks of the thread with the most (tiles are row blocks here) */
+        const size_t most = (size_t)(J->nrt + nt - 1) / nt;
+        if (most * rows * (size_t)k <= NN__GEMM_AKEEP_FLOATS) J->acache = J->akeep = (int)most;
+    }
     J->arows = (int)rows;
-    na = J->pl.pack_a ? rows * (J->acache ? (size_t)k : kcm) : kcm * MR; /* A block(s), or one edge A panel */
+    na = J->pl.pack_a ? rows * (J->acache ? (size_t)k * (J->akeep ? (size_t)J->akeep : 1) : kcm)
+                      : kcm * MR; /* A block(s), or one edge A panel */
     na = (na + 16 + 15) / 16 * 16;   /* slack: vector packing may store 16 floats past a panel */
     J->bofs = na;
     if (J->blocal) /* + the thread's B panels of one K block (widest tile), with slack */
