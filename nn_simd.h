@@ -1234,8 +1234,10 @@ static NN__MAYBE_UNUSED int nn__optim_checked(const nn__backend *be, int kind,
    them, and each runs pc / jr / ir with its own packed A block
    (one per thread), epilogue included. Never split: pc (the reduction). A micro-tile's
    operands, K blocking and kernel are those of a 1-thread run, so C is bit-identical
-   for any thread count. One thread runs the same code, without the barrier.
-   Workspace: the shared B and one A block per thread. A call that fits
+   for any thread count. One thread runs the same code, without the barrier. A wide C
+   whose B is packed is instead cut into column slices, each a one-thread run of its own
+   (nn__gemm_plan_ws): no shared B at all.
+   Workspace: the shared B and one A block per thread (or one slice's B and A). A call that fits
    NN__GEMM_STACK_FLOATS uses a stack buffer; a larger one uses the caller's
    nn__gemm_ws (nn.h: one per network, grown to the largest call it has seen and kept,
    so steady-state training steps allocate nothing: test_alloc_fail counts), or without
@@ -1493,6 +1495,10 @@ typedef struct nn__gemm_job {
        + bofs) just before using them: no B phase, no barrier, no B from the other core */
     int blocal;
     size_t bofs;
+    /* csplit: C is cut into csplit column slices of whole NR panels, each a one-thread
+       job of its own (nn__gemm_csplit_work) in workspace slice * astride: no shared B,
+       no barrier. Same K blocks and kernels: the same bits as one thread. */
+    int csplit;
 } nn__gemm_job;
 
 /* The packed path's team body (one for every backend: the ISA is in the cfg's kernels
@@ -1636,6 +1642,45 @@ static void nn__gemm_work(void *vjob, int tid, int nt)
                 nn__gemm_epilogue(cfg, J->C + (size_t)r0 * MR * ldc, ldc, (int)(r1 - r0 * MR),
                                   n, NULL, J->act, J->act_param, 1);
         }
+    }
+}
+
+static size_t nn__gemm_tiling(const nn__gemm_cfg *cfg, nn__gemm_job *J, int nt, size_t *nbp);
+
+/* Slice s of a csplit job as a one-thread job (its workspace set by the caller), or 0
+   when the slice is empty. */
+static int nn__gemm_slice(const nn__gemm_job *J, int s, nn__gemm_job *T, size_t *nbp,
+                          size_t *need)
+{
+    const int NR = J->cfg->nr;
+    ptrdiff_t c0, c1;
+    int j0, j1;
+    nn__par_range((J->n + NR - 1) / NR, J->csplit, 1, s, &c0, &c1);
+    j0 = (int)c0 * NR;
+    j1 = NN__MIN(J->n, (int)c1 * NR);
+    if (j1 <= j0) return 0;
+    *T = *J;
+    T->n = j1 - j0;
+    T->B = J->transb ? J->B + (size_t)j0 * J->ldb : J->B + j0;
+    T->C = J->C + j0;
+    T->bias = J->bias ? J->bias + j0 : NULL;
+    T->pl = nn__gemm_plan_for(J->cfg, J->transa, J->transb, J->m, T->n, J->k, J->ldb);
+    T->csplit = 0;
+    *need = nn__gemm_tiling(J->cfg, T, 1, nbp);
+    return 1;
+}
+
+static void nn__gemm_csplit_work(void *vjob, int tid, int nt)
+{
+    const nn__gemm_job *J = (const nn__gemm_job *)vjob;
+    int s;
+    for (s = tid; s < J->csplit; s += nt) {
+        nn__gemm_job T;
+        size_t nb, need;
+        if (!nn__gemm_slice(J, s, &T, &nb, &need)) continue;
+        T.bpack = J->apack + (size_t)tid * J->astride;
+        T.apack = T.bpack + nb;
+        nn__gemm_work(&T, 0, 1);
     }
 }
 
@@ -1829,6 +1874,29 @@ static size_t nn__gemm_tiling(const nn__gemm_cfg *cfg, nn__gemm_job *J, int nt, 
     return nb + na * (size_t)nt;
 }
 
+/* The tiling of a call on nt threads (in *J) and the workspace it needs (*nbp of it the
+   shared B). A team cuts C into column slices (J->csplit) when B is packed and C is
+   wider than tall and larger than one MC x NC block: each thread then packs only its
+   own columns of B and reads all of A, where row blocks would have each thread read all
+   of the packed B, half of it from the other core. */
+static size_t nn__gemm_plan_ws(const nn__gemm_cfg *cfg, nn__gemm_job *J, int nt, size_t *nbp)
+{
+    J->csplit = 0;
+    if (nt > 1 && J->pl.pack_b && J->act != NN_ACT_SOFTMAX && J->n > J->m &&
+        (J->n > cfg->nc || J->m > cfg->mc) && J->n >= 8 * cfg->nr * nt) {
+        nn__gemm_job T;
+        size_t nb, need;
+        int s;
+        J->csplit = nt;
+        J->astride = 0;
+        for (s = 0; s < nt; s++)
+            if (nn__gemm_slice(J, s, &T, &nb, &need)) J->astride = NN__MAX(J->astride, need);
+        *nbp = 0;
+        return J->astride * (size_t)nt;
+    }
+    return nn__gemm_tiling(cfg, J, nt, nbp);
+}
+
 static NN__INLINE int nn__gemm_blocked(const nn__gemm_cfg *cfg, int transa, int transb,
                                        int m, int n, int k, float alpha, const float *A,
                                        int lda, const float *B, int ldb, float beta, float *C,
@@ -1862,7 +1930,7 @@ static NN__INLINE int nn__gemm_blocked(const nn__gemm_cfg *cfg, int transa, int 
     P = (m + MR - 1) / MR;
     npb = (NN__MIN(NC, n) + NR - 1) / NR;
     nt = nn__threads_for(2.0 * m * n * k, NN__PAR_GEMM_FLOPS * cfg->par_scale, (long)P * npb);
-    need = nn__gemm_tiling(cfg, &J, nt, &nb);
+    need = nn__gemm_plan_ws(cfg, &J, nt, &nb);
     if (wsp) {
         /* Room also for the plans a back-off (one thread) and its end (the whole team)
            give this call, which differ in size (one thread packs all of B, an own-B
@@ -1876,7 +1944,7 @@ static NN__INLINE int nn__gemm_blocked(const nn__gemm_cfg *cfg, int transa, int 
             if (alt[q] != nt) {
                 nn__gemm_job T = J;
                 T.pl = pl0;
-                most = NN__MAX(most, nn__gemm_tiling(cfg, &T, alt[q], &nb2));
+                most = NN__MAX(most, nn__gemm_plan_ws(cfg, &T, alt[q], &nb2));
             }
         if (most > NN__GEMM_STACK_FLOATS) (void)nn__gemm_ws_reserve(wsp, most);
     }
@@ -1892,7 +1960,7 @@ static NN__INLINE int nn__gemm_blocked(const nn__gemm_cfg *cfg, int transa, int 
     ws = (float *)(((uintptr_t)ws + 63) & ~(uintptr_t)63);
     J.bpack = ws;               /* nb floats */
     J.apack = ws + nb;          /* J.astride floats per thread */
-    nn__par_run(nn__gemm_work, &J, nt);
+    nn__par_run(J.csplit ? nn__gemm_csplit_work : nn__gemm_work, &J, nt);
     if (heap) nn__free_aligned(heap);
     return 1;
 }

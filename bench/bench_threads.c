@@ -1,8 +1,9 @@
 #define _GNU_SOURCE /* sched_setaffinity, CPU_SET, fork, kill */
 /* bench_threads.c - what the OpenMP threads buy, and what they cost.
 
-   1. GEMM 1024^3 (NN): 1 thread vs 2 threads, GFLOP/s; OpenBLAS 1 and 2 threads in the
-      same loop when linked (NN_BENCH_OPENBLAS), the configurations taking turns.
+   1. GEMM 1024^3 (NN) and the wide net's first forward GEMM (NT 256 x 2048 x 784): 1
+      thread vs 2 threads, GFLOP/s; OpenBLAS 1 and 2 threads in the same loop when
+      linked (NN_BENCH_OPENBLAS), the configurations taking turns.
    2. A training step (forward, backprop, Adam) of 784-256-128-10 at batch 128 on
       random data: samples/s with 1 and 2 threads; the cross-core round trip before
       each pair of blocks, and the speedup by where the host had put the two vCPUs
@@ -139,20 +140,21 @@ static void pin_to(int cpu) /* cpu < 0: every CPU */
 }
 
 /* ---- GEMM ---------------------------------------------------------------- */
-typedef struct gemm_ctx { int m, n, k; const float *A, *B; float *C; } gemm_ctx;
+typedef struct gemm_ctx { int tb, m, n, k; const float *A, *B; float *C; } gemm_ctx;
 
 static void run_nn_gemm(void *v)
 {
     gemm_ctx *g = (gemm_ctx *)v;
-    nn_simd_gemm(0, 0, g->m, g->n, g->k, 1.0f, g->A, g->k, g->B, g->n, 0.0f, g->C, g->n);
+    nn_simd_gemm(0, g->tb, g->m, g->n, g->k, 1.0f, g->A, g->k, g->B, g->tb ? g->k : g->n, 0.0f,
+                 g->C, g->n);
 }
 
 #ifdef NN_BENCH_OPENBLAS
 static void run_blas_gemm(void *v)
 {
     gemm_ctx *g = (gemm_ctx *)v;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, g->m, g->n, g->k, 1.0f, g->A,
-                g->k, g->B, g->n, 0.0f, g->C, g->n);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, g->tb ? CblasTrans : CblasNoTrans, g->m, g->n,
+                g->k, 1.0f, g->A, g->k, g->B, g->tb ? g->k : g->n, 0.0f, g->C, g->n);
 }
 #endif
 
@@ -163,14 +165,13 @@ static void run_blas_gemm(void *v)
    to run while the other configurations' turns came at other moments. "pairs": the
    median over rotations of (1-thread call / 2-thread call) of the same library, and of
    (OpenBLAS call / nn.h call) at the same thread count, > 1: nn.h faster. */
-static void section_gemm(void)
+static void section_gemm(int tb, int m, int n, int k, const char *what)
 {
     enum { NCFG = 4 };
-    const int N = 1024;
     gemm_ctx g;
-    float *A = (float *)malloc(sizeof(float) * N * N), *B = (float *)malloc(sizeof(float) * N * N);
-    float *C = (float *)malloc(sizeof(float) * N * N);
-    double flops = 2.0 * N * N * N;
+    float *A = (float *)malloc(sizeof(float) * m * k), *B = (float *)malloc(sizeof(float) * k * n);
+    float *C = (float *)malloc(sizeof(float) * m * n);
+    double flops = 2.0 * m * n * k;
     /* pairs: 1T / 2T of nn.h, of OpenBLAS; OpenBLAS / nn.h at 1T, at 2T */
     static const int pnum[NCFG] = {0, 2, 2, 3}, pden[NCFG] = {1, 3, 0, 1};
     static double t[NCFG][256];
@@ -181,9 +182,9 @@ static void section_gemm(void)
     ncfg = NCFG;
 #endif
     if (!A || !B || !C) { printf("out of memory\n"); free(A); free(B); free(C); return; }
-    fill(A, (size_t)N * N, 1);
-    fill(B, (size_t)N * N, 2);
-    g.m = g.n = g.k = N; g.A = A; g.B = B; g.C = C;
+    fill(A, (size_t)m * k, 1);
+    fill(B, (size_t)k * n, 2);
+    g.tb = tb; g.m = m; g.n = n; g.k = k; g.A = A; g.B = B; g.C = C;
     for (i = 0; i < reps; i++)
         for (q = 0; q < ncfg; q++) {
             const int th = 1 + (c = (i + q) % ncfg) % 2; /* c: 0 nn 1T, 1 nn 2T, 2 blas 1T, 3 blas 2T */
@@ -203,7 +204,7 @@ static void section_gemm(void)
     for (c = 0; c < NCFG; c++)
         pair[c] = pnum[c] < ncfg ? pair_median(t[pnum[c]], t[pden[c]], reps) : 0.0;
     for (c = 0; c < ncfg; c++) s[c] = summarize(t[c], reps);
-    printf("## GEMM %d x %d x %d (NN), GFLOP/s\n\n", N, N, N);
+    printf("## GEMM %d x %d x %d (N%c%s), GFLOP/s\n\n", m, n, k, tb ? 'T' : 'N', what);
     printf("%d calls per configuration, the %d configurations taking turns call by call.\n\n",
            reps, ncfg);
     printf("| library | 1 thread best | median | 2 threads best | median | speedup best | median | pairs |\n");
@@ -561,7 +562,10 @@ int main(int argc, char **argv)
 #ifndef _OPENMP
     printf("built without OpenMP: every run below uses one thread\n\n");
 #endif
-    if (!only || !strcmp(only, "gemm")) section_gemm();
+    if (!only || !strcmp(only, "gemm")) {
+        section_gemm(0, 1024, 1024, 1024, "");
+        section_gemm(1, 256, 2048, 784, ": the wide net's first layer, forward");
+    }
     if (!only || !strcmp(only, "train")) section_train();
     if (contention && (!only || !strcmp(only, "contention"))) section_contention();
     if (!only || !strcmp(only, "thresholds")) section_thresholds();

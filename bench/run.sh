@@ -21,8 +21,8 @@
 #   1. bench_fma_peak: measured FMA peak, 1 and 2 threads
 #   2. bench_gemm, 1 thread: nn_simd_gemm vs OpenBLAS (OpenMP build) and oneDNN; again with
 #      NN_BACKEND=avx2 and ONEDNN_MAX_CPU_ISA=AVX2 on an AVX-512 machine
-#   3. bench_threads: GEMM 1024^3 and a training step, 1 vs 2 threads; a busy-loop process on
-#      CPU 0 (contention); the per-thread work thresholds
+#   3. bench_threads: GEMM 1024^3, a wide-layer GEMM and a training step, 1 vs 2 threads; a
+#      busy-loop process on CPU 0 (contention); the per-thread work thresholds
 #   4. bench_kernels, 1 thread: activations, softmax, column sums, optimizers, SIMD vs scalar
 #   5. ex_fashion_mnist --epochs 10 --threads 2, seeds 1 2 3: test accuracy and wall time
 #   6. bench_train, torch_bench.py and libtorch_bench alternating, 1 then 2 threads (x ROUNDS)
