@@ -1855,6 +1855,8 @@ static size_t nn__gemm_tiling(const nn__gemm_cfg *cfg, nn__gemm_job *J, int nt, 
     rows = (size_t)((P + J->nrt - 1) / J->nrt) * MR; /* tallest row block */
     J->acache = nt > 1 && J->nct > 1 && J->pl.pack_a && rows * k <= NN__GEMM_ACACHE_FLOATS;
     J->akeep = 0;
+    /* only a transposed A (its packer reads 8 floats from rows lda apart; a row-major A's
+       8x8 transposes cost less than the L2 the kept copy takes) and k >= KC / 2 */
     if (J->transa && 2 * k >= KC && n > NC && J->nct == 1 && J->pl.pack_a && !J->blocal) {
         /* row blocks of the thread with the most (tiles are row blocks here) */
         const size_t most = (size_t)(J->nrt + nt - 1) / nt;

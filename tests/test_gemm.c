@@ -353,6 +353,8 @@ static void test_large(int level)
            (AVX2's blocks; results cannot show the plan, only that each path is right);
            the first's 100 x 1030 tile also takes the prefetching kernel (C over 256 KB) */
         {100, 1030, 300}, {290, 70, 260}, {96, 1030, 40},
+        /* TN taller than wide over two NC blocks: a team keeps its packed A across them */
+        {700, 600, 300},
     };
     int s, ta, tb, ns = (int)(sizeof shapes / sizeof shapes[0]);
     for (s = 0; s < ns; s++) {
